@@ -1,0 +1,171 @@
+"""Subscriber CSV -> the audience: validated, de-duplicated, consent checked, with a report.
+
+Nothing about a bad row stops the good rows; every skipped row is reported with its line
+and the reason, so staff can fix the list.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from newsletter.errors import InputError
+
+COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at")
+NAME_MAX = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+INVALID = "invalid address"
+DUPLICATE = "duplicate"
+NO_CONSENT = "no consent"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One constituent who may receive the newsletter."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    ward: str = ""
+    tags: tuple[str, ...] = ()
+    consented_at: dt.date | None = None
+    line: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A row that will not be sent to, and why."""
+
+    line: int
+    email: str
+    reason: str
+    detail: str
+
+
+@dataclass
+class Audience:
+    """The eligible subscribers of one CSV, plus everything that was left out."""
+
+    path: Path
+    subscribers: list[Subscriber] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    rows: int = 0
+
+    def counts(self) -> Counter[str]:
+        return Counter(s.reason for s in self.skipped)
+
+
+def clean_name(value: str) -> str:
+    """Names are data: control characters (CR/LF included) become spaces; length is capped."""
+    return " ".join(_CONTROL.sub(" ", value).split())[:NAME_MAX]
+
+
+def check_address(raw: str) -> str:
+    """Normalise an address (syntax only, no DNS); raises ValueError with the reason."""
+    if _CONTROL.search(raw):
+        raise ValueError("contains a line break or control character")
+    try:
+        result = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return str(result.ascii_email or result.normalized)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read subscriber list: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path}:{line}: not UTF-8 text (save the list as CSV UTF-8)") from exc
+
+
+def _header(path: Path, text: str) -> tuple[str, list[str]]:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first:
+        raise InputError(f"{path}: the subscriber list is empty")
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    header = [h.strip().lower().replace(" ", "_") for h in next(csv.reader([first], delimiter=delimiter))]
+    if "email" not in header:
+        raise InputError(f"{path}:1: no 'email' column in the header (columns: {', '.join(COLUMNS)})")
+    return delimiter, header
+
+
+def _consent(value: str) -> dt.date:
+    text = value.strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"consented_at {text!r} is not an ISO date") from None
+
+
+def load_audience(path: Path) -> Audience:
+    """Read a subscriber CSV: UTF-8 with or without BOM, `,` or `;`, blank lines allowed."""
+    text = _read_text(path)
+    delimiter, header = _header(path, text)
+    audience = Audience(path)
+    first_seen: dict[str, int] = {}
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{path}:{reader.line_num}: unreadable CSV: {exc}") from exc
+    line = 0
+    header_seen = False
+    for row in rows:
+        line += 1 + sum(cell.count("\n") for cell in row)
+        if not any(cell.strip() for cell in row):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        audience.rows += 1
+        record = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
+        raw = record.get("email", "")
+        try:
+            email = check_address(raw)
+        except ValueError as exc:
+            audience.skipped.append(Skipped(line, raw, INVALID, str(exc)))
+            continue
+        key = email.lower()
+        if key in first_seen:
+            audience.skipped.append(Skipped(line, email, DUPLICATE, f"same address as line {first_seen[key]}"))
+            continue
+        first_seen[key] = line
+        consent_text = record.get("consented_at", "")
+        try:
+            consented = _consent(consent_text) if consent_text else None
+        except ValueError as exc:
+            audience.skipped.append(Skipped(line, email, NO_CONSENT, str(exc)))
+            continue
+        if consented is None:
+            audience.skipped.append(Skipped(line, email, NO_CONSENT, "consented_at is empty"))
+            continue
+        tags = tuple(t.strip().lower() for t in re.split(r"[;,|]", record.get("tags", "")) if t.strip())
+        audience.subscribers.append(
+            Subscriber(
+                email=email,
+                first_name=clean_name(record.get("first_name", "")),
+                last_name=clean_name(record.get("last_name", "")),
+                ward=clean_name(record.get("ward", "")),
+                tags=tags,
+                consented_at=consented,
+                line=line,
+            )
+        )
+    return audience

@@ -1,0 +1,94 @@
+"""Findings about an issue before it is sent, shared by `newsletter check` and the preview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from newsletter.audience import Subscriber
+from newsletter.compose import Composed
+from newsletter.issue import MissingArticles
+from newsletter.render import PLACEHOLDERS
+
+KB = 1024
+SIZE_WARNING = 90 * KB
+SIZE_ERROR = 102 * KB  # Gmail clips the HTML part at about 102 KB and hides the rest
+SUBJECT_MAX = 78
+PREHEADER_MAX = 140
+TEXT_WIDTH = 78
+SAMPLE = Subscriber(email="reader@example.org", first_name="Sample", last_name="Reader")
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" or "warning"
+    code: str
+    message: str
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a" and dict(attrs).get("href") is not None:
+            self.links.append(dict(attrs)["href"] or "")
+        elif tag == "img":
+            self.images.append(dict(attrs))
+
+
+def missing_article_findings(error: MissingArticles) -> list[Finding]:
+    return [Finding("error", "unknown-article", message) for _slug, message in error.missing]
+
+
+def html_size(composed: Composed) -> int:
+    """Bytes of the HTML part as a recipient gets it (before transfer encoding)."""
+    html, _ = composed.personalise(SAMPLE)
+    return len(html.encode("utf-8"))
+
+
+def run_checks(composed: Composed) -> list[Finding]:
+    """Every finding for a composed issue, errors first."""
+    issue, rendered = composed.issue, composed.rendered
+    found: list[Finding] = []
+    size = html_size(composed)
+    if size >= SIZE_ERROR:
+        found.append(Finding("error", "html-size", f"HTML is {size / KB:.1f} KB: Gmail clips messages over 102 KB"))
+    elif size >= SIZE_WARNING:
+        found.append(Finding("warning", "html-size", f"HTML is {size / KB:.1f} KB: close to Gmail's 102 KB clipping"))
+    unsubscribe = PLACEHOLDERS["unsubscribe_url"]
+    if unsubscribe not in rendered.html:
+        found.append(Finding("error", "unsubscribe", "the HTML part has no unsubscribe link"))
+    if unsubscribe not in rendered.text:
+        found.append(Finding("error", "unsubscribe", "the plain-text part has no unsubscribe URL"))
+    parser = _Links()
+    parser.feed(composed.personalise(SAMPLE)[0])
+    for href in parser.links:
+        if not href.startswith(("https://", "http://", "mailto:")):
+            found.append(Finding("error", "link", f"link {href[:80]!r} is not an http(s) or mailto link"))
+        elif href.startswith("http://"):
+            found.append(Finding("warning", "link", f"link {href[:80]!r} is not https"))
+    for image in parser.images:
+        src = image.get("src") or ""
+        if not (image.get("alt") or "").strip():
+            found.append(Finding("warning", "image-alt", f"image {src[:80]!r} has no alt text"))
+        if not src.startswith("https://"):
+            found.append(Finding("warning", "image-src", f"image {src[:80]!r} is not loaded over https"))
+    if not issue.preheader:
+        found.append(Finding("warning", "preheader", f"{issue.path}: the preheader is empty (inboxes show the first text instead)"))
+    elif len(issue.preheader) > PREHEADER_MAX:
+        found.append(Finding("warning", "preheader", f"{issue.path}: the preheader is {len(issue.preheader)} characters; inboxes show about {PREHEADER_MAX}"))
+    if len(issue.subject) > SUBJECT_MAX:
+        found.append(Finding("warning", "subject", f"{issue.path}: the subject is {len(issue.subject)} characters (over {SUBJECT_MAX})"))
+    for number, line in enumerate(rendered.text.splitlines(), start=1):
+        if len(line) > TEXT_WIDTH and " " in line.strip():
+            found.append(Finding("warning", "text-width", f"plain text line {number} is {len(line)} columns (over {TEXT_WIDTH})"))
+    if not composed.settings.postal_address:
+        found.append(Finding("error", "postal-address", "NEWSLETTER_POSTAL_ADDRESS is empty: bulk mail must carry the sender's address"))
+    return sorted(found, key=lambda f: f.level != "error")
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    return any(f.level == "error" for f in findings)

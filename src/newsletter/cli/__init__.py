@@ -1,0 +1,63 @@
+"""The command line: parse, call one function, print. Errors become one line and an exit code.
+
+Exit codes: 0 done, 1 a failure while working (or `check` found errors), 2 bad input,
+130/143 interrupted. Bad input never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from newsletter import __version__
+from newsletter.cli.console import err_console
+from newsletter.errors import NewsletterError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="newsletter")
+def cli() -> None:
+    """Compose, preview and send an elected representative's email newsletter.
+
+    \b
+    Example:
+        newsletter send spring-2018 --dry-run
+    """
+
+
+def _register() -> None:
+    from newsletter.cli import build, send, subscribers
+
+    for module in (build, send, subscribers):
+        module.register(cli)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this directly)."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="newsletter", standalone_mode=False)
+    except NewsletterError as exc:
+        err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        if exc.hint:
+            err_console().print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        err_console().print("aborted", highlight=False)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console().print("interrupted", highlight=False)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,77 @@
+"""`newsletter build` and `newsletter check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from newsletter.checks import SAMPLE, has_errors, html_size, missing_article_findings, run_checks
+from newsletter.cli.common import composed_issue, issue_argument
+from newsletter.cli.console import out_console
+from newsletter.errors import DeliveryError
+from newsletter.fileio import write_atomic
+from newsletter.issue import MissingArticles
+
+
+@click.command()
+@issue_argument
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
+              show_default=True, help="Folder for the built files.")
+def build(issue: str, out_dir: Path) -> None:
+    """Build ISSUE: the web copy (<slug>.html, <slug>.txt) and one sample message (<slug>.eml).
+
+    The HTML file opens directly in a browser; it is the copy the "view in your browser"
+    link points to, so it carries no reader's name or unsubscribe token.
+
+    \b
+    Example:
+        newsletter build spring-2018 --out build/
+    """
+    composed = composed_issue(issue)
+    html, text = composed.rendered.personalise(composed.web_values())
+    slug = composed.issue.slug
+    files = {
+        out_dir / f"{slug}.html": html.encode("utf-8"),
+        out_dir / f"{slug}.txt": text.encode("utf-8"),
+        out_dir / f"{slug}.eml": composed.factory.build(SAMPLE).data,
+    }
+    try:
+        for path, data in files.items():
+            write_atomic(path, data)
+    except OSError as exc:
+        raise DeliveryError(f"{out_dir}: cannot write: {exc.strerror}") from exc
+    size = html_size(composed) / 1024
+    out_console().print(f"Built {slug} ({size:.1f} KB of HTML):")
+    for path in files:
+        out_console().print(f"  {path}")
+
+
+@click.command()
+@issue_argument
+def check(issue: str) -> None:
+    """Check ISSUE before sending: size (Gmail clips at 102 KB), links, alt text, unsubscribe
+    link, subject and preheader, unknown articles. Exits 1 when there are errors.
+
+    \b
+    Example:
+        newsletter check issues/spring-2018.yaml
+    """
+    try:
+        findings = run_checks(composed_issue(issue))
+    except MissingArticles as exc:
+        findings = missing_article_findings(exc)
+    console = out_console()
+    for finding in findings:
+        style = "bold red" if finding.level == "error" else "yellow"
+        console.print(f"[{style}]{finding.level}[/]: {finding.message}", highlight=False)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    console.print(f"{errors} error(s), {warnings} warning(s)" if findings else "No problems found.")
+    if has_errors(findings):
+        raise click.exceptions.Exit(1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(build)
+    group.add_command(check)

@@ -1,0 +1,1 @@
+"""Delivery backends: where finished messages go (a folder of .eml files, or SMTP relays)."""

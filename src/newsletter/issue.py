@@ -1,0 +1,188 @@
+"""Issues: `issues/<slug>.yaml` selects articles; loading validates it and resolves them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from newsletter import prose
+from newsletter.content import SLUG, Article, format_date, load_article, parse_date, text_field
+from newsletter.errors import InputError
+from newsletter.yamlfile import item_lines, load_mapping
+
+FIELDS = {"subject", "date", "preheader", "intro", "articles", "template", "audience"}
+TEMPLATE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where an issue's articles and templates live: beside its `issues/` folder."""
+
+    root: Path
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.root / "articles"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @classmethod
+    def of_issue(cls, issue_path: Path) -> Project:
+        parent = issue_path.resolve().parent
+        return cls(parent.parent if parent.name == "issues" else parent)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A validated issue: its fields, its featured article and the other articles in order."""
+
+    slug: str
+    subject: str
+    date: dt.date
+    preheader: str
+    intro_html: Markup
+    intro_text: str
+    featured: Article | None
+    articles: tuple[Article, ...]
+    template: str
+    audience: dict[str, Any] | None
+    path: Path
+    project: Project
+
+    @property
+    def date_text(self) -> str:
+        return format_date(self.date)
+
+    @property
+    def all_articles(self) -> tuple[Article, ...]:
+        return ((self.featured,) if self.featured else ()) + self.articles
+
+
+class MissingArticles(InputError):
+    """One or more selected articles do not exist; `check` lists every one."""
+
+    def __init__(self, missing: list[tuple[str, str]]) -> None:
+        first = missing[0][1]
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        super().__init__(first + more)
+        self.missing = missing
+
+
+def resolve_issue_path(name: str | Path, base: Path | None = None) -> Path:
+    """Accept a path to the YAML file or a bare slug looked up in `issues/`."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    candidate = (base or Path.cwd()) / "issues" / f"{name}.yaml"
+    return candidate if candidate.exists() else path
+
+
+def load_issue(path: Path) -> Issue:
+    """Read and validate an issue and the articles it selects."""
+    if not path.is_file():
+        raise InputError(f"{path}: issue file not found")
+    try:
+        text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    slug = path.stem
+    if not SLUG.match(slug):
+        raise InputError(f"{path}: issue file names must be lowercase slugs like 'spring-2018.yaml'")
+    doc = load_mapping(text, path)
+    unknown = sorted(set(doc.data) - FIELDS)
+    if unknown:
+        raise InputError(f"{doc.at(unknown[0])}: unknown field '{unknown[0]}' (known: {', '.join(sorted(FIELDS))})")
+    subject = text_field(doc, "subject") or ""
+    preheader = text_field(doc, "preheader", required=False) or ""
+    intro = text_field(doc, "intro", single_line=False) or ""
+    if "date" not in doc.data:
+        raise InputError(f"{doc.at('date')}: field 'date' is missing or empty")
+    date = parse_date(doc.data["date"], doc.at("date"), "date")
+    template = text_field(doc, "template", required=False) or "newsletter"
+    if not TEMPLATE_NAME.match(template):
+        raise InputError(f"{doc.at('template')}: field 'template': {template!r} is not a template name")
+    audience = doc.data.get("audience")
+    if audience is not None and not isinstance(audience, dict):
+        raise InputError(f"{doc.at('audience')}: field 'audience' must be a mapping (wards:, tags:)")
+    project = Project.of_issue(path)
+    featured, articles = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
+    return Issue(
+        slug=slug,
+        subject=subject,
+        date=date,
+        preheader=preheader,
+        intro_html=prose.to_html(intro),
+        intro_text=prose.to_text(intro),
+        featured=featured,
+        articles=tuple(articles),
+        template=template,
+        audience=audience,
+        path=path,
+        project=project,
+    )
+
+
+def _select_articles(
+    entries: Any, where: str, text: str, project: Project
+) -> tuple[Article | None, list[Article]]:
+    """Resolve the `articles:` list: slugs or `{slug, featured, summary}` mappings."""
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f"{where}: field 'articles' must be a non-empty list of article slugs")
+    path = where.rsplit(":", 1)[0]
+    lines = item_lines(text, "articles")
+    featured: Article | None = None
+    chosen: list[Article] = []
+    seen: set[str] = set()
+    missing: list[tuple[str, str]] = []
+    for index, entry in enumerate(entries):
+        at = f"{path}:{lines[index]}" if index < len(lines) else where
+        slug, is_featured, summary = _entry(entry, at)
+        if slug in seen:
+            raise InputError(f"{at}: article '{slug}' is listed twice")
+        seen.add(slug)
+        article_path = project.articles_dir / f"{slug}.md"
+        if not article_path.is_file():
+            missing.append((slug, f"{at}: article '{slug}' not found ({article_path})"))
+            continue
+        article = load_article(article_path)
+        if summary is not None:
+            article = dataclasses.replace(article, summary=summary)
+        if is_featured:
+            if featured is not None:
+                raise InputError(f"{at}: only one article can be featured ('{featured.slug}' already is)")
+            featured = article
+        else:
+            chosen.append(article)
+    if missing:
+        raise MissingArticles(missing)
+    return featured, chosen
+
+
+def _entry(entry: Any, at: str) -> tuple[str, bool, str | None]:
+    if isinstance(entry, str):
+        slug, featured, summary = entry.strip(), False, None
+    elif isinstance(entry, dict):
+        unknown = sorted(set(map(str, entry)) - {"slug", "featured", "summary"})
+        if unknown:
+            raise InputError(f"{at}: unknown key '{unknown[0]}' in article entry (known: slug, featured, summary)")
+        slug = str(entry.get("slug") or "").strip()
+        featured = entry.get("featured", False)
+        if not isinstance(featured, bool):
+            raise InputError(f"{at}: 'featured' must be true or false")
+        summary = entry.get("summary")
+        if summary is not None and (not isinstance(summary, str) or re.search(r"[\x00-\x1f]", summary.strip())):
+            raise InputError(f"{at}: 'summary' must be a single line of text")
+        summary = summary.strip() if summary else None
+    else:
+        raise InputError(f"{at}: each article must be a slug or a mapping with 'slug'")
+    if not SLUG.match(slug):
+        raise InputError(f"{at}: {slug!r} is not an article slug (lowercase letters, digits, hyphens)")
+    return slug, featured, summary

@@ -1,0 +1,166 @@
+"""Issue -> RenderedIssue: Jinja2 -> MJML -> HTML -> premailer, and the text template. Once per issue.
+
+Per-recipient values (greeting, address, unsubscribe link) are rendered as placeholder tokens
+made of letters, digits and underscores: they pass through Jinja's escaping, MJML, premailer and
+quoted-printable unchanged, so `message.py` can splice the real values in per recipient cheaply.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import jinja2
+import premailer
+from markupsafe import Markup, escape
+from mjml import mjml2html
+
+from newsletter import prose
+from newsletter.errors import RenderError
+from newsletter.issue import Issue
+from newsletter.settings import Settings
+
+# Order matters nowhere; names are what templates see as `recipient.<name>`.
+PLACEHOLDERS = {
+    "greeting": "NLPHxGREETINGx7Q",
+    "email": "NLPHxEMAILx7Q",
+    "unsubscribe_url": "NLPHxUNSUBSCRIBEx7Q",
+}
+PLACEHOLDER_RE = re.compile("|".join(PLACEHOLDERS.values()))
+DOCTYPE = "<!doctype html>"
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """The issue as every recipient gets it, with placeholders where they differ."""
+
+    issue: Issue
+    subject: str
+    html: str
+    text: str
+
+    def personalise(self, values: dict[str, str]) -> tuple[str, str]:
+        """Substitute recipient values (HTML-escaped for the HTML part). For previews and tests;
+        the sending path uses the pre-encoded splice in `message.py` instead."""
+        html = PLACEHOLDER_RE.sub(lambda m: str(escape(values[_name(m.group())])), self.html)
+        text = PLACEHOLDER_RE.sub(lambda m: values[_name(m.group())], self.text)
+        return html, text
+
+
+def _name(token: str) -> str:
+    return next(name for name, value in PLACEHOLDERS.items() if value == token)
+
+
+def nl2br(value: str) -> Markup:
+    """Escape each line and join them with <br> (postal addresses)."""
+    return Markup("<br>").join(escape(line) for line in str(value).splitlines())
+
+
+def _wrap(value: str, width: int = prose.WIDTH) -> str:
+    return prose.wrap(str(value), width)
+
+
+def _environment(templates: Path, *, autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    env.filters["nl2br"] = nl2br
+    env.filters["wrap"] = _wrap
+    return env
+
+
+class Renderer:
+    """Renders issues from one templates folder; keeps the compiled Jinja templates."""
+
+    def __init__(self, templates: Path) -> None:
+        self.templates = templates
+        self._html_env = _environment(templates, autoescape=True)
+        self._text_env = _environment(templates, autoescape=False)
+
+    def render(self, issue: Issue, settings: Settings) -> RenderedIssue:
+        context = _context(issue, settings)
+        mjml_source = self._template(self._html_env, f"{issue.template}.mjml.j2", context)
+        html = compile_mjml(mjml_source, self.templates / f"{issue.template}.mjml.j2")
+        text = self._template(self._text_env, f"{issue.template}.txt.j2", context)
+        text = "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+        return RenderedIssue(issue=issue, subject=issue.subject, html=html, text=text)
+
+    def render_mjml(self, issue: Issue, settings: Settings) -> str:
+        """The MJML source before compilation (for the reference validator)."""
+        return self._template(self._html_env, f"{issue.template}.mjml.j2", _context(issue, settings))
+
+    def _template(self, env: jinja2.Environment, name: str, context: dict[str, object]) -> str:
+        try:
+            return env.get_template(name).render(context)
+        except jinja2.TemplateNotFound as exc:
+            raise RenderError(f"{self.templates / str(exc.name)}: template not found") from exc
+        except jinja2.TemplateSyntaxError as exc:
+            where = exc.filename or str(self.templates / name)
+            raise RenderError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
+        except jinja2.UndefinedError as exc:
+            raise RenderError(f"{self.templates / name}:{_template_line(exc)}: {exc.message}") from exc
+
+
+def _template_line(exc: BaseException) -> int:
+    """The template line of the innermost frame Jinja attributes to a template file."""
+    line = 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def compile_mjml(source: str, origin: Path) -> str:
+    """MJML -> HTML -> inlined CSS, with settings that keep responsive rules working.
+
+    mjml-python does not validate, so a `<mj-` tag left in the output is an error here.
+    premailer drops the lowercase doctype mjml writes, so it is put back.
+    """
+    try:
+        html = mjml2html(source, disable_comments=True, fonts={})
+    except (ValueError, RuntimeError) as exc:
+        raise RenderError(f"{origin}: MJML could not be compiled: {exc}") from exc
+    leftover = re.search(r"<mj-[a-z-]+", html)
+    if leftover:
+        raise RenderError(f"{origin}: unknown or misplaced MJML tag {leftover.group()}> left in the output")
+    inliner = premailer.Premailer(
+        html,
+        keep_style_tags=True,
+        strip_important=False,
+        remove_classes=False,
+        allow_network=False,
+        disable_link_rewrites=True,
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+    )
+    inlined = inliner.transform()
+    if not inlined.lower().startswith("<!doctype"):
+        inlined = DOCTYPE + "\n" + inlined
+    return inlined
+
+
+def _context(issue: Issue, settings: Settings) -> dict[str, object]:
+    site = SimpleNamespace(
+        representative=settings.representative,
+        constituency=settings.constituency,
+        website=settings.website,
+        postal_address=settings.postal_address,
+        view_online_url=settings.view_online_url(issue.slug),
+        footer_note=settings.footer_note,
+    )
+    return {
+        "issue": issue,
+        "featured": issue.featured,
+        "articles": list(issue.articles),
+        "site": site,
+        "recipient": SimpleNamespace(**PLACEHOLDERS),
+    }

@@ -1,0 +1,162 @@
+"""Publication settings from the environment and `.env`, frozen once at start-up.
+
+The example values make every command work on a fresh clone with no `.env` at all; a real
+SMTP send refuses to run while the sender or the unsubscribe secret is still an example
+(see `Settings.example_values_in_use`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from newsletter.errors import ConfigError
+
+EXAMPLE_SECRET = "example-secret-change-me"
+EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
+
+DEFAULTS: dict[str, str] = {
+    "NEWSLETTER_FROM": "Ann Coffey MP <news@example.org>",
+    "NEWSLETTER_REPLY_TO": "Office of Ann Coffey MP <office@example.org>",
+    "NEWSLETTER_LIST_ID": "Ann Coffey MP's newsletter <newsletter.stockport.example.org>",
+    "NEWSLETTER_REPRESENTATIVE": "Ann Coffey MP",
+    "NEWSLETTER_CONSTITUENCY": "Stockport",
+    "NEWSLETTER_POSTAL_ADDRESS": "Office of Ann Coffey MP\\n1 Example Street\\nStockport SK1 1AA",
+    "NEWSLETTER_WEBSITE": "https://www.example.org",
+    "NEWSLETTER_ARCHIVE_URL": "https://www.example.org/newsletter/",
+    "NEWSLETTER_FOOTER_NOTE": "",
+    "UNSUBSCRIBE_URL": "https://www.example.org/unsubscribe",
+    "UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
+    "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
+    "UNSUBSCRIBE_PREVIOUS_SECRETS": "",
+    "NEWSLETTER_JOURNAL": ".newsletter/journal.sqlite3",
+}
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def read_environment(dotenv_path: Path | None = None) -> dict[str, str]:
+    """Merge `.env` (if present) under the process environment; the environment wins.
+
+    `.env` is read without touching `os.environ`, so tests and the preview can reload it.
+    """
+    path = dotenv_path if dotenv_path is not None else Path(".env")
+    merged: dict[str, str] = {}
+    if path.is_file():
+        try:
+            values = dotenv_values(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read settings: {exc}") from exc
+        merged.update({k: v for k, v in values.items() if v is not None})
+    merged.update(os.environ)
+    return merged
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Who the newsletter is from and where its links point."""
+
+    from_header: str
+    from_name: str
+    from_address: str
+    reply_to: str
+    list_id: str
+    representative: str
+    constituency: str
+    postal_address: str
+    website: str
+    archive_url: str
+    footer_note: str
+    unsubscribe_url: str
+    unsubscribe_mailto: str
+    unsubscribe_secret: str
+    previous_secrets: tuple[str, ...] = ()
+    journal_path: Path = Path(DEFAULTS["NEWSLETTER_JOURNAL"])
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def sender_domain(self) -> str:
+        return self.from_address.rpartition("@")[2]
+
+    def example_values_in_use(self) -> list[str]:
+        """Names of the settings that still hold example values (a real send refuses these)."""
+        found = []
+        if self.sender_domain.lower() in EXAMPLE_DOMAINS:
+            found.append("NEWSLETTER_FROM")
+        if self.unsubscribe_secret == EXAMPLE_SECRET or len(self.unsubscribe_secret) < 16:
+            found.append("UNSUBSCRIBE_SECRET")
+        return found
+
+    def view_online_url(self, issue_slug: str) -> str:
+        return f"{self.archive_url.rstrip('/')}/{issue_slug}.html"
+
+
+def _text(env: Mapping[str, str], name: str, *, multiline: bool = False) -> str:
+    value = env.get(name, DEFAULTS[name]).strip()
+    if multiline:
+        value = value.replace("\\n", "\n")
+        lines = [line.strip() for line in value.splitlines()]
+        if any(_CONTROL.search(line) for line in lines):
+            raise ConfigError(f"{name}: contains control characters")
+        return "\n".join(line for line in lines if line)
+    if _CONTROL.search(value):
+        raise ConfigError(f"{name}: contains a line break or control character")
+    return value
+
+
+def _mailbox(env: Mapping[str, str], name: str) -> tuple[str, str]:
+    raw = _text(env, name)
+    display, address = parseaddr(raw)
+    if not address or "@" not in address or not address.rpartition("@")[2]:
+        raise ConfigError(f"{name}: {raw!r} is not an address like 'Name <news@example.org>'")
+    return display, address
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    value = _text(env, name)
+    local = value.startswith(("http://127.0.0.1", "http://localhost"))
+    if not (value.startswith("https://") or local) or len(value) < 12:
+        raise ConfigError(f"{name}: {value!r} must be an https:// URL")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from a mapping (default: `.env` merged under the process environment)."""
+    env = read_environment() if env is None else env
+    from_name, from_address = _mailbox(env, "NEWSLETTER_FROM")
+    _mailbox(env, "NEWSLETTER_REPLY_TO")
+    mailto = _text(env, "UNSUBSCRIBE_MAILTO").removeprefix("mailto:")
+    if "@" not in mailto or " " in mailto:
+        raise ConfigError(f"UNSUBSCRIBE_MAILTO: {mailto!r} is not an email address")
+    secret = _text(env, "UNSUBSCRIBE_SECRET")
+    if not secret:
+        raise ConfigError("UNSUBSCRIBE_SECRET: must not be empty")
+    previous = tuple(s.strip() for s in _text(env, "UNSUBSCRIBE_PREVIOUS_SECRETS").split(",") if s.strip())
+    list_id = _text(env, "NEWSLETTER_LIST_ID")
+    if not re.search(r"<[A-Za-z0-9.-]+\.[A-Za-z0-9-]+>$", list_id):
+        raise ConfigError(f"NEWSLETTER_LIST_ID: {list_id!r} must end with <id.domain> (RFC 2919)")
+    return Settings(
+        from_header=_text(env, "NEWSLETTER_FROM"),
+        from_name=from_name or _text(env, "NEWSLETTER_REPRESENTATIVE"),
+        from_address=from_address,
+        reply_to=_text(env, "NEWSLETTER_REPLY_TO"),
+        list_id=list_id,
+        representative=_text(env, "NEWSLETTER_REPRESENTATIVE"),
+        constituency=_text(env, "NEWSLETTER_CONSTITUENCY"),
+        postal_address=_text(env, "NEWSLETTER_POSTAL_ADDRESS", multiline=True),
+        website=_url(env, "NEWSLETTER_WEBSITE"),
+        archive_url=_url(env, "NEWSLETTER_ARCHIVE_URL"),
+        footer_note=_text(env, "NEWSLETTER_FOOTER_NOTE"),
+        unsubscribe_url=_url(env, "UNSUBSCRIBE_URL"),
+        unsubscribe_mailto=mailto,
+        unsubscribe_secret=secret,
+        previous_secrets=previous,
+        journal_path=Path(_text(env, "NEWSLETTER_JOURNAL")),
+        env=dict(env),
+    )
