@@ -12,6 +12,7 @@ from newsletter.cli.console import err_console, out_console
 from newsletter.cli.subscribers import print_audience
 from newsletter.delivery.outbox import Outbox
 from newsletter.send import SendReport, send_issue
+from newsletter.targeting import target
 
 
 def print_report(report: SendReport) -> None:
@@ -34,8 +35,19 @@ def print_report(report: SendReport) -> None:
 @click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Outbox folder (default: outbox/<issue-slug>/).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Send to at most N subscribers.")
+@click.option("--ward", "wards", multiple=True, help="Only subscribers in this ward (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Only subscribers with this tag (repeatable).")
 @click.option("--yes", is_flag=True, help="Answer yes to any confirmation (for scripts).")
-def send(issue: str, csv_path: Path | None, dry_run: bool, outbox_dir: Path | None, limit: int | None, yes: bool) -> None:
+def send(
+    issue: str,
+    csv_path: Path | None,
+    dry_run: bool,
+    outbox_dir: Path | None,
+    limit: int | None,
+    wards: tuple[str, ...],
+    tags: tuple[str, ...],
+    yes: bool,
+) -> None:
     """Send ISSUE to every subscriber who consented: to the outbox folder when no SMTP relay
     is configured, or nowhere with --dry-run.
 
@@ -47,7 +59,8 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, outbox_dir: Path | No
     path, note = subscribers_path(csv_path, composed.issue.project.root)
     if note:
         err_console().print(f"note: {note}")
-    audience = load_audience(path)
+    audience = target(load_audience(path), composed.issue, wards=wards, tags=tags,
+                      journal_path=composed.settings.journal_path)
     print_audience(audience, details=dry_run)
     backend = None if dry_run else Outbox(outbox_dir or Path("outbox") / composed.issue.slug)
     print_report(send_issue(composed, audience, backend, limit=limit))
