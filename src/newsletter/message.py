@@ -46,13 +46,16 @@ def fold(name: str, value: str) -> bytes:
     """Fold and RFC 2047-encode one header with the stdlib's SMTP policy (once per issue)."""
     if _HEADER_CONTROL.search(value):
         raise ValueError(f"header {name} contains a line break or control character")
-    return email.policy.SMTP.fold(name, value).encode("ascii")
+    header = email.policy.SMTP.header_factory(name, value)
+    return header.fold(policy=email.policy.SMTP).encode("ascii")
 
 
 def _qp(data: bytes) -> bytes:
     """Quoted-printable with CRLF line ends; the last line is kept short enough to add a soft
     break after it without passing RFC 2045's 76 characters."""
     encoded = binascii.b2a_qp(data, istext=True)
+    if b"\r\n" not in data:  # b2a_qp uses CRLF soft breaks only when its input has CRLF
+        encoded = encoded.replace(b"\n", CRLF)
     start = encoded.rfind(b"\n") + 1
     if len(encoded) - start > 74:
         cut = len(encoded) - 4

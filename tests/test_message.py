@@ -1,0 +1,145 @@
+"""Per-recipient messages: headers, structure, encoding, injection, and that they parse back."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import quopri
+import re
+from email.message import EmailMessage
+
+import pytest
+
+from newsletter.audience import Subscriber
+from newsletter.compose import Composed, compose
+from newsletter.message import MessageFactory
+from newsletter.render import PLACEHOLDERS
+from newsletter.settings import load_settings
+from newsletter.tokens import make_token, verify_token
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def composed() -> Composed:
+    return compose(REPO / "issues" / "spring-2018.yaml", load_settings({}))
+
+
+def parse(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    text, html = list(message.iter_parts())
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    return str(text.get_content()), str(html.get_content())
+
+
+def test_headers_and_structure(composed: Composed) -> None:
+    subscriber = Subscriber(email="ann@example.org", first_name="Ann", last_name="Smith")
+    message = parse(composed.factory.build(subscriber).data)
+    assert message["From"] == "Ann Coffey MP <news@example.org>"
+    assert message["From"].addresses[0].display_name == "Ann Coffey MP"
+    assert message["To"] == "Ann Smith <ann@example.org>"
+    assert message["Reply-To"].addresses[0].addr_spec == "office@example.org"
+    assert message["Subject"] == composed.issue.subject
+    assert message["MIME-Version"] == "1.0"
+    assert message["List-Id"] == "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert re.fullmatch(r"<spring-2018\.[0-9a-f]{20}@example\.org>", message["Message-ID"])
+    assert message["Date"].datetime is not None
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = parts(message)
+    assert text.startswith("Ann Coffey MP") and "Dear Ann," in text
+    assert "Dear Ann," in html
+    for token in PLACEHOLDERS.values():
+        assert token not in text and token not in html
+    assert all(p.get_content_charset() == "utf-8" for p in message.iter_parts())
+
+
+def test_list_unsubscribe_carries_a_signed_token_for_this_address(composed: Composed) -> None:
+    message = parse(composed.factory.build(Subscriber(email="ann@example.org")).data)
+    mailto, https = re.findall(r"<([^>]+)>", message["List-Unsubscribe"])
+    assert mailto.startswith("mailto:unsubscribe@example.org?subject=unsubscribe%20")
+    assert https.startswith("https://www.example.org/unsubscribe?token=")
+    token = https.split("token=", 1)[1]
+    settings = composed.settings
+    assert verify_token(token, settings.list_id, [settings.unsubscribe_secret]) == "ann@example.org"
+    assert verify_token(token, settings.list_id, ["another-secret"]) is None
+    assert verify_token(token, "Other <other.example.org>", [settings.unsubscribe_secret]) is None
+    forged = make_token("bob@example.org", settings.list_id, "guess")
+    assert verify_token(forged, settings.list_id, [settings.unsubscribe_secret]) is None
+    text, html = parts(message)
+    assert https in text
+    assert https in html
+
+
+def test_every_message_is_unique_and_otherwise_identical(composed: Composed) -> None:
+    first = composed.factory.build(Subscriber(email="a@example.org", first_name="A")).data
+    second = composed.factory.build(Subscriber(email="a@example.org", first_name="A")).data
+
+    def stable(data: bytes) -> bytes:
+        return re.sub(rb"(Message-ID|Date): [^\r]*\r\n", b"", data)
+
+    assert parse(first)["Message-ID"] != parse(second)["Message-ID"]
+    assert stable(first) == stable(second)
+
+
+def test_header_injection_through_a_name_is_impossible(composed: Composed) -> None:
+    subscriber = Subscriber(email="bob@example.org", first_name="Bob\r\nBcc: victim@example.com", last_name="X\nCc: y@example.com")
+    data = composed.factory.build(subscriber).data
+    message = parse(data)
+    assert message["Bcc"] is None and message["Cc"] is None
+    assert [a.addr_spec for a in message["To"].addresses] == ["bob@example.org"]
+    header_block = data.split(b"\r\n\r\n", 1)[0]
+    assert not re.search(rb"^(Bcc|Cc):", header_block, re.M | re.I)
+
+
+def test_html_in_a_name_is_escaped_in_the_html_part(composed: Composed) -> None:
+    subscriber = Subscriber(email="eve@example.org", first_name="<script>alert(1)</script>")
+    text, html = parts(parse(composed.factory.build(subscriber).data))
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Dear <script>alert(1)</script>," in text
+
+
+def test_non_ascii_names_and_subject_are_encoded(composed: Composed) -> None:
+    settings = load_settings({"NEWSLETTER_FROM": "Åsa Lindqvist MP <news@example.org>"})
+    rendered = composed.rendered
+    factory = MessageFactory(type(rendered)(rendered.issue, "Nyheter: Zoë & Łukasz 🎉", rendered.html, rendered.text), settings)
+    data = factory.build(Subscriber(email="zoe@example.org", first_name="Zoë", last_name="Ó Siadhail")).data
+    data.decode("ascii")  # every header and body byte is 7-bit
+    message = parse(data)
+    assert message["Subject"] == "Nyheter: Zoë & Łukasz 🎉"
+    assert message["To"].addresses[0].display_name == "Zoë Ó Siadhail"
+    assert message["From"].addresses[0].display_name == "Åsa Lindqvist MP"
+    text, html = parts(message)
+    assert "Dear Zoë," in text and "Dear Zoë," in html
+
+
+def test_no_first_name_falls_back(composed: Composed) -> None:
+    text, _ = parts(parse(composed.factory.build(Subscriber(email="x@example.org")).data))
+    assert "Dear constituent," in text
+
+
+def test_encoded_lines_are_legal(composed: Composed) -> None:
+    """RFC 5322/2045: CRLF only, no line over 998 bytes, quoted-printable lines at most 76."""
+    long_name = "Maximilian-Alexander " * 3
+    data = composed.factory.build(Subscriber(email="very.long.address.for.testing@example.org", first_name=long_name)).data
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    head, body = data.split(b"\r\n\r\n", 1)
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    for line in body.split(b"\r\n"):
+        assert len(line) <= 76, line
+    text, html = parts(parse(data))
+    assert "very.long.address.for.testing@example.org" in html
+    assert quopri.decodestring(body)  # decodes without error
+
+
+def test_parses_back_to_the_rendered_content(composed: Composed) -> None:
+    subscriber = Subscriber(email="ann@example.org", first_name="Ann")
+    html_expected, text_expected = composed.personalise(subscriber)
+    text, html = parts(parse(composed.factory.build(subscriber).data))
+    assert html.replace("\r\n", "\n") == html_expected
+    assert text.replace("\r\n", "\n") == text_expected
