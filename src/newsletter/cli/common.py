@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from newsletter.compose import Composed, compose
 from newsletter.issue import resolve_issue_path
-from newsletter.settings import Settings, load_settings
+from newsletter.settings import Settings, load_settings, read_environment
 
 issue_argument = click.argument("issue", metavar="ISSUE")
 
@@ -26,7 +25,7 @@ def subscribers_path(given: Path | None, project_root: Path | None = None) -> tu
     """The subscriber list to use, and a note when it is the shipped example list."""
     if given is not None:
         return given, None
-    env = os.environ.get("NEWSLETTER_SUBSCRIBERS")
+    env = read_environment().get("NEWSLETTER_SUBSCRIBERS")
     if env:
         return Path(env), None
     root = project_root or Path.cwd()
