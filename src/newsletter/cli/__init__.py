@@ -28,9 +28,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, send, subscribers
+    from newsletter.cli import build, consent, send, subscribers
 
-    for module in (build, send, subscribers):
+    for module in (build, send, subscribers, consent):
         module.register(cli)
 
 

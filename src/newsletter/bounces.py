@@ -1,0 +1,169 @@
+"""Bounce and reply intake: a mailbox of DSNs, complaints and unsubscribe mails -> suppressions.
+
+Hard bounces (5.x.x), complaints and unsubscribe requests suppress at once. Soft bounces
+(4.x.x) are counted per issue and suppress once an address has soft-bounced on
+NEWSLETTER_SOFT_BOUNCE_LIMIT separate issues (default 3): a full mailbox on one send is not
+a dead address, the same one three sends running is. Every event is stored under the
+bounce's own Message-ID, so importing the same mailbox again changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mailbox
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+
+from newsletter import suppressions
+from newsletter.audience import check_address
+from newsletter.bounces_dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
+from newsletter.errors import ConfigError, InputError
+from newsletter.settings import Settings
+from newsletter.tokens import verify_token
+
+DEFAULT_SOFT_LIMIT = 3
+REASON_OF = {HARD: "hard-bounce", SOFT: "soft-bounce", COMPLAINT: "complaint", UNSUBSCRIBE: "unsubscribed"}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: one line per event, and counts for the closing summary."""
+
+    path: Path
+    messages: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: list[str] = field(default_factory=list)
+
+
+def soft_limit(env: Mapping[str, str]) -> int:
+    raw = env.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", str(DEFAULT_SOFT_LIMIT)).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"NEWSLETTER_SOFT_BOUNCE_LIMIT: {raw!r} must be a whole number of issues, 1 or more")
+    return int(raw)
+
+
+def open_mailbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:
+    """An mbox file or a Maildir folder, or one line saying why not."""
+    if path.is_dir():
+        if not (path / "cur").is_dir() or not (path / "new").is_dir():
+            raise InputError(f"{path}: not a Maildir folder (no cur/ and new/ inside)")
+        return mailbox.Maildir(path, create=False)
+    if not path.is_file():
+        raise InputError(f"{path}: mailbox not found (give an mbox file or a Maildir folder)")
+    with path.open("rb") as handle:
+        start = handle.read(5)
+    if start and start != b"From ":
+        raise InputError(f"{path}:1: not an mbox file (it must start with a 'From ' line)")
+    return mailbox.mbox(path, create=False)
+
+
+def _messages(box: mailbox.Mailbox[mailbox.Message]) -> Iterator[tuple[str, Message]]:
+    for key in box.iterkeys():
+        raw = box.get_bytes(key)
+        message = box.get_message(key)
+        own_id = " ".join(str(message.get("Message-ID", "")).split())
+        yield own_id or "sha256:" + hashlib.sha256(raw).hexdigest(), message
+
+
+def journal_match(db: sqlite3.Connection, message_id: str) -> tuple[str, str] | None:
+    """(issue, email) the sender recorded for this Message-ID, if the journal has it."""
+    if not message_id:
+        return None
+    try:
+        row = db.execute(
+            "SELECT issue, email FROM deliveries WHERE message_id IN (?, ?) LIMIT 1",
+            (message_id, message_id.strip("<>")),
+        ).fetchone()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc) or "no such column" in str(exc):
+            return None
+        raise
+    return (str(row[0]), str(row[1])) if row else None
+
+
+class Importer:
+    """Applies the findings of one mailbox inside one transaction."""
+
+    def __init__(self, db: sqlite3.Connection, settings: Settings, report: ImportReport) -> None:
+        self.db = db
+        self.settings = settings
+        self.report = report
+        self.limit = soft_limit(settings.env)
+        self.secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
+
+    def _address(self, finding: Finding, token: str) -> tuple[str, str, str]:
+        """(address, issue, how it was matched)."""
+        if finding.kind == UNSUBSCRIBE:
+            named = verify_token(token, self.settings.list_id, self.secrets) if token else None
+            if named:
+                return named.lower(), "", "signed token"
+            return finding.email.lower(), "", "From address (no valid token)"
+        matched = journal_match(self.db, finding.original_id)
+        if matched:
+            return matched[1].lower(), matched[0], f"Message-ID {finding.original_id}"
+        return finding.email.lower(), finding.issue, "recipient address"
+
+    def apply(self, event_key: str, finding: Finding, token: str) -> None:
+        email, issue, how = self._address(finding, token)
+        try:
+            email = check_address(email).lower()
+        except ValueError:
+            self.report.counts["unmatched"] += 1
+            self.report.lines.append(f"unmatched {finding.kind}: no usable address ({finding.detail[:80]})")
+            return
+        issue_key = issue or f"unknown:{finding.original_id or event_key}"
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO bounce_events (event_key, email, kind, issue, status, detail, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (event_key, email, finding.kind, issue_key, finding.status, finding.detail[:500], suppressions.now()),
+        )
+        if cursor.rowcount == 0:
+            self.report.counts["already imported"] += 1
+            return
+        label = {HARD: "hard bounce", SOFT: "soft bounce", COMPLAINT: "complaint", UNSUBSCRIBE: "unsubscribe"}
+        what = f"{label[finding.kind]} {email}" + (f" {finding.status}" if finding.status else "")
+        source = f"bounces {self.report.path.name}: {how}" + (f", issue {issue}" if issue else "")
+        if finding.kind == SOFT:
+            seen = self._soft_issues(email)
+            if seen < self.limit:
+                self.report.counts["soft bounce counted"] += 1
+                self.report.lines.append(f"{what}: counted ({seen} of {self.limit} issues)")
+                return
+            detail = f"soft bounces on {seen} issues; last: {finding.detail}"
+        else:
+            detail = finding.detail
+        added = suppressions.add(self.db, email, REASON_OF[finding.kind], source, detail)
+        self.report.counts[f"{REASON_OF[finding.kind]} suppressed" if added else "already suppressed"] += 1
+        self.report.lines.append(f"{what}: " + ("suppressed" if added else "already suppressed") + f" ({how})")
+
+    def _soft_issues(self, email: str) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(DISTINCT issue) FROM bounce_events WHERE email = ? AND kind = ? AND cleared = 0",
+            (email, SOFT),
+        ).fetchone()
+        return int(row[0])
+
+
+def import_mailbox(path: Path, settings: Settings) -> ImportReport:
+    """Read every message of a mailbox and apply what it says, all in one transaction."""
+    box = open_mailbox(path)
+    report = ImportReport(path)
+    db = suppressions.connect(settings.journal_path)
+    try:
+        importer = Importer(db, settings, report)
+        with suppressions.transaction(db):
+            for event_key, message in _messages(box):
+                report.messages += 1
+                findings, token = classify(message, settings.unsubscribe_mailto)
+                if not findings:
+                    report.counts["not a bounce"] += 1
+                for finding in findings:
+                    importer.apply(event_key, finding, token)
+    finally:
+        db.close()
+        box.close()
+    return report
