@@ -1,0 +1,81 @@
+"""The readers the preview can personalise for: a generic reader and the subscriber file.
+
+The list is read again when the file changes; a list that cannot be read leaves the generic
+reader and a note for the page, so a half-saved CSV never stops the preview.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.audience import Subscriber, load_audience
+from newsletter.errors import NewsletterError
+
+GENERIC = Subscriber(email="reader@example.org")
+PICKER_MAX = 500  # a <select> of a hundred thousand names helps nobody; any address still works by URL
+
+
+@dataclass(frozen=True)
+class Choice:
+    email: str
+    label: str
+
+
+class Readers:
+    """Subscribers by address, loaded from `path` (or only the generic reader when None)."""
+
+    def __init__(self, path: Path | None, preferred: str | None = None) -> None:
+        self.path = path
+        self.preferred = preferred
+        self.note = ""
+        self._by_email: dict[str, Subscriber] = {}
+        self._order: list[Subscriber] = []
+        self._lock = threading.Lock()
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the subscriber file again; on failure keep the generic reader and say why."""
+        by_email: dict[str, Subscriber] = {}
+        order: list[Subscriber] = []
+        note = ""
+        if self.path is not None:
+            try:
+                audience = load_audience(self.path)
+            except NewsletterError as exc:
+                note = f"subscribers not loaded: {exc}"
+            else:
+                order = list(audience.subscribers)
+                by_email = {s.email.lower(): s for s in order}
+        if self.preferred and self.preferred.lower() not in by_email:
+            extra = Subscriber(email=self.preferred)
+            order.insert(0, extra)
+            by_email[extra.email.lower()] = extra
+        with self._lock:
+            self._by_email, self._order, self.note = by_email, order, note
+
+    @property
+    def default(self) -> Subscriber:
+        """`--subscriber` when given, else the generic reader."""
+        return self.find(self.preferred) if self.preferred else GENERIC
+
+    def find(self, address: str | None) -> Subscriber:
+        """The subscriber with this address; the default reader for none, generic for unknown."""
+        if not address:
+            return self.default
+        with self._lock:
+            return self._by_email.get(address.strip().lower(), GENERIC)
+
+    def choices(self) -> tuple[list[Choice], int]:
+        """Picker entries (generic reader first) and how many subscribers there are in all."""
+        with self._lock:
+            order = list(self._order)
+        entries = [Choice(GENERIC.email, "Generic reader (no name)")]
+        for subscriber in order[:PICKER_MAX]:
+            name = subscriber.name
+            label = f"{name} <{subscriber.email}>" if name else subscriber.email
+            if subscriber.ward:
+                label += f" · {subscriber.ward}"
+            entries.append(Choice(subscriber.email, label))
+        return entries, len(order)
