@@ -1,69 +1,119 @@
-"""`newsletter send`: deliver an issue to the outbox (or dry-run it)."""
+"""`newsletter send`: deliver an issue over SMTP (or to the outbox), resumably; or dry-run it."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from newsletter.audience import load_audience
 from newsletter.cli.common import composed_issue, issue_argument, subscribers_path
-from newsletter.cli.console import err_console, out_console
+from newsletter.cli.console import err_console
+from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
+from newsletter.delivery.base import Backend
 from newsletter.delivery.outbox import Outbox
-from newsletter.send import SendReport, send_issue
+from newsletter.delivery.relays import smtp_settings
+from newsletter.delivery.smtp import SmtpBackend
+from newsletter.errors import InputError
+from newsletter.journal import Journal
+from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
+from newsletter.send import dry_run as check_every_message
 from newsletter.targeting import target
 
+journal_option = click.option(
+    "--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The journal file (default: $NEWSLETTER_JOURNAL or .newsletter/journal.sqlite3).")
 
-def print_report(report: SendReport) -> None:
-    console = out_console()
-    verb = "would be sent" if report.dry_run else "sent"
-    console.print(
-        f"{report.issue}: {report.sent:,} {verb} to {report.destination}"
-        + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
-        + f" in {report.elapsed:.2f} s"
-    )
-    if report.dry_run:
-        console.print("Dry run: nothing was written or sent.")
+
+def exit_code(report: SendReport) -> int:
+    if report.error is not None:
+        raise report.error
+    if report.interrupted is not None:
+        return 128 + report.interrupted
+    return 0
+
+
+def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
+    """Ask before real mail goes out; refuse when nobody can answer."""
+    if yes or count == 0:
+        return
+    if not sys.stdin.isatty():
+        raise InputError("refusing to send without confirmation: stdin is not a terminal",
+                         hint="pass --yes to send from a script")
+    noun = "subscriber" if count == 1 else "subscribers"
+    if not click.confirm(f'Send "{subject}" to {count:,} {noun} via {destination}?', default=False):
+        raise click.Abort()
 
 
 @click.command()
 @issue_argument
 @click.option("--subscribers", "csv_path", type=click.Path(path_type=Path), default=None,
               help="Subscriber CSV (default: $NEWSLETTER_SUBSCRIBERS, subscribers.csv, or the example list).")
-@click.option("--dry-run", is_flag=True, help="Build and check every message; write and send nothing.")
+@click.option("--dry-run", is_flag=True, help="Build and check every message; write, send and record nothing.")
+@click.option("--to", "test_addresses", multiple=True, metavar="ADDR",
+              help="Test send: the real message to this address only (repeatable); not recorded as the send.")
 @click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Outbox folder (default: outbox/<issue-slug>/).")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Send to at most N subscribers.")
+              help="Outbox folder when no SMTP relay is set (default: outbox/<issue-slug>/).")
+@journal_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Send to at most N subscribers this run.")
 @click.option("--ward", "wards", multiple=True, help="Only subscribers in this ward (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="Only subscribers with this tag (repeatable).")
-@click.option("--yes", is_flag=True, help="Answer yes to any confirmation (for scripts).")
-def send(
-    issue: str,
-    csv_path: Path | None,
-    dry_run: bool,
-    outbox_dir: Path | None,
-    limit: int | None,
-    wards: tuple[str, ...],
-    tags: tuple[str, ...],
-    yes: bool,
-) -> None:
-    """Send ISSUE to every subscriber who consented: to the outbox folder when no SMTP relay
-    is configured, or nowhere with --dry-run.
+@click.option("--resend-unknown", is_flag=True,
+              help="Also send to recipients left 'sending' by an interrupted send (they may get it twice).")
+@click.option("--retry-failed", is_flag=True, help="Try again the recipients whose delivery failed before.")
+@click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
+def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple[str, ...],
+         outbox_dir: Path | None, journal_path: Path | None, limit: int | None, wards: tuple[str, ...],
+         tags: tuple[str, ...], resend_unknown: bool, retry_failed: bool, yes: bool) -> int:
+    """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
+    set, otherwise to the outbox folder. The journal records every recipient, so running the
+    same command again after an interruption sends only to those not yet sent.
 
     \b
-    Example:
-        newsletter send spring-2018 --subscribers subscribers.example.csv --dry-run
+    Examples:
+        newsletter send spring-2018 --dry-run
+        newsletter send spring-2018 --to me@office.example
+        newsletter send spring-2018 --yes
     """
     composed = composed_issue(issue)
+    settings = composed.settings
+    smtp = smtp_settings(settings.env)
+    options = loop_options(smtp)
+    backend: Backend
+    if smtp is not None:
+        backend = SmtpBackend(smtp, settings.from_address)
+        example = settings.example_values_in_use()
+        if example and not dry_run:
+            raise InputError(f"refusing to send real mail while {' and '.join(example)} still hold example values",
+                             hint="set them in .env (see .env.example)")
+    else:
+        backend = Outbox(outbox_dir or Path("outbox") / composed.issue.slug)
+    journal_file = journal_path or settings.journal_path
+    if test_addresses and not dry_run:
+        with Journal(journal_file) as journal, progress_display(len(test_addresses)) as show:
+            report = test_send(composed, test_addresses, backend, journal, options, progress=show)
+        print_summary(report)
+        return exit_code(report)
+
     path, note = subscribers_path(csv_path, composed.issue.project.root)
     if note:
         err_console().print(f"note: {note}")
-    audience = target(load_audience(path), composed.issue, wards=wards, tags=tags,
-                      journal_path=composed.settings.journal_path)
+    audience = target(load_audience(path), composed.issue, wards=wards, tags=tags, journal_path=journal_file)
     print_audience(audience, details=dry_run)
-    backend = None if dry_run else Outbox(outbox_dir or Path("outbox") / composed.issue.slug)
-    print_report(send_issue(composed, audience, backend, limit=limit))
+    if dry_run:
+        print_summary(check_every_message(composed, audience, limit=limit))
+        return 0
+    with Journal(journal_file) as journal:
+        planned = plan(journal, composed.issue.slug, audience, resend_unknown=resend_unknown,
+                       retry_failed=retry_failed, limit=limit)
+        if smtp is not None:
+            confirm(composed.rendered.subject, len(planned.chosen), backend.describe(), yes)
+        with progress_display(len(planned.chosen)) as show:
+            report = send_issue(composed, planned, backend, journal, options, progress=show)
+    print_summary(report)
+    return exit_code(report)
 
 
 def register(group: click.Group) -> None:

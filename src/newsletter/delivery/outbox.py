@@ -1,7 +1,8 @@
 """The outbox: one `.eml` file per recipient in a folder, the default when no relay is set.
 
 It lets every command work with no server at all, and staff can open any file in a mail
-program to see exactly what a constituent will get.
+program to see exactly what a constituent will get. It goes through the same send loop as
+SMTP, so the journal records outbox sends too (and a re-run resumes the same way).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from newsletter.delivery.base import BeforeData
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
 from newsletter.message import OutgoingMessage
@@ -29,6 +31,7 @@ class Outbox:
     """Writes each message atomically to `<folder>/<address>.eml`."""
 
     name = "outbox"
+    connections = 1
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -36,7 +39,7 @@ class Outbox:
     def describe(self) -> str:
         return f"the outbox {self.folder}"
 
-    def deliver(self, message: OutgoingMessage) -> str:
+    def write(self, message: OutgoingMessage) -> str:
         """Write one message; returns a reply-like note for the journal."""
         path = self.folder / file_name(message.recipient)
         try:
@@ -44,3 +47,22 @@ class Outbox:
         except OSError as exc:
             raise DeliveryError(f"{path}: cannot write to the outbox: {exc.strerror}") from exc
         return f"written {path}"
+
+    async def open(self) -> OutboxSession:
+        return OutboxSession(self)
+
+
+class OutboxSession:
+    """The outbox as a send-loop session: a local write is quick, so it runs in the loop."""
+
+    usable = True
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    async def deliver(self, message: OutgoingMessage, before_data: BeforeData) -> str:
+        await before_data()
+        return self.outbox.write(message)
+
+    async def close(self) -> None:
+        return None

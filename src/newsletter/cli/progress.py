@@ -1,0 +1,76 @@
+"""How a send looks on screen: a progress bar on a terminal, a log line every few seconds
+otherwise (cron, CI, a pipe), and the closing summary table. Rich honours NO_COLOR."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as Bar
+from rich.table import Table
+
+from newsletter.cli.console import err_console, out_console
+from newsletter.sendloop import Progress, SendReport
+
+LOG_EVERY = 5.0
+
+
+@contextmanager
+def progress_display(total: int) -> Iterator[Progress]:
+    """Yields the callback the send loop calls with its report a few times a second."""
+    console = err_console()
+    if console.is_terminal:
+        columns = (TextColumn("sending"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[failed]} failed · {task.fields[rate]:,.0f}/s"), TimeRemainingColumn())
+        with Bar(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("send", total=total, failed=0, rate=0.0)
+
+            def update(report: SendReport) -> None:
+                bar.update(task, completed=report.done, failed=report.failed, rate=report.rate)
+
+            yield update
+        return
+    last = [time.monotonic()]
+
+    def log(report: SendReport) -> None:
+        now = time.monotonic()
+        if now - last[0] >= LOG_EVERY:
+            last[0] = now
+            console.print(f"{report.issue}: {report.done:,}/{total:,} done, {report.sent:,} sent, "
+                          f"{report.failed:,} failed, {report.rate:,.0f}/s", highlight=False)
+
+    yield log
+
+
+def print_summary(report: SendReport, console: Console | None = None) -> None:
+    """The closing summary: what was sent, failed, skipped and why, what is unknown, how fast."""
+    console = console or out_console()
+    kind = "Test send" if report.test else "Dry run" if report.dry_run else "Send"
+    table = Table(title=f"{kind} of {report.issue} to {report.destination}", box=None, show_header=False,
+                  title_justify="left", pad_edge=False)
+    table.add_column(justify="right")
+    table.add_column()
+    table.add_row(f"{report.sent:,}", "would be sent (nothing was written or sent)" if report.dry_run else "sent")
+    if not report.dry_run:
+        table.add_row(f"{report.failed:,}", "failed")
+    for reason, count in sorted(report.skipped.items()):
+        table.add_row(f"{count:,}", f"skipped: {reason}")
+    if report.unknown:
+        table.add_row(f"{len(report.unknown):,}", "unknown: in flight when a send stopped (see --resend-unknown)")
+    if report.retried:
+        table.add_row(f"{report.retried:,}", "attempts retried after a temporary failure")
+    table.add_row(f"{report.elapsed:,.2f} s", f"{report.rate:,.0f} messages a second")
+    console.print(table)
+    for email, reply in report.failures[:20]:
+        console.print(f"  failed {email}: {reply}", highlight=False)
+    if len(report.failures) > 20:
+        console.print(f"  ... see `newsletter status {report.issue}` for all {report.failed:,} failures")
+    for email in report.unknown[:20]:
+        console.print(f"  unknown {email}", highlight=False)
+    if report.interrupted is not None:
+        console.print("Interrupted: run the same command again to send to the rest.")
+    if report.dry_run:
+        console.print("Dry run: nothing was written or sent.")

@@ -1,0 +1,80 @@
+"""`newsletter status`: what the journal records about an issue's send."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from newsletter.cli.common import issue_argument, settings
+from newsletter.cli.console import out_console
+from newsletter.cli.send import journal_option
+from newsletter.errors import DeliveryError
+from newsletter.fileio import write_atomic
+from newsletter.journal import STATES, Journal
+
+
+def issue_slug(issue: str) -> str:
+    """An issue named by slug or by its YAML file: the journal keys on the slug."""
+    path = Path(issue)
+    return path.stem if path.suffix in (".yaml", ".yml") else issue
+
+
+@click.command()
+@issue_argument
+@journal_option
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the failed recipients and the servers' replies to this CSV file.")
+def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
+    """Show what the journal records for ISSUE: how many recipients are in each state, the
+    failures with the server's reply, and those left unknown by an interrupted send.
+
+    \b
+    Example:
+        newsletter status spring-2018 --export failures.csv
+    """
+    slug = issue_slug(issue)
+    path = journal_path or settings().journal_path
+    console = out_console()
+    if not path.exists():
+        console.print(f"{slug}: nothing recorded yet ({path} does not exist)")
+        return
+    with Journal(path) as journal:
+        counts = journal.counts(slug)
+        reasons = journal.skipped_reasons(slug)
+        failures = list(journal.failures(slug))
+        unknown = journal.unknown(slug)
+        runs = journal.runs(slug)
+    table = Table(title=f"{slug} in {path}", box=None, show_header=False, title_justify="left", pad_edge=False)
+    table.add_column(justify="right")
+    table.add_column()
+    for state in STATES:
+        table.add_row(f"{counts.get(state, 0):,}", state)
+        if state == "skipped":
+            for reason, count in sorted(reasons.items()):
+                table.add_row(f"{count:,}", f"  {reason or 'no reason'}")
+    console.print(table)
+    if runs:
+        kind, destination, started, _finished, outcome = runs[-1]
+        console.print(f"last run: {kind} to {destination} at {started}: {outcome or 'did not finish'}")
+    for failure in failures:
+        console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
+    for email in unknown:
+        console.print(f"  unknown {email} (was in flight when a send stopped; see send --resend-unknown)")
+    if export_path is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["email", "attempts", "last_reply", "updated_at"])
+        writer.writerows([(f.email, f.attempts, f.last_reply, f.updated_at) for f in failures])
+        try:
+            write_atomic(export_path, buffer.getvalue().encode("utf-8"))
+        except OSError as exc:
+            raise DeliveryError(f"{export_path}: cannot write: {exc.strerror}") from exc
+        console.print(f"{len(failures):,} failures written to {export_path}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(status)

@@ -1,0 +1,150 @@
+"""SMTP settings from the environment / `.env`: which relays, how securely, how fast.
+
+`SMTP_HOST` (with `SMTP_PORT`, `SMTP_USERNAME`, `SMTP_PASSWORD`, `SMTP_SECURITY`) names one
+relay; `SMTP_URLS` names several (`smtp://user:pass@host:587,smtps://host2:465`), used in
+turn. The password is kept out of every `repr`, description and error message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from newsletter.errors import ConfigError
+
+SECURITIES = ("starttls", "tls", "none")
+_SCHEMES = {"smtp": "starttls", "smtp+starttls": "starttls", "smtps": "tls", "smtp+insecure": "none"}
+_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class Relay:
+    """One SMTP endpoint. `str()` is `host:port`, the form every message uses."""
+
+    host: str
+    port: int
+    security: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Everything the SMTP backend and the send loop's pacing need."""
+
+    relays: tuple[Relay, ...]
+    timeout: float = 30.0
+    connections: int = 4
+    rate: float | None = None
+    hourly_limit: int | None = None
+    max_per_connection: int | None = None
+    batch_size: int = 100
+    batch_pause: float = 0.0
+    retry_attempts: int = 5
+    retry_delay: float = 2.0
+    retry_deadline: float = 3600.0
+    ca_file: Path | None = None
+
+    def describe(self) -> str:
+        return ", ".join(str(r) for r in self.relays)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _number(env: Mapping[str, str], name: str, default: float | None, *, integer: bool = False,
+            minimum: float = 0) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name}: {raw!r} is not {kind}") from None
+    if value < minimum or value != value:
+        raise ConfigError(f"{name}: {raw!r} must be at least {minimum:g}")
+    return value
+
+
+def _relay(host: str, port: int, security: str, username: str, password: str, name: str) -> Relay:
+    if security not in SECURITIES:
+        raise ConfigError(f"{name}: security {security!r} must be one of {', '.join(SECURITIES)}")
+    if not host or any(c in host for c in " /@\r\n"):
+        raise ConfigError(f"{name}: {host!r} is not a host name")
+    if not 0 < port < 65536:
+        raise ConfigError(f"{name}: port {port} is out of range")
+    if security == "none" and not is_loopback(host):
+        raise ConfigError(
+            f"{name}: security 'none' is only allowed for a relay on this machine, not {host}:{port}",
+            hint="use SMTP_SECURITY=starttls (port 587) or tls (port 465)",
+        )
+    if password and not username:
+        raise ConfigError(f"{name}: a password is set but no user name")
+    return Relay(host, port, security, username, password)
+
+
+def _from_url(url: str) -> Relay:
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigError("SMTP_URLS: an entry is not a valid URL") from None  # the URL may hold a password
+    security = _SCHEMES.get(parts.scheme)
+    if security is None:
+        raise ConfigError(
+            f"SMTP_URLS: scheme {parts.scheme!r} is not one of {', '.join(_SCHEMES)}",
+            hint="for example SMTP_URLS=smtp://user:pass@host1:587,smtps://host2:465",
+        )
+    host = parts.hostname or ""
+    return _relay(host, port or _DEFAULT_PORTS[security], security, unquote(parts.username or ""),
+                  unquote(parts.password or ""), "SMTP_URLS")
+
+
+def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
+    """The SMTP settings, or None when no relay is configured (the outbox is used instead)."""
+    urls = [u for u in env.get("SMTP_URLS", "").split(",") if u.strip()]
+    host = env.get("SMTP_HOST", "").strip()
+    if urls:
+        relays = tuple(_from_url(u) for u in urls)
+    elif host:
+        security = env.get("SMTP_SECURITY", "").strip().lower() or "starttls"
+        if security not in SECURITIES:
+            raise ConfigError(f"SMTP_SECURITY: {security!r} must be one of {', '.join(SECURITIES)}")
+        port = int(_number(env, "SMTP_PORT", _DEFAULT_PORTS[security], integer=True, minimum=1) or 0)
+        relays = (_relay(host, port, security, env.get("SMTP_USERNAME", "").strip(),
+                         env.get("SMTP_PASSWORD", ""), "SMTP_HOST"),)
+    else:
+        return None
+    rate = _number(env, "SMTP_RATE", None)
+    hourly = _number(env, "SMTP_HOURLY_LIMIT", None, integer=True, minimum=1)
+    per_connection = _number(env, "SMTP_MAX_PER_CONNECTION", None, integer=True, minimum=1)
+    ca_file = env.get("SMTP_CA_FILE", "").strip()
+    if ca_file and not Path(ca_file).is_file():
+        raise ConfigError(f"SMTP_CA_FILE: {ca_file} is not a file")
+    return SmtpSettings(
+        relays=relays,
+        timeout=float(_number(env, "SMTP_TIMEOUT", 30.0, minimum=0.1) or 30.0),
+        connections=int(_number(env, "SMTP_CONNECTIONS", 4, integer=True, minimum=1) or 4),
+        rate=rate or None,
+        hourly_limit=int(hourly) if hourly else None,
+        max_per_connection=int(per_connection) if per_connection else None,
+        batch_size=int(_number(env, "SMTP_BATCH_SIZE", 100, integer=True, minimum=1) or 100),
+        batch_pause=float(_number(env, "SMTP_BATCH_PAUSE", 0.0) or 0.0),
+        retry_attempts=int(_number(env, "SMTP_RETRY_ATTEMPTS", 5, integer=True, minimum=1) or 5),
+        retry_delay=float(_number(env, "SMTP_RETRY_DELAY", 2.0) or 0.0),
+        retry_deadline=float(_number(env, "SMTP_RETRY_DEADLINE", 3600.0) or 0.0),
+        ca_file=Path(ca_file) if ca_file else None,
+    )
