@@ -15,19 +15,20 @@ from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _machine import describe  # noqa: E402
-
-from newsletter.audience import Subscriber  # noqa: E402
-from newsletter.compose import Composed, compose  # noqa: E402
-from newsletter.settings import load_settings  # noqa: E402
+from _machine import describe
+from newsletter.audience import Subscriber
+from newsletter.compose import Composed, compose
+from newsletter.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def subscribers(count: int) -> list[Subscriber]:
     names = ["Ann", "Zoë", "", "Siobhán", "Bob", "Łukasz", "Mary-Jane"]
-    return [Subscriber(email=f"reader{i}@example.org", first_name=names[i % len(names)], last_name="Smith")
-            for i in range(count)]
+    return [
+        Subscriber(email=f"reader{i}@example.org", first_name=names[i % len(names)], last_name="Smith")
+        for i in range(count)
+    ]
 
 
 Prepared = tuple[Subscriber, str, str, str]

@@ -53,14 +53,20 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 def run_cli(project: Path) -> Run:
     """Run the real `newsletter` CLI in a subprocess in the project folder."""
 
-    def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
         full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUTF8": "1"})
         full_env.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "newsletter", *args],
-            cwd=project, env=full_env, input=input, capture_output=True, text=True, timeout=timeout,
+            cwd=project,
+            env=full_env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     return run

@@ -49,7 +49,7 @@ def test_bad_rows_are_reported_with_lines_and_good_rows_kept(tmp_path: Path) -> 
         "noconsent@example.org,No,,,,\n"
         "baddate@example.org,Date,,,,yesterday\n"
         "two@@example.org,Two,,,,2018-01-01\n"
-        "\"multi\nline@example.org\",X,,,,2018-01-01\n"
+        '"multi\nline@example.org",X,,,,2018-01-01\n'
         "last@example.com,Last,,,,2018-01-01\n"
     )
     audience = load_audience(write(tmp_path, text))
@@ -62,7 +62,10 @@ def test_bad_rows_are_reported_with_lines_and_good_rows_kept(tmp_path: Path) -> 
 
 
 def test_names_are_data(tmp_path: Path) -> None:
-    text = 'email,first_name,last_name,consented_at\nbob@example.org,"Bob\r\nBcc: victim@example.com",<b>X</b>,2018-01-01\n'
+    text = (
+        "email,first_name,last_name,consented_at\n"
+        'bob@example.org,"Bob\r\nBcc: victim@example.com",<b>X</b>,2018-01-01\n'
+    )
     subscriber = load_audience(write(tmp_path, text)).subscribers[0]
     assert "\r" not in subscriber.first_name and "\n" not in subscriber.first_name
     assert subscriber.first_name == "Bob Bcc: victim@example.com"

@@ -30,7 +30,9 @@ def test_check_passes_the_example_issue(project: Path, run_cli: Run) -> None:
 
 def test_check_fails_on_a_subject_and_link_problem(project: Path, run_cli: Run) -> None:
     article = project / "articles" / "sent-away-children-inquiry.md"
-    article.write_text(article.read_text(encoding="utf-8") + "\nSee [the file](ftp://example.org/file).\n", encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\nSee [the file](ftp://example.org/file).\n", encoding="utf-8"
+    )
     issue = project / "issues" / "spring-2018.yaml"
     issue.write_text(issue.read_text(encoding="utf-8").replace('subject: "', 'subject: "' + "Very long " * 8, 1))
     result = run_cli("check", "spring-2018")
@@ -69,7 +71,8 @@ def test_dry_run_writes_nothing_and_reports_counts(project: Path, run_cli: Run) 
 
 
 def test_send_limit(project: Path, run_cli: Run) -> None:
-    result = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--limit", "3", "--yes",
-                     "--outbox", "out3")
+    result = run_cli(
+        "send", "spring-2018", "--subscribers", "subscribers.example.csv", "--limit", "3", "--yes", "--outbox", "out3"
+    )
     assert result.returncode == 0, result.stderr
     assert len(list((project / "out3").glob("*.eml"))) == 3

@@ -87,7 +87,9 @@ def test_every_message_is_unique_and_otherwise_identical(composed: Composed) -> 
 
 
 def test_header_injection_through_a_name_is_impossible(composed: Composed) -> None:
-    subscriber = Subscriber(email="bob@example.org", first_name="Bob\r\nBcc: victim@example.com", last_name="X\nCc: y@example.com")
+    subscriber = Subscriber(
+        email="bob@example.org", first_name="Bob\r\nBcc: victim@example.com", last_name="X\nCc: y@example.com"
+    )
     data = composed.factory.build(subscriber).data
     message = parse(data)
     assert message["Bcc"] is None and message["Cc"] is None
@@ -107,7 +109,9 @@ def test_html_in_a_name_is_escaped_in_the_html_part(composed: Composed) -> None:
 def test_non_ascii_names_and_subject_are_encoded(composed: Composed) -> None:
     settings = load_settings({"NEWSLETTER_FROM": "Åsa Lindqvist MP <news@example.org>"})
     rendered = composed.rendered
-    factory = MessageFactory(type(rendered)(rendered.issue, "Nyheter: Zoë & Łukasz 🎉", rendered.html, rendered.text), settings)
+    factory = MessageFactory(
+        type(rendered)(rendered.issue, "Nyheter: Zoë & Łukasz 🎉", rendered.html, rendered.text), settings
+    )
     data = factory.build(Subscriber(email="zoe@example.org", first_name="Zoë", last_name="Ó Siadhail")).data
     data.decode("ascii")  # every header and body byte is 7-bit
     message = parse(data)
@@ -126,13 +130,15 @@ def test_no_first_name_falls_back(composed: Composed) -> None:
 def test_encoded_lines_are_legal(composed: Composed) -> None:
     """RFC 5322/2045: CRLF only, no line over 998 bytes, quoted-printable lines at most 76."""
     long_name = "Maximilian-Alexander " * 3
-    data = composed.factory.build(Subscriber(email="very.long.address.for.testing@example.org", first_name=long_name)).data
+    data = composed.factory.build(
+        Subscriber(email="very.long.address.for.testing@example.org", first_name=long_name)
+    ).data
     assert b"\n" not in data.replace(b"\r\n", b"")
     head, body = data.split(b"\r\n\r\n", 1)
     assert all(len(line) <= 998 for line in head.split(b"\r\n"))
     for line in body.split(b"\r\n"):
         assert len(line) <= 76, line
-    text, html = parts(parse(data))
+    _text, html = parts(parse(data))
     assert "very.long.address.for.testing@example.org" in html
     assert quopri.decodestring(body)  # decodes without error
 

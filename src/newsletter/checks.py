@@ -77,16 +77,40 @@ def run_checks(composed: Composed) -> list[Finding]:
         if not src.startswith("https://"):
             found.append(Finding("warning", "image-src", f"image {src[:80]!r} is not loaded over https"))
     if not issue.preheader:
-        found.append(Finding("warning", "preheader", f"{issue.path}: the preheader is empty (inboxes show the first text instead)"))
+        found.append(
+            Finding(
+                "warning", "preheader", f"{issue.path}: the preheader is empty (inboxes show the first text instead)"
+            )
+        )
     elif len(issue.preheader) > PREHEADER_MAX:
-        found.append(Finding("warning", "preheader", f"{issue.path}: the preheader is {len(issue.preheader)} characters; inboxes show about {PREHEADER_MAX}"))
+        found.append(
+            Finding(
+                "warning",
+                "preheader",
+                f"{issue.path}: the preheader is {len(issue.preheader)} characters; inboxes show about {PREHEADER_MAX}",
+            )
+        )
     if len(issue.subject) > SUBJECT_MAX:
-        found.append(Finding("warning", "subject", f"{issue.path}: the subject is {len(issue.subject)} characters (over {SUBJECT_MAX})"))
+        found.append(
+            Finding(
+                "warning",
+                "subject",
+                f"{issue.path}: the subject is {len(issue.subject)} characters (over {SUBJECT_MAX})",
+            )
+        )
     for number, line in enumerate(rendered.text.splitlines(), start=1):
         if len(line) > TEXT_WIDTH and " " in line.strip():
-            found.append(Finding("warning", "text-width", f"plain text line {number} is {len(line)} columns (over {TEXT_WIDTH})"))
+            found.append(
+                Finding("warning", "text-width", f"plain text line {number} is {len(line)} columns (over {TEXT_WIDTH})")
+            )
     if not composed.settings.postal_address:
-        found.append(Finding("error", "postal-address", "NEWSLETTER_POSTAL_ADDRESS is empty: bulk mail must carry the sender's address"))
+        found.append(
+            Finding(
+                "error",
+                "postal-address",
+                "NEWSLETTER_POSTAL_ADDRESS is empty: bulk mail must carry the sender's address",
+            )
+        )
     return sorted(found, key=lambda f: f.level != "error")
 
 

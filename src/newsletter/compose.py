@@ -12,7 +12,7 @@ from pathlib import Path
 from newsletter.audience import Subscriber
 from newsletter.issue import Issue, load_issue
 from newsletter.message import MessageFactory
-from newsletter.render import Renderer, RenderedIssue
+from newsletter.render import RenderedIssue, Renderer
 from newsletter.settings import Settings
 
 
@@ -36,7 +36,11 @@ class Composed:
     def web_values(self) -> dict[str, str]:
         """Values for the public web copy: no reader's name, address or token in it."""
         mailto = f"mailto:{self.settings.unsubscribe_mailto}?subject=unsubscribe"
-        return {"greeting": self.factory.greeting(Subscriber(email="")), "email": "your address", "unsubscribe_url": mailto}
+        return {
+            "greeting": self.factory.greeting(Subscriber(email="")),
+            "email": "your address",
+            "unsubscribe_url": mailto,
+        }
 
     def personalise(self, subscriber: Subscriber) -> tuple[str, str]:
         """(html, text) for one subscriber: for previews and checks, not for sending."""

@@ -116,7 +116,9 @@ def load_article(path: Path) -> Article:
     check_url(doc, "image", image)
     image_alt = text_field(doc, "image_alt", required=False)
     if image and not image_alt:
-        raise InputError(f"{doc.at('image')}: field 'image_alt' is required with an image (screen readers, blocked images)")
+        raise InputError(
+            f"{doc.at('image')}: field 'image_alt' is required with an image (screen readers, blocked images)"
+        )
     if "date" not in doc.data:
         raise InputError(f"{doc.at('date')}: field 'date' is missing or empty")
     if not body.strip():

@@ -130,9 +130,7 @@ def load_issue(path: Path) -> Issue:
     )
 
 
-def _select_articles(
-    entries: Any, where: str, text: str, project: Project
-) -> tuple[Article | None, list[Article]]:
+def _select_articles(entries: Any, where: str, text: str, project: Project) -> tuple[Article | None, list[Article]]:
     """Resolve the `articles:` list: slugs or `{slug, featured, summary}` mappings."""
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{where}: field 'articles' must be a non-empty list of article slugs")

@@ -47,7 +47,8 @@ def fold(name: str, value: str) -> bytes:
     if _HEADER_CONTROL.search(value):
         raise ValueError(f"header {name} contains a line break or control character")
     header = email.policy.SMTP.header_factory(name, value)
-    return header.fold(policy=email.policy.SMTP).encode("ascii")
+    folded: str = header.fold(policy=email.policy.SMTP)
+    return folded.encode("ascii")
 
 
 def _qp(data: bytes) -> bytes:
@@ -82,8 +83,10 @@ def _split_body(body: str) -> list[bytes | str]:
         position = match.end()
     parts.append(_qp(crlf[position:].encode()))
     # A soft break wherever a static part ends mid-line, so the value starts a fresh line.
-    return [p + SOFT_BREAK if isinstance(p, bytes) and p and not p.endswith(CRLF) and i + 1 < len(parts) else p
-            for i, p in enumerate(parts)]
+    return [
+        p + SOFT_BREAK if isinstance(p, bytes) and p and not p.endswith(CRLF) and i + 1 < len(parts) else p
+        for i, p in enumerate(parts)
+    ]
 
 
 class MessageFactory:

@@ -16,8 +16,8 @@ from types import SimpleNamespace
 import jinja2
 import premailer
 from markupsafe import Markup, escape
-from mjml import mjml2html
 
+from mjml import mjml2html
 from newsletter import prose
 from newsletter.errors import RenderError
 from newsletter.issue import Issue
@@ -142,7 +142,7 @@ def compile_mjml(source: str, origin: Path) -> str:
         disable_validation=True,
         cssutils_logging_level=logging.CRITICAL,
     )
-    inlined = inliner.transform()
+    inlined = str(inliner.transform())
     if not inlined.lower().startswith("<!doctype"):
         inlined = DOCTYPE + "\n" + inlined
     return inlined

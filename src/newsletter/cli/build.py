@@ -16,8 +16,14 @@ from newsletter.issue import MissingArticles
 
 @click.command()
 @issue_argument
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
-              show_default=True, help="Folder for the built files.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the built files.",
+)
 def build(issue: str, out_dir: Path) -> None:
     """Build ISSUE: the web copy (<slug>.html, <slug>.txt) and one sample message (<slug>.eml).
 
