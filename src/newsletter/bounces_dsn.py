@@ -25,8 +25,10 @@ SOFT = "soft"
 COMPLAINT = "complaint"
 UNSUBSCRIBE = "unsubscribe"
 
-_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_SMTP_REPLY = re.compile(r"\b([45])\d\d[ -]")
+# Enhanced status codes (RFC 3463), not the tail of an IP address like 10.4.5.6.
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+# A basic SMTP reply code where a server's reply starts: after "said:", "smtp;", or a line start.
+_SMTP_REPLY = re.compile(r"(?:^|[:;]\s*)([45])\d\d[ -]", re.MULTILINE)
 _MSGID = re.compile(r"<[^<>\s@]+@[^<>\s]+>")
 _ORIGINAL_MARKERS = re.compile(
     r"^-+ ?(This is a copy of the message, including all the headers|Original message|"
@@ -179,7 +181,8 @@ def _from_plain_notice(message: Message) -> list[Finding]:
     temporary = re.search(r"temporary error|delayed|will be retried|still being retried", notice, re.I)
     kind = SOFT if temporary else _kind_of("", "failed", notice) or HARD
     replies = [line.strip() for line in notice.splitlines() if _SMTP_REPLY.search(line) or _STATUS.search(line)]
-    status = m2.group() if (m2 := _STATUS.search(notice)) else ""
+    code = _STATUS.search(notice) or _SMTP_REPLY.search(notice)
+    status = code.group().strip(":; \n") if code else ""
     return [Finding(kind, a, status, " ".join(replies)[:300], original_id, _issue_of(original)) for a in failed]
 
 

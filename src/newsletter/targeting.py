@@ -86,9 +86,10 @@ def _check_known(segment: Segment, subscribers: Iterable[Subscriber], what: str)
     wards = {norm(s.ward) for s in people}
     tags = {t for s in people for t in s.tags}
     for kind, asked, known in (("ward", segment.wards, wards), ("tag", segment.tags, tags)):
-        for name in sorted(asked - known):
+        unknown = sorted(asked - known)
+        if unknown:
             raise InputError(
-                f"{what}: {kind} '{name}' matches nobody in the subscriber list",
+                f"{what}: {kind} '{unknown[0]}' matches nobody in the subscriber list",
                 hint=f"known {kind}s: {', '.join(sorted(known)) or '(none)'}",
             )
 
