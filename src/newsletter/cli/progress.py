@@ -48,6 +48,15 @@ def progress_display(total: int) -> Iterator[Progress]:
 def print_summary(report: SendReport, console: Console | None = None) -> None:
     """The closing summary: what was sent, failed, skipped and why, what is unknown, how fast."""
     console = console or out_console()
+    verb = "would be sent" if report.dry_run else "sent"
+    console.print(
+        f"{report.issue}: {report.sent:,} {verb} to {report.destination}"
+        + (f", {report.failed:,} failed" if report.failed else "")
+        + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
+        + (f", {len(report.unknown):,} unknown" if report.unknown else "")
+        + f" in {report.elapsed:.2f} s",
+        highlight=False,
+    )
     kind = "Test send" if report.test else "Dry run" if report.dry_run else "Send"
     table = Table(title=f"{kind} of {report.issue} to {report.destination}", box=None, show_header=False,
                   title_justify="left", pad_edge=False)

@@ -71,10 +71,10 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     set, otherwise to the outbox folder. The journal records every recipient, so running the
     same command again after an interruption sends only to those not yet sent.
 
+    Check first with --dry-run, then send a test to yourself with --to you@office.example.
+
     \b
-    Examples:
-        newsletter send spring-2018 --dry-run
-        newsletter send spring-2018 --to me@office.example
+    Example:
         newsletter send spring-2018 --yes
     """
     composed = composed_issue(issue)
