@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -166,6 +167,7 @@ def serve(host: str | None, port: int | None) -> None:
     shown = f"[{host}]" if ":" in host else host
     out_console().print(f"Serving unsubscribe links on http://{shown}:{server.effective_port}{app.path}"
                         f" (journal {config.journal_path}); Ctrl-C stops")
+    sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
     server.run()  # waitress closes its sockets on Ctrl-C or SystemExit
     err_console().print("stopped")
 

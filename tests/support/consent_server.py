@@ -1,0 +1,59 @@
+"""A real `newsletter serve` subprocess on a free loopback port, stopped cleanly afterwards."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Server:
+    base: str  # http://127.0.0.1:PORT
+    process: subprocess.Popen[str]
+
+
+@contextmanager
+def serving(project: Path, env: dict[str, str]) -> Iterator[Server]:
+    """Start `newsletter serve --port 0`, read the URL it prints, stop it with SIGINT (Ctrl-C)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1", **env})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+        cwd=project, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if not match:
+            process.kill()
+            raise AssertionError(f"serve printed {line!r}; stderr: {process.communicate(timeout=10)[1]}")
+        yield Server(f"http://127.0.0.1:{match.group(1)}", process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def request(url: str, data: bytes | None = None, method: str | None = None) -> tuple[int, dict[str, str], str]:
+    """(status, headers, body) without raising on 4xx/5xx."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if data is not None else {}
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode("utf-8")
