@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from newsletter import suppressions
-from newsletter.audience import load_audience
+from newsletter.audience import Subscriber, load_audience
 from newsletter.errors import InputError
 from newsletter.issue import load_issue
 from newsletter.targeting import NOT_IN_SEGMENT, SUPPRESSED, target
@@ -26,7 +26,7 @@ def with_audience(project: Path, audience_yaml: str) -> Path:
     return path
 
 
-def emails(subscribers: list) -> set[str]:  # type: ignore[type-arg]
+def emails(subscribers: list[Subscriber]) -> set[str]:
     return {s.email for s in subscribers}
 
 
@@ -37,7 +37,8 @@ def test_no_audience_means_everyone_who_consented(project: Path) -> None:
 
 
 def test_wards_or_tags_any_of_case_insensitive(project: Path) -> None:
-    issue = load_issue(with_audience(project, "audience:\n  wards: [heatons north, HEATONS  SOUTH]\n  tags: [Schools]\n"))
+    yaml_text = "audience:\n  wards: [heatons north, HEATONS  SOUTH]\n  tags: [Schools]\n"
+    issue = load_issue(with_audience(project, yaml_text))
     result = target(load_audience(project / "subscribers.example.csv"), issue)
     assert emails(result.subscribers) == HEATONS | SCHOOLS
     left_out = [s for s in result.skipped if s.reason == NOT_IN_SEGMENT]

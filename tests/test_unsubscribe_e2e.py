@@ -22,7 +22,7 @@ def unsubscribe_url(eml: Path, server: Server) -> str:
     header = str(message["List-Unsubscribe"])
     [url] = [u for u in re.findall(r"<([^>]+)>", header) if u.startswith(("https://", "http://"))]
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(scheme="http", netloc=urlsplit(server.base).netloc))
+    return str(urlunsplit(parts._replace(scheme="http", netloc=urlsplit(server.base).netloc)))
 
 
 def altered(url: str, position: int) -> str:
