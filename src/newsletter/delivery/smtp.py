@@ -4,8 +4,8 @@ aiosmtplib opens the session (TLS, EHLO, STARTTLS, AUTH). Each message then goes
 connection's protocol directly: MAIL, RCPT, DATA and the body, which the message factory
 already made with CRLF line ends, dot-stuffed here with one `bytes.replace`. That skips
 aiosmtplib's per-message regular expressions (39% of its ~550 us per message, DESIGN.md) and
-tells us exactly how far a transaction got when a connection drops: before the final dot
-the message can be retried; after it, it may have been accepted.
+tells us exactly how far a transaction got: a relay that times out after the final dot may
+still take the message, so that recipient is left unknown instead of being sent twice.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ class SmtpBackend:
         )
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
             if relay.username:
                 await client.login(relay.username, relay.password)
         except BaseException as exc:
@@ -167,10 +169,14 @@ class SmtpSession:
             reply = await protocol.read_response(timeout=self.timeout)
         except _LOST as exc:
             self._drop()
-            what = "timed out" if isinstance(exc, aiosmtplib.SMTPTimeoutError) else "connection lost"
-            if complete:
-                raise Uncertain(f"{relay}: {what} after the message was sent") from None
-            raise Temporary(f"{relay}: {what}") from None
+            # A dropped connection means the relay never said 250, so it has not taken the message
+            # (RFC 5321, 4.1.1.4); a relay that is merely slow past our timeout after the final
+            # dot may still take it, so that recipient is left unknown rather than sent twice.
+            if isinstance(exc, aiosmtplib.SMTPTimeoutError):
+                if complete:
+                    raise Uncertain(f"{relay}: no reply within {self.timeout:g} s after the message was sent") from None
+                raise Temporary(f"{relay}: no reply within {self.timeout:g} s") from None
+            raise Temporary(f"{relay}: connection lost") from None
         if reply.code != 250:
             raise self._failure(reply)
         return _reply(relay, reply.code, reply.message)

@@ -1,0 +1,183 @@
+"""A real aiosmtpd server on 127.0.0.1, port 0, in a thread of the test process.
+
+The handler records every message it accepts with its receive time. Failures are injected
+the way aiosmtplib's own tests do it: by swapping one command's reply, never by mocking the
+client. `server.inject("MAIL", "421 4.7.0 slow down")` makes the next MAIL get that reply;
+`"drop"` closes the connection (for DATA: after the 354 and a few lines of the message, that
+is mid-DATA); `("sleep", 2.0)` answers late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+Action = str | tuple[str, float]
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    at: float
+    peer: tuple[str, int]
+
+    @property
+    def message_id(self) -> str:
+        return str(message_from_bytes(self.data)["Message-ID"])
+
+
+@dataclass
+class Recorder:
+    """The aiosmtpd handler: accepts everything except the recipients it is told to refuse."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)  # address -> reply to RCPT
+    delay: float = 0.0  # seconds before every reply, for a relay far away
+    after_data: deque[Action] = field(default_factory=deque)  # replies to the final dot, used once each
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            action = self.after_data.popleft() if self.after_data else None
+        if isinstance(action, tuple):
+            await asyncio.sleep(action[1])  # slow, then accepts: the client may have given up
+        elif action is not None:
+            return action
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content),
+                                          time.monotonic(), session.peer))
+        return "250 2.0.0 queued"
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return [r for message in self.received for r in message.recipients]
+
+
+class InjectingSMTP(SMTP):  # type: ignore[misc]
+    """aiosmtpd's server with one-shot replacements for MAIL, RCPT, DATA and end-of-DATA."""
+
+    def __init__(self, owner: Server, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    async def _injected(self, command: str) -> bool:
+        action = self.owner.take(command)
+        if action is None:
+            return False
+        if isinstance(action, tuple):
+            await asyncio.sleep(action[1])
+            return False
+        if action == "drop":
+            if command == "DATA":
+                await self.push("354 End data with <CR><LF>.<CR><LF>")
+                for _ in range(3):
+                    await self._reader.readline()
+            self.transport.close()
+            return True
+        await self.push(action)
+        return True
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        if not await self._injected("MAIL"):
+            await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg: str) -> None:
+        if not await self._injected("RCPT"):
+            await super().smtp_RCPT(arg)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        if not await self._injected("DATA"):
+            await super().smtp_DATA(arg)
+
+
+class Server:
+    """Runs the server's event loop in a daemon thread; `port` is the one the OS chose."""
+
+    def __init__(self, *, tls: ssl.SSLContext | None = None, users: dict[str, str] | None = None,
+                 delay: float = 0.0) -> None:
+        self.handler = Recorder(delay=delay)
+        self.tls = tls
+        self.users = users
+        self.actions: dict[str, deque[Action]] = {}
+        self.logins: list[tuple[str, bool]] = []
+        self._lock = threading.Lock()
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def inject(self, command: str, *actions: Action) -> None:
+        with self._lock:
+            self.actions.setdefault(command, deque()).extend(actions)
+
+    def take(self, command: str) -> Action | None:
+        with self._lock:
+            queue = self.actions.get(command)
+            return queue.popleft() if queue else None
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        ok = (isinstance(data, LoginPassword) and self.users is not None
+              and self.users.get(data.login.decode()) == data.password.decode())
+        self.logins.append((data.login.decode() if isinstance(data, LoginPassword) else "", ok))
+        return AuthResult(success=ok, handled=False)
+
+    def _protocol(self) -> InjectingSMTP:
+        options: dict[str, Any] = {"hostname": "relay.test", "loop": self.loop}
+        if self.tls is not None:
+            options.update(tls_context=self.tls, require_starttls=True)
+        if self.users is not None:
+            options.update(authenticator=self._authenticate, auth_required=True,
+                           auth_require_tls=self.tls is not None)
+        return InjectingSMTP(self, self.handler, **options)
+
+    def start(self) -> Server:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            self.loop.create_server(self._protocol, "127.0.0.1", 0), self.loop)
+        self.server = future.result(10)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        async def close() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

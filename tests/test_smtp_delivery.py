@@ -1,0 +1,170 @@
+"""The send loop against a real aiosmtpd server: pooling, pacing, injected failures, relays."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newsletter.delivery.relays import SmtpSettings
+from newsletter.delivery.smtp import SmtpBackend
+from newsletter.journal import Journal
+from newsletter.send import SendReport, loop_options, plan, send_issue
+from tests.support.sending import addresses, audience, composed_issue, relay_settings
+from tests.support.smtpd import Server
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def send(project: Path, smtp: SmtpSettings, emails: list[str]) -> tuple[SendReport, dict[str, tuple[str, str]]]:
+    composed = composed_issue(project)
+    with Journal(project / "journal.sqlite3") as journal:
+        planned = plan(journal, composed.issue.slug, audience(emails))
+        report = send_issue(composed, planned, SmtpBackend(smtp, composed.settings.from_address), journal,
+                            loop_options(smtp))
+    return report, journal_rows(project)
+
+
+def journal_rows(project: Path) -> dict[str, tuple[str, str]]:
+    with sqlite3.connect(project / "journal.sqlite3") as db:
+        rows = db.execute("SELECT email, state, coalesce(last_reply, '') FROM deliveries")
+        return {email: (state, reply) for email, state, reply in rows}
+
+
+def test_many_messages_over_a_few_persistent_connections(project: Path) -> None:
+    emails = addresses(60)
+    with Server() as server:
+        report, rows = send(project, relay_settings(server.port, connections=4), emails)
+    received = server.handler.received
+    assert sorted(server.handler.recipients()) == emails
+    assert report.sent == 60 and report.failed == 0
+    connections = Counter(message.peer for message in received)
+    assert len(connections) == 4, "each worker keeps one connection"
+    assert min(connections.values()) >= 5, "every connection carries many messages"
+    assert {state for state, _ in rows.values()} == {"sent"}
+    with sqlite3.connect(project / "journal.sqlite3") as db:
+        ids = dict(db.execute("SELECT email, message_id FROM deliveries"))
+    assert {ids[m.recipients[0]] for m in received} == {m.message_id for m in received}
+    assert all(m.mail_from == "news@stockport-office.test" for m in received)
+
+
+def test_the_rate_limit_holds_across_connections(project: Path) -> None:
+    with Server() as server:
+        send(project, relay_settings(server.port, connections=4, rate=25.0), addresses(30))
+    times = sorted(m.at for m in server.handler.received)
+    assert len(times) == 30
+    assert times[-1] - times[0] >= 29 / 25 * 0.9
+    for i, start in enumerate(times):
+        in_window = sum(1 for t in times[i:] if t - start < 0.4)
+        assert in_window <= 0.4 * 25 + 2
+
+
+def test_batches_pause_between_them(project: Path) -> None:
+    with Server() as server:
+        send(project, relay_settings(server.port, connections=2, batch_size=5, batch_pause=0.4), addresses(10))
+    times = sorted(m.at for m in server.handler.received)
+    assert times[5] - times[4] >= 0.3
+
+
+def test_reconnects_after_max_per_connection(project: Path) -> None:
+    with Server() as server:
+        send(project, relay_settings(server.port, connections=1, max_per_connection=3), addresses(10))
+    peers = Counter(m.peer for m in server.handler.received)
+    assert len(peers) == 4 and max(peers.values()) == 3
+
+
+INJECTED = [
+    ("MAIL", "421 4.7.0 too many messages, slow down"),
+    ("MAIL", "451 4.3.0 local error"),
+    ("RCPT", "421 4.7.0 closing"),
+    ("RCPT", "451 4.7.1 greylisted"),
+    ("DATA", "421 4.3.2 shutting down"),
+    ("DATA", "451 4.3.0 try later"),
+    ("DATA", "drop"),
+    ("MAIL", "drop"),
+    ("MAIL", ("sleep", 1.5)),
+]
+
+
+@pytest.mark.parametrize(("command", "action"), INJECTED, ids=[f"{c}-{a}" for c, a in INJECTED])
+def test_temporary_failures_are_retried_and_everyone_gets_it_once(project: Path, command: str,
+                                                                  action: str | tuple[str, float]) -> None:
+    emails = addresses(12)
+    with Server() as server:
+        server.inject(command, action, action)
+        server.handler.refuse[emails[5]] = "550 5.1.1 no such mailbox"
+        report, rows = send(project, relay_settings(server.port, connections=2, timeout=0.5), emails)
+    got = Counter(server.handler.recipients())
+    assert set(got) == set(emails) - {emails[5]}
+    assert max(got.values()) == 1, "nobody gets it twice"
+    assert rows[emails[5]] == ("failed", f"127.0.0.1:{server.port}: 550 5.1.1 no such mailbox")
+    assert report.sent == 11 and report.failed == 1 and report.retried >= 1
+    assert all(state == "sent" for email, (state, _) in rows.items() if email != emails[5])
+
+
+def test_a_reply_refusing_the_message_after_the_dot_is_retried(project: Path) -> None:
+    with Server() as server:
+        server.handler.after_data.extend(["451 4.3.0 queue full", "452 4.3.1 out of space"])
+        report, _ = send(project, relay_settings(server.port), addresses(6))
+    assert sorted(server.handler.recipients()) == addresses(6)
+    assert report.retried == 2
+
+
+def test_a_recipient_that_keeps_failing_temporarily_gives_up(project: Path) -> None:
+    emails = addresses(4)
+    with Server() as server:
+        server.handler.refuse[emails[0]] = "452 4.2.2 mailbox full"
+        report, rows = send(project, relay_settings(server.port, retry_attempts=3), emails)
+    assert rows[emails[0]][0] == "failed" and "452 4.2.2 mailbox full" in rows[emails[0]][1]
+    assert report.sent == 3
+
+
+def test_sender_refused_stops_the_send_with_nothing_marked_sent(project: Path) -> None:
+    with Server() as server:
+        server.inject("MAIL", *["550 5.7.1 sender not allowed"] * 20)
+        report, rows = send(project, relay_settings(server.port), addresses(20))
+    assert report.error is not None
+    assert str(report.error) == f"127.0.0.1:{server.port}: 550 5.7.1 sender not allowed (sender refused)"
+    assert server.handler.received == []
+    assert {state for state, _ in rows.values()} == {"pending"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_relays_share_the_load_and_a_dead_one_leaves_the_rotation(project: Path) -> None:
+    with Server() as first, Server() as second:
+        send(project, relay_settings(first.port, second.port, connections=4), addresses(40))
+        assert first.handler.received and second.handler.received
+        assert len(first.handler.received) + len(second.handler.received) == 40
+    with Server() as alive:
+        dead = free_port()
+        report, rows = send(project, relay_settings(dead, alive.port, connections=2),
+                            addresses(30, "others.test"))
+    assert len(alive.handler.received) == 30 and report.sent == 30
+
+
+def test_no_relay_reachable_stops_with_host_and_port(project: Path) -> None:
+    port = free_port()
+    report, rows = send(project, relay_settings(port), addresses(3))
+    assert report.error is not None and f"127.0.0.1:{port}: cannot connect" in str(report.error)
+    assert {state for state, _ in rows.values()} == {"pending"}
+
+
+def test_no_reply_after_the_message_leaves_that_recipient_unknown(project: Path) -> None:
+    emails = addresses(5)
+    with Server() as server:
+        server.handler.after_data.append(("sleep", 1.0))
+        report, rows = send(project, relay_settings(server.port, connections=1, timeout=0.4), emails)
+        first = emails[0]
+    assert report.unknown == [first] and rows[first][0] == "sending"
+    assert "no reply within 0.4 s after the message was sent" in rows[first][1]
+    got = Counter(server.handler.recipients())
+    assert got[first] <= 1, "not retried"
+    assert all(got[e] == 1 for e in emails[1:])
