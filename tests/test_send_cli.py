@@ -1,0 +1,148 @@
+"""`newsletter send` and `newsletter status` through the real CLI, against a real server:
+STARTTLS with a throw-away certificate, login, the confirmation rules, test sends."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+import ssl
+from collections.abc import Iterator
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+import trustme
+
+from tests.conftest import REAL_SETTINGS, Run
+from tests.support.smtpd import Server
+
+pytestmark = pytest.mark.timeout(60)
+PASSWORD = "correct-horse-battery-staple-7"
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> Iterator[Server]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    with Server(tls=context, users={"office": PASSWORD}) as server:
+        yield server
+
+
+def relay_env(server: Server, project: Path, ca: trustme.CA, **extra: str) -> dict[str, str]:
+    ca_file = project / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port), "SMTP_USERNAME": "office",
+           "SMTP_PASSWORD": PASSWORD, "SMTP_CA_FILE": str(ca_file), "SMTP_RETRY_DELAY": "0.05"}
+    env.update(extra)
+    return env
+
+
+def states(project: Path) -> dict[str, str]:
+    path = project / ".newsletter" / "journal.sqlite3"
+    if not path.exists():
+        return {}
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT email, state FROM deliveries"))
+
+
+def test_starttls_and_login_deliver_everyone_then_a_rerun_sends_nothing(
+        project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    env = relay_env(tls_server, project, ca)
+    result = run_cli("send", "spring-2018", "--yes", env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(tls_server.handler.received) == 18
+    assert tls_server.logins == [("office", True)] * 4
+    assert "18 sent" in result.stdout and f"127.0.0.1:{tls_server.port}" in result.stdout
+    assert set(states(project).values()) == {"sent", "skipped"}
+    again = run_cli("send", "spring-2018", "--yes", env=env)
+    assert again.returncode == 0 and "18 skipped (already sent)" in again.stdout
+    assert len(tls_server.handler.received) == 18
+    status = run_cli("status", "spring-2018", env=env)
+    assert status.returncode == 0 and "18  sent" in status.stdout and "no consent" in status.stdout
+
+
+def test_a_wrong_password_is_one_line_exit_1_and_nothing_sent(
+        project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    wrong = "not-the-password-42"
+    result = run_cli("send", "spring-2018", "--yes", env=relay_env(tls_server, project, ca, SMTP_PASSWORD=wrong))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"127.0.0.1:{tls_server.port}: 535" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert tls_server.handler.received == []
+    assert "sent" not in states(project).values()
+    journal = (project / ".newsletter" / "journal.sqlite3").read_bytes()
+    for text in (result.stdout, result.stderr):
+        assert wrong not in text and PASSWORD not in text
+    assert wrong.encode() not in journal
+
+
+def test_an_untrusted_certificate_stops_the_send(project: Path, run_cli: Run, tls_server: Server,
+                                                 ca: trustme.CA) -> None:
+    env = relay_env(tls_server, project, ca)
+    del env["SMTP_CA_FILE"]
+    result = run_cli("send", "spring-2018", "--yes", env=env)
+    assert result.returncode == 1 and "TLS failed" in result.stderr and "certificate" in result.stderr
+    assert tls_server.handler.received == []
+
+
+def test_a_test_send_goes_only_to_the_given_addresses_and_is_not_the_send(
+        project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    env = relay_env(tls_server, project, ca)
+    result = run_cli("send", "spring-2018", "--to", "press@office.test", "--to", "me@office.test", env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(tls_server.handler.recipients()) == ["me@office.test", "press@office.test"]
+    subject = message_from_bytes(tls_server.handler.received[0].data)["Subject"]
+    assert subject == "Stockport update: inquiry into 'sent away' children"
+    assert states(project) == {}
+
+
+def test_a_test_send_works_with_the_outbox(project: Path, run_cli: Run) -> None:
+    result = run_cli("send", "spring-2018", "--to", "me@office.test")
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (project / "outbox" / "spring-2018").iterdir()] == ["me@office.test.eml"]
+    assert states(project) == {}
+
+
+def test_a_real_send_asks_and_refuses_without_a_terminal(project: Path, run_cli: Run, tls_server: Server,
+                                                         ca: trustme.CA) -> None:
+    result = run_cli("send", "spring-2018", env=relay_env(tls_server, project, ca), input="y\n")
+    assert result.returncode == 2
+    assert "stdin is not a terminal" in result.stderr and "--yes" in result.stderr
+    assert tls_server.handler.received == []
+
+
+@pytest.mark.parametrize(("settings", "expected"), [
+    ({"NEWSLETTER_FROM": "Ann Coffey MP <news@example.org>"}, "NEWSLETTER_FROM"),
+    ({"UNSUBSCRIBE_SECRET": "example-secret-change-me"}, "UNSUBSCRIBE_SECRET"),
+    ({"SMTP_HOST": "mail.office.test", "SMTP_SECURITY": "none"}, "only allowed for a relay on this machine"),
+    ({"SMTP_URLS": "ftp://mail.office.test"}, "scheme 'ftp'"),
+    ({"SMTP_CONNECTIONS": "many"}, "SMTP_CONNECTIONS"),
+])
+def test_bad_sending_settings_exit_2(project: Path, run_cli: Run, settings: dict[str, str], expected: str) -> None:
+    env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PASSWORD": "s3cret-pw", "SMTP_USERNAME": "u", **settings}
+    result = run_cli("send", "spring-2018", "--yes", env=env)
+    assert result.returncode == 2 and expected in result.stderr, result.stderr
+    assert "s3cret-pw" not in result.stderr
+
+
+def test_status_exports_the_failures(project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    tls_server.handler.refuse["amina.hussain@example.com"] = "550 5.1.1 mailbox unavailable"
+    journal = project / "elsewhere.sqlite3"
+    env = relay_env(tls_server, project, ca)
+    result = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), env=env)
+    assert result.returncode == 0 and "1 failed" in result.stdout
+    status = run_cli("status", "spring-2018", "--journal", str(journal), "--export", "failures.csv", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "550 5.1.1 mailbox unavailable" in status.stdout
+    with (project / "failures.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["email"] for r in rows] == ["amina.hussain@example.com"]
+    assert rows[0]["last_reply"] == f"127.0.0.1:{tls_server.port}: 550 5.1.1 mailbox unavailable"
+    retry = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), "--retry-failed", env=env)
+    assert retry.returncode == 0 and "1 failed" in retry.stdout and "17 skipped (already sent)" in retry.stdout
