@@ -145,7 +145,7 @@ def test_relays_share_the_load_and_a_dead_one_leaves_the_rotation(project: Path)
         assert len(first.handler.received) + len(second.handler.received) == 40
     with Server() as alive:
         dead = free_port()
-        report, rows = send(project, relay_settings(dead, alive.port, connections=2),
+        report, _ = send(project, relay_settings(dead, alive.port, connections=2),
                             addresses(30, "others.test"))
     assert len(alive.handler.received) == 30 and report.sent == 30
 
