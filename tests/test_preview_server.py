@@ -142,7 +142,7 @@ def test_save_pushes_an_event_and_a_new_build(project: Path) -> None:
     ("path", "old", "new", "expected"),
     [
         ("templates/partials/card.mjml.j2", "{{ a.title }}</a></h3>", "{{ a.title }</a></h3>", "card.mjml.j2:{line}"),
-        (str(ISSUE), "  - chief-constables-letters", "  - no-such-article", "spring-2018.yaml:{line}: article 'no-such"),
+        (str(ISSUE), "  - chief-constables-letters", "  - no-such-article", "yaml:{line}: article 'no-such"),
         (".env", "", "NEWSLETTER_WEBSITE=ftp://nowhere\n", "NEWSLETTER_WEBSITE"),
         ("templates/newsletter.txt.j2", "{{", "{{ 1 // 0 }}{{", "ZeroDivisionError"),
     ],

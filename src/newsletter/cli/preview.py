@@ -46,9 +46,9 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
     Example:
         newsletter preview spring-2018 --subscriber margaret.hughes@example.org
     """
-    issue_path = resolve_issue_path(issue).resolve()
+    issue_path = resolve_issue_path(issue)  # as given, so errors name it as `build` and `check` do
     if not issue_path.is_file():
-        raise InputError(f"{issue}: issue file not found")
+        raise InputError(f"{issue_path}: issue file not found")
     project = Project.of_issue(issue_path)
     path, note = subscribers_path(csv_path, project.root)
     if csv_path is not None and not csv_path.is_file():
@@ -57,7 +57,7 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
         err_console().print(f"note: {note}", highlight=False)
     # Without any list (not even the example one) the picker offers the generic reader only.
     readers = Readers(path if path.is_file() or not note else None, subscriber)
-    trees = [project.articles_dir, project.templates_dir, issue_path.parent]
+    trees = [project.articles_dir, project.templates_dir, issue_path.resolve().parent]
     with PreviewServer(issue_path, readers=readers, env_path=Path(".env").resolve(), watch_trees=trees, port=port,
                        log=lambda line: err_console().print(line, highlight=False, markup=False)) as server:
         console = out_console()

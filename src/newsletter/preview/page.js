@@ -93,6 +93,7 @@
     $("problem-detail").textContent = problem.detail;
     $("problem-detail-box").hidden = !problem.detail;
     $("subject").textContent = problem.title;
+    $("eml").hidden = true;
   }
 
   function renderMessage(state) {
@@ -102,6 +103,7 @@
     $("subject").textContent = message.subject;
     document.title = message.subject + " · preview";
     $("eml").href = message.emlUrl;
+    $("eml").hidden = false;
 
     const errors = state.findings.filter((f) => f.level === "error");
     const warnings = state.findings.filter((f) => f.level !== "error");
@@ -175,6 +177,15 @@
     fitFrame();
   }
 
+  function showPart(part) {
+    const html = part !== "text";
+    $("tab-html").setAttribute("aria-selected", String(html));
+    $("tab-text").setAttribute("aria-selected", String(!html));
+    $("html-view").hidden = !html;
+    $("text-view").hidden = html;
+    if (html) fitFrame();
+  }
+
   function connect() {
     const events = new EventSource("/events");
     events.addEventListener("open", () => { $("live").dataset.live = "on"; $("live").textContent = "live"; });
@@ -200,6 +211,8 @@
     for (const button of document.querySelectorAll("button[data-width]")) {
       button.addEventListener("click", () => setWidth(button.dataset.width));
     }
+    $("tab-html").addEventListener("click", () => showPart("html"));
+    $("tab-text").addEventListener("click", () => showPart("text"));
     window.addEventListener("resize", fitFrame);
     let width = "desktop";
     try { width = window.localStorage.getItem("preview-width") || "desktop"; } catch (_) { /* private mode */ }
