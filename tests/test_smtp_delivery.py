@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sqlite3
 from collections import Counter
@@ -168,3 +169,24 @@ def test_no_reply_after_the_message_leaves_that_recipient_unknown(project: Path)
     got = Counter(server.handler.recipients())
     assert got[first] <= 1, "not retried"
     assert all(got[e] == 1 for e in emails[1:])
+
+
+def test_lines_starting_with_a_dot_arrive_unchanged(project: Path) -> None:
+    data = b"To: a@constituents.test\r\nSubject: dots\r\n\r\n.first\r\nmiddle\r\n..second\r\n.\r\nlast\r\n"
+
+    async def deliver(port: int) -> str:
+        from newsletter.message import OutgoingMessage
+
+        backend = SmtpBackend(relay_settings(port), "news@stockport-office.test")
+        session = await backend.open()
+        reply = await session.deliver(OutgoingMessage("a@constituents.test", "<x@y>", data), _nothing)
+        await session.close()
+        return reply
+
+    async def _nothing() -> None:
+        return None
+
+    with Server() as server:
+        reply = asyncio.run(deliver(server.port))
+    assert reply.endswith("250 2.0.0 queued")
+    assert server.handler.received[0].data == data

@@ -138,7 +138,9 @@ class SmtpSession:
         if self.left is not None:
             self.left -= 1
         relay = self.relay
-        body = message.data.replace(b"\r\n.", b"\r\n..")
+        body = message.data
+        if b"\n." in body:  # a search is cheaper than a replace that copies 50 KB for nothing
+            body = body.replace(b"\r\n.", b"\r\n..")
         if body.startswith(b"."):
             body = b"." + body
         if not body.endswith(b"\r\n"):
