@@ -29,16 +29,21 @@ from newsletter.render import Renderer, compile_mjml
 from newsletter.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+REBUILD = "preview rebuild (settings + compose + checks + 1 message, parsed)"
+COMPOSE = "baseline: compose() alone (load, Jinja, MJML, premailer, text)"
 
 
-def median_ms(step: Callable[[], object], runs: int) -> float:
-    step()  # warm: imports, Jinja's compiled templates, cssutils' caches
-    times = []
+def medians_ms(steps: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Interleaved: each run times every step once, so a noisy neighbour slows all alike."""
+    for step in steps.values():
+        step()  # warm: Jinja's compiled templates, cssutils' caches
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(runs):
-        started = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        for name, step in steps.items():
+            started = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
 def main() -> None:
@@ -62,25 +67,20 @@ def main() -> None:
 
     rebuilder = Rebuilder(args.issue, no_env)
     composed = compose(args.issue, settings, renderer)
-    figures = {
-        "preview rebuild (settings + compose + checks + 1 message, parsed)":
-            median_ms(lambda: rebuilder.rebuild(1, GENERIC), args.runs),
-        "baseline: compose() alone (load, Jinja, MJML, premailer, text)":
-            median_ms(lambda: compose(args.issue, settings, renderer), args.runs),
-        "baseline: MJML + premailer alone": median_ms(lambda: compile_mjml(mjml_source, origin), args.runs),
-        "part: run_checks": median_ms(lambda: run_checks(composed), args.runs),
-        "part: build 1 message + parse it": median_ms(lambda: parse_message(composed.factory.build(GENERIC).data),
-                                                     args.runs),
-    }
+    figures = medians_ms({
+        REBUILD: lambda: rebuilder.rebuild(1, GENERIC),
+        COMPOSE: lambda: compose(args.issue, settings, renderer),
+        "baseline: MJML + premailer alone": lambda: compile_mjml(mjml_source, origin),
+        "part: run_checks": lambda: run_checks(composed),
+        "part: build 1 message + parse it": lambda: parse_message(composed.factory.build(GENERIC).data),
+    }, args.runs)
     print(f"machine: {describe()}")
     print(f"issue: {args.issue.relative_to(ROOT) if args.issue.is_relative_to(ROOT) else args.issue}, "
-          f"{len(composed.rendered.html) / 1024:.1f} KB of HTML; median of {args.runs} runs after one warm-up")
+          f"{len(composed.rendered.html) / 1024:.1f} KB of HTML; median of {args.runs} interleaved runs")
     print(f"{'first rebuild, new Renderer: Jinja compiles the templates (once)':<68} {cold:8.1f} ms")
     for name, value in figures.items():
         print(f"{name:<68} {value:8.1f} ms")
-    rebuild = figures["preview rebuild (settings + compose + checks + 1 message, parsed)"]
-    bare = figures["baseline: compose() alone (load, Jinja, MJML, premailer, text)"]
-    print(f"ratio rebuild / compose(): {rebuild / bare:.2f}x")
+    print(f"ratio rebuild / compose(): {figures[REBUILD] / figures[COMPOSE]:.2f}x")
 
 
 if __name__ == "__main__":
