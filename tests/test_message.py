@@ -149,3 +149,14 @@ def test_parses_back_to_the_rendered_content(composed: Composed) -> None:
     text, html = parts(parse(composed.factory.build(subscriber).data))
     assert html.replace("\r\n", "\n") == html_expected
     assert text.replace("\r\n", "\n") == text_expected
+
+
+def test_a_token_altered_in_any_character_is_refused(composed: Composed) -> None:
+    settings = composed.settings
+    token = make_token("ann@example.org", settings.list_id, settings.unsubscribe_secret)
+    for index, char in enumerate(token):
+        for replacement in ("A", "B", "Q", "g", "_"):
+            if replacement == char:
+                continue
+            altered = token[:index] + replacement + token[index + 1 :]
+            assert verify_token(altered, settings.list_id, [settings.unsubscribe_secret]) is None, (index, altered)

@@ -25,7 +25,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _mac(secret: str, list_id: str, address: str) -> bytes:
-    message = list_id.encode() + b"\0" + address.lower().encode()
+    message = list_id.encode() + b"\0" + address.encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).digest()[:MAC_BYTES]
 
 
@@ -44,7 +44,9 @@ def verify_token(token: str, list_id: str, secrets: Iterable[str]) -> str | None
         given = _unb64(signature)
     except (binascii.Error, ValueError):
         return None
-    if _b64(address.encode()) != encoded or "@" not in address:
+    # Canonical forms only: the spare bits of a base64 tail would otherwise let a token
+    # altered in its last character decode to the same bytes.
+    if _b64(address.encode()) != encoded or _b64(given) != signature or "@" not in address:
         return None
     for secret in secrets:
         if hmac.compare_digest(given, _mac(secret, list_id, address)):
