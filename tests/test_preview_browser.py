@@ -102,6 +102,11 @@ def test_page_shows_the_real_message(page: Page, project: Path, requests_seen: l
         assert "102.0 KB" in page.inner_text("#size-text")
         assert page.inner_text("#checks-summary")
 
+        # A link in the newsletter opens a new tab; the preview stays where it is.
+        with page.context.expect_page(timeout=3000):
+            frame.locator("a", has_text="Read more").first.click()
+        assert "/message.html?" in frame.url
+
         page.select_option("#reader", "margaret.hughes@example.org")
         page.wait_for_function("() => document.getElementById('frame').dataset.loaded.includes('margaret')")
         assert "Dear Margaret" in newsletter(page).inner_text("body")

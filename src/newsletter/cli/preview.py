@@ -57,7 +57,9 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
         err_console().print(f"note: {note}", highlight=False)
     # Without any list (not even the example one) the picker offers the generic reader only.
     readers = Readers(path if path.is_file() or not note else None, subscriber)
-    trees = [project.articles_dir, project.templates_dir, issue_path.resolve().parent]
+    issues_dir = issue_path.resolve().parent
+    # An issue outside issues/ is watched as one file: never the whole project root recursively.
+    trees = [project.articles_dir, project.templates_dir] + ([issues_dir] if issues_dir.name == "issues" else [])
     with PreviewServer(issue_path, readers=readers, env_path=Path(".env").resolve(), watch_trees=trees, port=port,
                        log=lambda line: err_console().print(line, highlight=False, markup=False)) as server:
         console = out_console()

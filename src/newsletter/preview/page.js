@@ -160,7 +160,9 @@
     }
     // Scripts never run inside the sandboxed newsletter; links open in a new tab from here.
     doc.addEventListener("click", (event) => {
-      const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+      // The target belongs to the frame's realm, so `instanceof Element` would be false here.
+      const target = event.target;
+      const link = target && typeof target.closest === "function" ? target.closest("a[href]") : null;
       if (!link) return;
       event.preventDefault();
       window.open(link.href, "_blank", "noopener,noreferrer");

@@ -181,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         if host not in (f"{HOST}:{preview.port}", f"localhost:{preview.port}"):
             self._send(HTTPStatus.FORBIDDEN, b"unknown host\n", "text/plain; charset=utf-8")
             return
-        if not self.path.startswith("/"):
+        if not self.path.startswith("/") or self.path.startswith("//"):
             self._not_found()
             return
         url = urlsplit(self.path)
