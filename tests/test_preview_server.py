@@ -189,3 +189,28 @@ def test_port_in_use_and_unknown_issue_fail_with_one_line(run_cli: Run) -> None:
     assert "Traceback" not in result.stderr
     result = run("preview", "no-such-issue", "--no-browser", "--port", "0", timeout=30)
     assert result.returncode == 2 and "issue file not found" in result.stderr
+
+
+def test_env_and_subscriber_list_edits_show_without_a_restart(project: Path) -> None:
+    csv = project / "subscribers.example.csv"
+    with preview(project) as running:
+        assert "Ann Coffey MP <news@example.org>" in dict(running.state()["message"]["headers"])["From"]
+        (project / ".env").write_text('NEWSLETTER_FROM="Stockport Office <news@stockport-office.test>"\n',
+                                      encoding="utf-8")
+        wait_for(lambda: "stockport-office.test" in dict(running.state()["message"]["headers"])["From"], 2,
+                 "the From header from .env")
+        with csv.open("a", encoding="utf-8") as handle:
+            handle.write("new.reader@example.org,Nia,Reader,Heatons North,newsletter,2024-01-02\n")
+        wait_for(lambda: any(r["email"] == "new.reader@example.org" for r in running.state()["readers"]), 2,
+                 "the new subscriber in the picker")
+        state = running.state("new.reader@example.org")
+        assert dict(state["message"]["headers"])["To"] == "Nia Reader <new.reader@example.org>"
+        assert "Dear Nia" in state["message"]["text"]
+
+
+def test_bad_options_exit_2(run_cli: Run) -> None:
+    result = run_cli("preview", "spring-2018", "--no-browser", "--subscriber", "not an address", timeout=30)
+    assert result.returncode == 2 and "--subscriber" in result.stderr
+    result = run_cli("preview", "spring-2018", "--no-browser", "--subscribers", "missing.csv", timeout=30)
+    assert result.returncode == 2 and "missing.csv: subscriber list not found" in result.stderr
+    assert "Traceback" not in result.stderr
