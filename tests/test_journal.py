@@ -1,0 +1,59 @@
+"""The journal on a real SQLite file: the shared schema, ordered grouped writes, planning."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from newsletter.journal import Journal
+from newsletter.send import ALREADY_SENT, FAILED_BEFORE, plan
+from tests.support.sending import addresses, audience
+
+
+def test_the_shared_table_is_in_wal_mode_with_the_agreed_columns(tmp_path: Path) -> None:
+    path = tmp_path / "j" / "journal.sqlite3"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        columns = [row[1] for row in db.execute("PRAGMA table_info(deliveries)")]
+        indexes = [row[1] for row in db.execute("PRAGMA index_list(deliveries)")]
+    assert columns == ["issue", "email", "state", "reason", "attempts", "last_reply", "message_id",
+                       "created_at", "updated_at"]
+    assert "deliveries_message_id" in indexes
+
+
+def test_the_last_buffered_write_wins_within_one_commit(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.prepare("x", ["A@Example.net"], [])
+        journal.mark_sending("x", "A@Example.net", "<1@o>")
+        journal.settle("x", "A@Example.net", "pending", "451 later")
+        journal.mark_sending("x", "A@Example.net", "<2@o>")
+        journal.flush()
+        row = journal.db.execute("SELECT state, attempts, message_id, last_reply FROM deliveries").fetchone()
+    assert row == ("sending", 2, "<2@o>", "451 later")
+
+
+def test_planning_skips_sent_and_failed_and_reports_unknown(tmp_path: Path) -> None:
+    emails = addresses(4)
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.prepare("x", emails, [])
+        for email, state in zip(emails[:3], ("sent", "failed", "sending"), strict=True):
+            journal.mark_sending("x", email, "<id@o>")
+            journal.settle("x", email, state, "reply")
+        journal.flush()
+        planned = plan(journal, "x", audience(emails))
+        assert [s.email for s in planned.chosen] == [emails[3]]
+        assert planned.report.skipped == {ALREADY_SENT: 1, FAILED_BEFORE: 1}
+        assert planned.report.unknown == [emails[2]]
+        again = plan(journal, "x", audience(emails), resend_unknown=True, retry_failed=True)
+        assert [s.email for s in again.chosen] == emails[1:]
+
+
+def test_a_skipped_row_never_overwrites_a_sent_one(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.prepare("x", ["a@example.net"], [])
+        journal.settle("x", "a@example.net", "sent", "250 ok")
+        journal.flush()
+        journal.prepare("x", [], [("a@example.net", "suppressed"), ("b@example.net", "no consent")])
+        rows = dict(journal.db.execute("SELECT email, state || ':' || coalesce(reason, '') FROM deliveries"))
+    assert rows == {"a@example.net": "sent:", "b@example.net": "skipped:no consent"}
