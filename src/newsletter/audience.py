@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,14 +122,17 @@ def load_audience(path: Path) -> Audience:
     audience = Audience(path)
     first_seen: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise InputError(f"{path}:{reader.line_num}: unreadable CSV: {exc}") from exc
-    line = 0
     header_seen = False
-    for row in rows:
-        line += 1 + sum(cell.count("\n") for cell in row)
+    previous_end = 0
+    while True:
+        # Rows are streamed, not listed: a 100,000-row list keeps only the subscribers.
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"{path}:{reader.line_num}: unreadable CSV: {exc}") from exc
+        line, previous_end = previous_end + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if not header_seen:
@@ -162,8 +166,8 @@ def load_audience(path: Path) -> Audience:
                 email=email,
                 first_name=clean_name(record.get("first_name", "")),
                 last_name=clean_name(record.get("last_name", "")),
-                ward=clean_name(record.get("ward", "")),
-                tags=tags,
+                ward=sys.intern(clean_name(record.get("ward", ""))),
+                tags=tuple(sys.intern(tag) for tag in tags),
                 consented_at=consented,
                 line=line,
             )
