@@ -53,7 +53,8 @@ def run_checks(composed: Composed) -> list[Finding]:
     """Every finding for a composed issue, errors first."""
     issue, rendered = composed.issue, composed.rendered
     found: list[Finding] = []
-    size = html_size(composed)
+    sample_html = composed.personalise(SAMPLE)[0]
+    size = len(sample_html.encode("utf-8"))
     if size >= SIZE_ERROR:
         found.append(Finding("error", "html-size", f"HTML is {size / KB:.1f} KB: Gmail clips messages over 102 KB"))
     elif size >= SIZE_WARNING:
@@ -64,7 +65,7 @@ def run_checks(composed: Composed) -> list[Finding]:
     if unsubscribe not in rendered.text:
         found.append(Finding("error", "unsubscribe", "the plain-text part has no unsubscribe URL"))
     parser = _Links()
-    parser.feed(composed.personalise(SAMPLE)[0])
+    parser.feed(sample_html)
     for href in parser.links:
         if not href.startswith(("https://", "http://", "mailto:")):
             found.append(Finding("error", "link", f"link {href[:80]!r} is not an http(s) or mailto link"))
