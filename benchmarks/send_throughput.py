@@ -33,6 +33,7 @@ from benchmarks._machine import describe  # noqa: E402
 
 from newsletter.audience import Audience, Subscriber, load_audience  # noqa: E402
 from newsletter.compose import compose  # noqa: E402
+from newsletter.delivery.pacing import LoopOptions  # noqa: E402
 from newsletter.delivery.relays import Relay, SmtpSettings  # noqa: E402
 from newsletter.delivery.smtp import SmtpBackend  # noqa: E402
 from newsletter.journal import Journal  # noqa: E402
@@ -77,7 +78,8 @@ def our_send(port: int, count: int, connections: int, workdir: Path,
              people: Audience | None = None) -> tuple[float, int]:
     """Messages a second and the mean message size for one send through the real loop."""
     composed = compose(REPO / "issues" / "spring-2018.yaml", load_settings(ENV))
-    smtp = SmtpSettings(relays=(Relay("127.0.0.1", port, "none"),), connections=connections, timeout=30)
+    relay = Relay("127.0.0.1", port, "none")
+    smtp = SmtpSettings(relays=(relay,), timeout=30, loop=LoopOptions(connections=connections))
     journal_path = workdir / f"journal-{connections}-{time.monotonic_ns()}.sqlite3"
     with Journal(journal_path) as journal:
         planned = plan(journal, composed.issue.slug, people or audience(count))

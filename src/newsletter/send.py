@@ -120,11 +120,5 @@ async def _with_signals(loop: SendLoop, recipients: Iterator[Subscriber]) -> Non
 
 
 def loop_options(smtp: SmtpSettings | None) -> LoopOptions:
-    """The loop's pacing from the SMTP settings; the outbox needs one worker and no pacing."""
-    if smtp is None:
-        return LoopOptions(connections=1)
-    return LoopOptions(
-        connections=smtp.connections, rate=smtp.rate, hourly_limit=smtp.hourly_limit,
-        batch_size=smtp.batch_size, batch_pause=smtp.batch_pause, retry_attempts=smtp.retry_attempts,
-        retry_delay=smtp.retry_delay, retry_deadline=smtp.retry_deadline,
-    )
+    """The loop's pacing: the SMTP settings' own, or one worker and no pacing for the outbox."""
+    return smtp.loop if smtp is not None else LoopOptions(connections=1)

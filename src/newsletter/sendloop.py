@@ -20,28 +20,14 @@ from dataclasses import dataclass, field
 
 from newsletter.audience import Subscriber
 from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Temporary, Uncertain
-from newsletter.delivery.pacing import Pacer, backoff
+from newsletter.delivery.pacing import LoopOptions, Pacer, backoff
 from newsletter.errors import DeliveryError
 from newsletter.journal import FAILED, PENDING, SENDING, SENT, Journal
 from newsletter.message import MessageFactory
 
 MAX_LISTED_FAILURES = 1000
 
-
-@dataclass(frozen=True)
-class LoopOptions:
-    """How hard to push: connections, pacing, and how long to keep retrying a recipient."""
-
-    connections: int = 1
-    rate: float | None = None
-    hourly_limit: int | None = None
-    batch_size: int = 100
-    batch_pause: float = 0.0
-    retry_attempts: int = 5
-    retry_delay: float = 2.0
-    retry_deadline: float = 3600.0
-    commit_interval: float = 0.1
-    progress_interval: float = 0.25
+__all__ = ["LoopOptions", "SendLoop", "SendReport"]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from newsletter.audience import Audience, Subscriber
 from newsletter.compose import Composed, compose
+from newsletter.delivery.pacing import LoopOptions
 from newsletter.delivery.relays import Relay, SmtpSettings
 from newsletter.issue import resolve_issue_path
 from newsletter.settings import load_settings
@@ -38,6 +39,9 @@ def subscriber_csv(path: Path, emails: list[str]) -> Path:
 def relay_settings(*ports: int, security: str = "none", username: str = "", password: str = "",
                    **options: object) -> SmtpSettings:
     relays = tuple(Relay("127.0.0.1", port, security, username, password) for port in ports)
-    values: dict[str, object] = {"timeout": 5.0, "retry_delay": 0.05, "connections": 2}
-    values.update(options)
-    return SmtpSettings(relays=relays, **values)  # type: ignore[arg-type]
+    smtp_only = {"timeout", "max_per_connection", "ca_file"}
+    values: dict[str, object] = {"timeout": 5.0}
+    values.update({k: v for k, v in options.items() if k in smtp_only})
+    pacing: dict[str, object] = {"retry_delay": 0.05, "connections": 2}
+    pacing.update({k: v for k, v in options.items() if k not in smtp_only})
+    return SmtpSettings(relays=relays, loop=LoopOptions(**pacing), **values)  # type: ignore[arg-type]

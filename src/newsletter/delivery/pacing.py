@@ -11,6 +11,26 @@ import asyncio
 import random
 import time
 from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    """How hard to push: connections, pacing, and how long to keep retrying a recipient.
+
+    The outbox uses the defaults; SMTP settings carry their own (`SmtpSettings.loop`).
+    """
+
+    connections: int = 1
+    rate: float | None = None
+    hourly_limit: int | None = None
+    batch_size: int = 100
+    batch_pause: float = 0.0
+    retry_attempts: int = 5
+    retry_delay: float = 2.0
+    retry_deadline: float = 3600.0
+    commit_interval: float = 0.1
+    progress_interval: float = 0.25
 
 
 class Pacer:

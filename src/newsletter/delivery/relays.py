@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from newsletter.delivery.pacing import LoopOptions
 from newsletter.errors import ConfigError
 
 SECURITIES = ("starttls", "tls", "none")
@@ -40,16 +41,13 @@ class SmtpSettings:
 
     relays: tuple[Relay, ...]
     timeout: float = 30.0
-    connections: int = 4
-    rate: float | None = None
-    hourly_limit: int | None = None
     max_per_connection: int | None = None
-    batch_size: int = 100
-    batch_pause: float = 0.0
-    retry_attempts: int = 5
-    retry_delay: float = 2.0
-    retry_deadline: float = 3600.0
     ca_file: Path | None = None
+    loop: LoopOptions = field(default_factory=lambda: LoopOptions(connections=4))
+
+    @property
+    def connections(self) -> int:
+        return self.loop.connections
 
     def describe(self) -> str:
         return ", ".join(str(r) for r in self.relays)
@@ -137,14 +135,16 @@ def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
     return SmtpSettings(
         relays=relays,
         timeout=float(_number(env, "SMTP_TIMEOUT", 30.0, minimum=0.1) or 30.0),
-        connections=int(_number(env, "SMTP_CONNECTIONS", 4, integer=True, minimum=1) or 4),
-        rate=rate or None,
-        hourly_limit=int(hourly) if hourly else None,
         max_per_connection=int(per_connection) if per_connection else None,
-        batch_size=int(_number(env, "SMTP_BATCH_SIZE", 100, integer=True, minimum=1) or 100),
-        batch_pause=float(_number(env, "SMTP_BATCH_PAUSE", 0.0) or 0.0),
-        retry_attempts=int(_number(env, "SMTP_RETRY_ATTEMPTS", 5, integer=True, minimum=1) or 5),
-        retry_delay=float(_number(env, "SMTP_RETRY_DELAY", 2.0) or 0.0),
-        retry_deadline=float(_number(env, "SMTP_RETRY_DEADLINE", 3600.0) or 0.0),
         ca_file=Path(ca_file) if ca_file else None,
+        loop=LoopOptions(
+            connections=int(_number(env, "SMTP_CONNECTIONS", 4, integer=True, minimum=1) or 4),
+            rate=rate or None,
+            hourly_limit=int(hourly) if hourly else None,
+            batch_size=int(_number(env, "SMTP_BATCH_SIZE", 100, integer=True, minimum=1) or 100),
+            batch_pause=float(_number(env, "SMTP_BATCH_PAUSE", 0.0) or 0.0),
+            retry_attempts=int(_number(env, "SMTP_RETRY_ATTEMPTS", 5, integer=True, minimum=1) or 5),
+            retry_delay=float(_number(env, "SMTP_RETRY_DELAY", 2.0) or 0.0),
+            retry_deadline=float(_number(env, "SMTP_RETRY_DEADLINE", 3600.0) or 0.0),
+        ),
     )
