@@ -36,8 +36,13 @@ class Project:
 
     @classmethod
     def of_issue(cls, issue_path: Path) -> Project:
-        parent = issue_path.resolve().parent
-        return cls(parent.parent if parent.name == "issues" else parent)
+        # Not resolved: paths stay as the user gave them, so errors read `articles/x.md:3`.
+        parent = issue_path.parent
+        if parent.name == "issues":
+            return cls(parent.parent)
+        if parent == Path() and Path.cwd().name == "issues":
+            return cls(Path(".."))
+        return cls(parent)
 
 
 @dataclass(frozen=True)
@@ -77,12 +82,13 @@ class MissingArticles(InputError):
 
 
 def resolve_issue_path(name: str | Path, base: Path | None = None) -> Path:
-    """Accept a path to the YAML file or a bare slug looked up in `issues/`."""
+    """Accept a path to the YAML file, a file name in `issues/`, or a bare slug."""
     path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.exists():
         return path
-    candidate = (base or Path.cwd()) / "issues" / f"{name}.yaml"
-    return candidate if candidate.exists() else path
+    file_name = path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml"
+    candidate = (base or Path()) / "issues" / file_name
+    return candidate if path.parent == Path() and candidate.exists() else path
 
 
 def load_issue(path: Path) -> Issue:
