@@ -1,4 +1,4 @@
-"""Consent timings (run by hand, not by pytest): `.venv/bin/python tests/support/consent_bench.py`.
+"""Consent timings (run by hand, not by pytest): `.venv/bin/python benchmarks/consent.py`.
 
 1. 500 one-click POSTs, one after another, through a real `newsletter serve` on loopback,
    each committed durably (WAL, synchronous=FULL) before the answer.
@@ -17,11 +17,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from newsletter.tokens import make_token  # noqa: E402
 from tests.support.bounce_mail import fixture_text, write_mbox  # noqa: E402
+
+from newsletter.tokens import make_token  # noqa: E402
 
 LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
 SECRET = "a-test-secret-that-is-long-enough"
