@@ -195,7 +195,7 @@ def test_a_broken_issue_shows_the_error_then_recovers(page: Page, project: Path)
         page.wait_for_selector("body[data-state=problem]", timeout=2000)
         assert page.is_hidden("#preview")
         with pytest.raises(InputError) as expected:
-            load_issue(path)
+            load_issue(ISSUE)  # relative, as the preview was started (the cwd is the project)
         assert re.match(r".*spring-2018\.yaml:\d+: invalid YAML", str(expected.value))
         assert str(expected.value) in page.inner_text("#problem-lines")
         artifacts()
