@@ -104,10 +104,6 @@ class Journal:
         """Record the outcome of one attempt: sent, failed, or pending again (to be retried)."""
         self._writes.append((_SETTLE, (state, reply, now(), issue, email.lower())))
 
-    @property
-    def buffered(self) -> int:
-        return len(self._writes)
-
     def flush(self) -> None:
         """Commit every buffered write in one transaction (order kept: sending before outcome)."""
         if not self._writes:
@@ -179,9 +175,6 @@ class Journal:
         rows = self.db.execute("SELECT email FROM deliveries WHERE issue = ? AND state = 'sending' ORDER BY email",
                                (issue,))
         return [email for (email,) in rows]
-
-    def issues(self) -> list[str]:
-        return [issue for (issue,) in self.db.execute("SELECT DISTINCT issue FROM deliveries ORDER BY issue")]
 
     def runs(self, issue: str) -> list[tuple[str, str, str, str | None, str | None]]:
         rows = self.db.execute(

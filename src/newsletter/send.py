@@ -23,7 +23,6 @@ from newsletter.journal import FAILED, SENDING, SENT, Journal
 from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
 
 ALREADY_SENT = "already sent"
-UNKNOWN = "unknown (sent before an interruption?)"
 FAILED_BEFORE = "failed before (see --retry-failed)"
 
 __all__ = [
