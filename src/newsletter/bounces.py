@@ -9,6 +9,7 @@ bounce's own Message-ID, so importing the same mailbox again changes nothing.
 
 from __future__ import annotations
 
+import email
 import hashlib
 import mailbox
 import sqlite3
@@ -22,6 +23,7 @@ from newsletter import suppressions
 from newsletter.audience import check_address
 from newsletter.bounces_dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
 from newsletter.errors import ConfigError, InputError
+from newsletter.journal import now, transaction
 from newsletter.settings import Settings
 from newsletter.tokens import verify_token
 
@@ -64,7 +66,7 @@ def open_mailbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:
 def _messages(box: mailbox.Mailbox[mailbox.Message]) -> Iterator[tuple[str, Message]]:
     for key in box.iterkeys():
         raw = box.get_bytes(key)
-        message = box.get_message(key)
+        message = email.message_from_bytes(raw)
         own_id = " ".join(str(message.get("Message-ID", "")).split())
         yield own_id or "sha256:" + hashlib.sha256(raw).hexdigest(), message
 
@@ -119,7 +121,7 @@ class Importer:
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO bounce_events (event_key, email, kind, issue, status, detail, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event_key, email, finding.kind, issue_key, finding.status, finding.detail[:500], suppressions.now()),
+            (event_key, email, finding.kind, issue_key, finding.status, finding.detail[:500], now("seconds")),
         )
         if cursor.rowcount == 0:
             self.report.counts["already imported"] += 1
@@ -155,7 +157,7 @@ def import_mailbox(path: Path, settings: Settings) -> ImportReport:
     db = suppressions.connect(settings.journal_path)
     try:
         importer = Importer(db, settings, report)
-        with suppressions.transaction(db):
+        with transaction(db):
             for event_key, message in _messages(box):
                 report.messages += 1
                 findings, token = classify(message, settings.unsubscribe_mailto)

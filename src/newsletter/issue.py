@@ -61,6 +61,7 @@ class Issue:
     audience: dict[str, Any] | None
     path: Path
     project: Project
+    audience_at: str = ""  # `path:line` of the `audience:` key, for errors about the segment
 
     @property
     def date_text(self) -> str:
@@ -133,6 +134,7 @@ def load_issue(path: Path) -> Issue:
         audience=audience,
         path=path,
         project=project,
+        audience_at=doc.at("audience"),
     )
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -53,8 +54,8 @@ WHERE issue = ? AND email = ?"""
 _SETTLE = "UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ? WHERE issue = ? AND email = ?"
 
 
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+def now(timespec: str = "milliseconds") -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec=timespec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class Journal:
             return
         writes = len(self._writes)
         try:
-            with self._transaction():
+            with transaction(self.db):
                 for sql, group in groupby(self._writes, key=itemgetter(0)):
                     self.db.executemany(sql, [params for _, params in group])
             # Kept until committed: a failed commit (a full disk) loses no outcome.
@@ -123,7 +124,7 @@ class Journal:
         """Record every targeted recipient as pending (if new) and every skipped one with its reason."""
         stamp = now()
         try:
-            with self._transaction():
+            with transaction(self.db):
                 self.db.executemany(_PENDING, ((issue, e.lower(), stamp, stamp) for e in emails))
                 self.db.executemany(_SKIP, ((issue, e.lower(), reason, stamp, stamp) for e, reason in skipped))
         except sqlite3.Error as exc:
@@ -138,7 +139,7 @@ class Journal:
 
     # --- runs -------------------------------------------------------------------------------
     def start_run(self, issue: str, kind: str, destination: str, recipients: str | None = None) -> int:
-        with self._transaction():
+        with transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO sends (issue, kind, destination, recipients, started_at) VALUES (?, ?, ?, ?, ?)",
                 (issue, kind, destination, recipients, now()),
@@ -147,7 +148,7 @@ class Journal:
 
     def finish_run(self, run: int, outcome: str) -> None:
         self.flush()
-        with self._transaction():
+        with transaction(self.db):
             self.db.execute("UPDATE sends SET finished_at = ?, outcome = ? WHERE id = ?", (now(), outcome, run))
 
     # --- reading ----------------------------------------------------------------------------
@@ -183,19 +184,15 @@ class Journal:
         )
         return list(rows)
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
 
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error): takes the write lock up front, so a second
-    writer waits for the busy timeout instead of failing halfway through."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: takes the write lock up front, so a
+    second writer waits for the busy timeout instead of failing halfway through."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -12,14 +12,14 @@ import csv
 import datetime as dt
 import io
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.audience import check_address
 from newsletter.errors import InputError, NewsletterError
 from newsletter.fileio import write_atomic
+from newsletter.journal import now, transaction
 
 REASONS = ("unsubscribed", "hard-bounce", "soft-bounce", "complaint", "manual")
 CSV_COLUMNS = ("email", "reason", "source", "detail", "created_at")
@@ -63,10 +63,6 @@ class Suppression:
     created_at: str
 
 
-def now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the journal file with the suppression tables."""
     try:
@@ -100,18 +96,6 @@ def suppressed_addresses(path: Path) -> dict[str, Suppression]:
     return {row[0]: Suppression(*row) for row in rows}
 
 
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: all of a batch or none of it."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 def _clip(text: str) -> str:
     return " ".join(text.split())[:DETAIL_MAX]
 
@@ -124,7 +108,7 @@ def add(db: sqlite3.Connection, email: str, reason: str, source: str, detail: st
         raise ValueError(f"unknown suppression reason {reason!r}")
     cursor = db.execute(
         "INSERT OR IGNORE INTO suppressions (email, reason, source, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-        (email.lower(), reason, _clip(source), _clip(detail), created_at or now()),
+        (email.lower(), reason, _clip(source), _clip(detail), created_at or now("seconds")),
     )
     return cursor.rowcount == 1
 
@@ -169,7 +153,7 @@ def export_csv(db: sqlite3.Connection, path: Path) -> int:
 
 def _timestamp(value: str, at: str) -> str:
     if not value:
-        return now()
+        return now("seconds")
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
@@ -212,9 +196,10 @@ def _row(record: Mapping[str, str | None], at: str) -> Suppression:
                        values.get("detail", ""), _timestamp(values.get("created_at", ""), at))
 
 
-def import_csv(db: sqlite3.Connection, path: Path) -> tuple[int, int]:
-    """Add every row of a suppression CSV in one transaction: (added, already there)."""
-    items = read_csv(path)
+def import_csv(db: sqlite3.Connection, path: Path, items: list[Suppression] | None = None) -> tuple[int, int]:
+    """Add every row of a suppression CSV in one transaction: (added, already there).
+    `items` are the rows `read_csv` already validated, if the caller has them."""
+    items = read_csv(path) if items is None else items
     added = 0
     with transaction(db):
         for item in items:

@@ -49,16 +49,6 @@ class Segment:
         return ", ".join(parts)
 
 
-def _issue_line(issue: Issue) -> str:
-    """`path:line` of the issue's `audience:` key (the loader keeps only the raw mapping)."""
-    try:
-        lines = issue.path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return str(issue.path)
-    number = next((i for i, line in enumerate(lines, 1) if line.startswith("audience:")), 0)
-    return f"{issue.path}:{number}" if number else str(issue.path)
-
-
 def _names(value: Any, at: str, key: str) -> frozenset[str]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
@@ -71,7 +61,7 @@ def issue_segment(issue: Issue) -> Segment:
     raw = issue.audience
     if raw is None:
         return Segment()
-    at = _issue_line(issue)
+    at = issue.audience_at or str(issue.path)
     unknown = sorted(str(k) for k in raw if k not in AUDIENCE_KEYS)
     if unknown:
         raise InputError(f"{at}: unknown key '{unknown[0]}' under audience (known: wards, tags)")

@@ -17,6 +17,7 @@ from newsletter.bounces import import_mailbox
 from newsletter.cli.common import settings
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError
+from newsletter.journal import transaction
 
 
 @click.command()
@@ -38,7 +39,7 @@ def unsubscribe(emails: tuple[str, ...], note: str) -> None:
             raise InputError(f"EMAIL {position} ({raw!r}): {exc}") from exc
     db = suppressions.connect(settings().journal_path)
     try:
-        with suppressions.transaction(db):
+        with transaction(db):
             added = [suppressions.add(db, email, "unsubscribed", "by hand (newsletter unsubscribe)", note)
                      for email in checked]
     finally:
@@ -106,7 +107,7 @@ def import_suppressions(csv_path: Path) -> None:
     items = suppressions.read_csv(csv_path)  # validate before creating or touching the journal
     db = suppressions.connect(settings().journal_path)
     try:
-        added, existing = suppressions.import_csv(db, csv_path)
+        added, existing = suppressions.import_csv(db, csv_path, items)
     finally:
         db.close()
     out_console().print(f"{csv_path}: {len(items):,} rows, {added:,} added, {existing:,} already suppressed")

@@ -70,12 +70,12 @@ class Readers:
     def choices(self) -> tuple[list[Choice], int]:
         """Picker entries (generic reader first) and how many subscribers there are in all."""
         with self._lock:
-            order = list(self._order)
+            shown, total = self._order[:PICKER_MAX], len(self._order)
         entries = [Choice(GENERIC.email, "Generic reader (no name)")]
-        for subscriber in order[:PICKER_MAX]:
+        for subscriber in shown:
             name = subscriber.name
             label = f"{name} <{subscriber.email}>" if name else subscriber.email
             if subscriber.ward:
                 label += f" · {subscriber.ward}"
             entries.append(Choice(subscriber.email, label))
-        return entries, len(order)
+        return entries, total
