@@ -6,13 +6,24 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Property-based tests: a bounded profile for the suite (CI and local runs alike), and a long one
+# for `benchmarks/hostile_long.py`-style runs (`HYPOTHESIS_PROFILE=long`).
+hypothesis_settings.register_profile("suite", max_examples=60, deadline=None, derandomize=CI,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("long", max_examples=10_000, deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 # Settings a real send accepts (not the example sender or secret); tests that need them ask.
 REAL_SETTINGS = {
@@ -74,3 +85,25 @@ def run_cli(project: Path) -> Run:
 
 def node_available() -> bool:
     return shutil.which("node") is not None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One real headless Chromium (Debian's, at /usr/bin/chromium) for the whole run, via Playwright.
+
+    Tests open their own context (`chromium.new_context(bypass_csp=True)` when axe-core is injected).
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
+
+    require(chromium_available(), str(CHROMIUM))
+    playwright = sync_playwright().start()
+    try:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    except Exception as exc:
+        playwright.stop()
+        pytest.fail(f"Playwright could not start {CHROMIUM}: {exc}")
+    yield launched
+    launched.close()
+    playwright.stop()
