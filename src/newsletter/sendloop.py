@@ -138,6 +138,7 @@ class SendLoop:
         self.stop = asyncio.Event()
         self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=4 * options.connections)
         self.committer = _Committer(journal, options.commit_interval)
+        self.wire = backend.wire
         self.workers: list[asyncio.Task[None]] = []
 
     def interrupt(self, signum: int) -> None:
@@ -234,7 +235,7 @@ class SendLoop:
         if session is None and (session := await self._open()) is None:
             return None
         email = item.subscriber.email
-        message = self.factory.build(item.subscriber)
+        message = self.factory.build(item.subscriber, wire=self.wire)
         if not item.first_try:
             item.first_try = time.monotonic()
         if self.record:
