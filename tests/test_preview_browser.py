@@ -25,7 +25,7 @@ LOCAL = re.compile(r"^http://127\.0\.0\.1:\d+/")
 
 @pytest.fixture(scope="module")
 def browser(chromium: Browser) -> Browser:
-    """The session's Chromium (tests/conftest.py): a second sync Playwright would clash with it."""
+    """The module's Chromium (tests/conftest.py): a second sync Playwright would clash with it."""
     return chromium
 
 
