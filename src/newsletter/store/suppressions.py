@@ -22,7 +22,8 @@ from newsletter.audience import check_address
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
 from newsletter.store import database
-from newsletter.store.database import StorageError, now, transaction
+from newsletter.store.database import StorageError as StorageError
+from newsletter.store.database import now, transaction
 
 REASONS = ("unsubscribed", "hard-bounce", "soft-bounce", "complaint", "manual")
 CSV_COLUMNS = ("email", "reason", "source", "detail", "created_at")
