@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import email.policy
 import re
+from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address, BaseHeader
 from email.parser import BytesHeaderParser
 
@@ -34,7 +36,7 @@ def _parsed(name: str, value: str, label: str = "") -> BaseHeader:
         raise HeaderError(f"{label}: contains a line break or control character")
     try:
         header: BaseHeader = _POLICY.header_factory(name, value)
-    except (ValueError, LookupError, IndexError) as exc:  # the stdlib refuses CR/LF in address parts
+    except Exception as exc:  # the stdlib's parser fails in many ways (ValueError for CR/LF, AttributeError...)
         raise HeaderError(f"{label}: {_reason(exc)}") from None
     if CONTROL.search(str(header)):
         raise HeaderError(f"{label}: an encoded word decodes to a line break or control character")
@@ -55,10 +57,18 @@ def header_value(name: str, value: str, label: str = "") -> str:
 
 
 def fold(name: str, value: str) -> bytes:
-    """One header, checked, RFC 2047-encoded where needed and folded between tokens."""
+    """One header, checked, RFC 2047-encoded where needed and folded between tokens.
+
+    An address header (From, Reply-To, To) must hold exactly one address, and is rebuilt by
+    `address_header`: the stdlib's folder drops the quotes of a display name it splits, so
+    a name like `Smith\\" <x@example.net>, "Jones` would read back as two addresses.
+    """
     header = _parsed(name, value)
-    for address in getattr(header, "addresses", ()):
-        _check_address_parts(f"header {name}", address)
+    addresses: tuple[Address, ...] | None = getattr(header, "addresses", None)
+    if addresses is not None:
+        if len(addresses) != 1 or header.defects:
+            raise HeaderError(f"header {name}: must hold exactly one address")
+        return address_header(name, addresses[0].display_name, addresses[0].addr_spec)
     folded = header.fold(policy=_POLICY).encode("ascii")
     _one_header(name, folded)
     return folded
@@ -84,7 +94,7 @@ def addr_spec(raw: str, what: str = "address") -> str:
         raise HeaderError(f"{what}: not one plain ASCII address like news@example.org")
     try:
         address = Address(addr_spec=raw)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, HeaderParseError):
         raise HeaderError(f"{what}: not one plain ASCII address like news@example.org") from None
     if address.addr_spec != raw or not address.username or not address.domain:
         raise HeaderError(f"{what}: not one plain ASCII address like news@example.org")
@@ -104,19 +114,43 @@ def mailbox(raw: str, what: str) -> Address:
 
 
 def address_header(name: str, display_name: str, address: str) -> bytes:
-    """`Name: Display <addr>` for one recipient, cheaply when the name is plain.
+    """`Name: Display <addr>` for one address, cheaply when the name is plain.
 
     The fast path writes atext names as they are (the common case: tens of thousands of
-    recipients); any other name goes through `Address` and the SMTP policy's folding.
+    recipients). Any other name becomes RFC 2047 encoded words (the email package's `Header`),
+    which carry quotes, backslashes, commas and angle brackets as data and fold between words;
+    the result is read back and must give exactly this one address.
     """
     addr_spec(address, f"header {name}")
-    if not display_name:
-        line = f"{name}: {address}\r\n"
-        if len(line) <= 78:
-            return line.encode("ascii")
-        return fold(name, address)
-    if _PLAIN_NAME.fullmatch(display_name) and len(name) + len(display_name) + len(address) < 72:
-        return f"{name}: {display_name} <{address}>\r\n".encode("ascii")
     if CONTROL.search(display_name):
         raise HeaderError(f"header {name}: the display name contains a line break or control character")
-    return fold(name, str(Address(display_name=display_name, addr_spec=address)))
+    if not display_name:
+        line = f"{name}: {address}\r\n"
+        return line.encode("ascii") if len(line) <= 78 else f"{name}:\r\n {address}\r\n".encode("ascii")
+    if _PLAIN_NAME.fullmatch(display_name) and len(name) + len(display_name) + len(address) < 72:
+        return f"{name}: {display_name} <{address}>\r\n".encode("ascii")
+    phrase = Header(display_name, "utf-8", header_name=name).encode(linesep="\r\n", maxlinelen=76)
+    last_line = len(phrase) - phrase.rfind("\n") + (len(name) + 2 if "\n" not in phrase else 0)
+    gap = "\r\n " if last_line + len(address) + 3 > 78 else " "
+    folded = f"{name}: {phrase}{gap}<{address}>\r\n".encode("ascii")
+    _one_address(name, folded, display_name, address)
+    return folded
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def _one_address(name: str, folded: bytes, display_name: str, address: str) -> None:
+    """The folded header reads back, by the stdlib's own parser, as this one address."""
+    _one_header(name, folded)
+    value = re.sub(r"\r\n(?=[ \t])", "", folded.decode("ascii").split(":", 1)[1]).strip()  # unfold
+    try:
+        parsed = _POLICY.header_factory(name, value)
+    except (ValueError, LookupError, IndexError, HeaderParseError):
+        raise HeaderError(f"header {name}: the display name cannot be written safely") from None
+    found: tuple[Address, ...] = getattr(parsed, "addresses", ())
+    # Whitespace aside: Python 3.11's parser puts a space between adjacent encoded words,
+    # which RFC 2047 (section 6.2) and mail clients drop.
+    if [a.addr_spec for a in found] != [address] or _squeezed(found[0].display_name) != _squeezed(display_name):
+        raise HeaderError(f"header {name}: the display name cannot be written safely")
