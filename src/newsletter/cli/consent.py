@@ -11,14 +11,14 @@ from types import FrameType
 import click
 from rich.table import Table
 
-from newsletter import suppressions
 from newsletter.audience import check_address
 from newsletter.bounces import import_mailbox
 from newsletter.cli.common import settings
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError
 from newsletter.gates import values
-from newsletter.journal import transaction
+from newsletter.store import suppressions
+from newsletter.store.database import transaction
 
 
 @click.command()
@@ -153,7 +153,7 @@ def serve(host: str | None, port: int | None) -> None:
     """
     from waitress import create_server
 
-    from newsletter.unsubscribe import make_app
+    from newsletter.web import make_app
 
     config = settings()
     host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
