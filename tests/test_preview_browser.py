@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, Playwright, Request, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, Request
 
 from newsletter.errors import InputError
 from newsletter.issue import load_issue
-from tests.conftest import require
-from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_available, preview, save_by_rename
+from tests.support.browser import ARTIFACTS, preview, save_by_rename
 
 ISSUE = Path("issues/spring-2018.yaml")
 FEATURED = Path("articles/sent-away-children-inquiry.md")
@@ -25,17 +24,10 @@ LOCAL = re.compile(r"^http://127\.0\.0\.1:\d+/")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require(chromium_available(), str(CHROMIUM))
-    playwright: Playwright = sync_playwright().start()
-    try:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    except Exception as exc:
-        playwright.stop()
-        pytest.fail(f"Playwright could not start {CHROMIUM}: {exc}")
-    yield launched
-    launched.close()
-    playwright.stop()
+def browser(chromium: Browser) -> Browser:
+    """The session's one Chromium (tests/conftest.py): Playwright's sync API runs one instance
+    per thread, so a second `sync_playwright()` here fails once another module has started it."""
+    return chromium
 
 
 @pytest.fixture
