@@ -87,9 +87,12 @@ def node_available() -> bool:
     return shutil.which("node") is not None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One real headless Chromium (Debian's, at /usr/bin/chromium) for the whole run, via Playwright.
+    """One real headless Chromium (Debian's, at /usr/bin/chromium) per test module, via Playwright.
+
+    Per module, not per session: while sync Playwright runs, its event loop counts as running in
+    the main thread, so a later test's `asyncio.run()` (the SMTP tests) would fail.
 
     Tests open their own context (`chromium.new_context(bypass_csp=True)` when axe-core is injected).
     """

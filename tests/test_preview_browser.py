@@ -25,8 +25,7 @@ LOCAL = re.compile(r"^http://127\.0\.0\.1:\d+/")
 
 @pytest.fixture(scope="module")
 def browser(chromium: Browser) -> Browser:
-    """The session's one Chromium (tests/conftest.py): Playwright's sync API runs one instance
-    per thread, so a second `sync_playwright()` here fails once another module has started it."""
+    """The module's Chromium (tests/conftest.py): a second sync Playwright would clash with it."""
     return chromium
 
 

@@ -152,7 +152,7 @@ def serve(host: str | None, port: int | None) -> None:
     """
     from waitress import create_server
 
-    from newsletter.unsubscribe import make_app
+    from newsletter.web import make_app
 
     config = settings()
     host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")

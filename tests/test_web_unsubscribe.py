@@ -1,4 +1,4 @@
-"""The unsubscribe WSGI application called directly (the served, end-to-end path is in
+"""One-click unsubscribe in the web application called directly (the served, end-to-end path is in
 test_unsubscribe_e2e.py): RFC 8058 one-click, the page and its form, bad tokens, headers."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import pytest
 
 from newsletter.settings import load_settings
 from newsletter.tokens import make_token
-from newsletter.unsubscribe import make_app
-from newsletter.unsubscribe.app import UnsubscribeApp
-from newsletter.unsubscribe.pages import mask
+from newsletter.web import make_app
+from newsletter.web.app import WebApp
+from newsletter.web.pages import mask
 
 SECRET = "a-test-secret-that-is-long-enough"
 ADDRESS = "anne.example@example.org"
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> UnsubscribeApp:
+def app(tmp_path: Path) -> WebApp:
     settings = load_settings({
         "UNSUBSCRIBE_SECRET": SECRET,
         "UNSUBSCRIBE_PREVIOUS_SECRETS": "an-old-secret-from-last-year",
@@ -35,7 +35,7 @@ def token(address: str = ADDRESS, secret: str = SECRET) -> str:
     return make_token(address, "Ann Coffey MP's newsletter <newsletter.stockport.example.org>", secret)
 
 
-def call(app: UnsubscribeApp, method: str, query: str = "", body: bytes = b"",
+def call(app: WebApp, method: str, query: str = "", body: bytes = b"",
          content_type: str = "application/x-www-form-urlencoded",
          path: str = "/newsletter/unsubscribe") -> tuple[str, dict[str, str], str]:
     captured: dict[str, Any] = {}
@@ -51,19 +51,19 @@ def call(app: UnsubscribeApp, method: str, query: str = "", body: bytes = b"",
     return captured["status"], captured["headers"], out.decode("utf-8")
 
 
-def suppressed(app: UnsubscribeApp) -> list[tuple[str, str, str]]:
+def suppressed(app: WebApp) -> list[tuple[str, str, str]]:
     with sqlite3.connect(app.settings.journal_path) as db:
         return db.execute("SELECT email, reason, source FROM suppressions").fetchall()
 
 
-def test_one_click_post_unsubscribes_and_answers_200(app: UnsubscribeApp) -> None:
+def test_one_click_post_unsubscribes_and_answers_200(app: WebApp) -> None:
     status, headers, _ = call(app, "POST", f"token={token()}", b"List-Unsubscribe=One-Click")
     assert status == "200 OK"
     assert suppressed(app) == [(ADDRESS, "unsubscribed", "one-click (RFC 8058)")]
     assert headers["Cache-Control"] == "no-store"
 
 
-def test_one_click_as_multipart_form_data_like_rfc_8058_section_8(app: UnsubscribeApp) -> None:
+def test_one_click_as_multipart_form_data_like_rfc_8058_section_8(app: WebApp) -> None:
     body = (b"---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
             b"One-Click\r\n---FormBoundaryjWmhtjORrn--\r\n")
     status, _, _ = call(app, "POST", f"token={token()}", body,
@@ -72,7 +72,7 @@ def test_one_click_as_multipart_form_data_like_rfc_8058_section_8(app: Unsubscri
     assert suppressed(app) == [(ADDRESS, "unsubscribed", "one-click (RFC 8058)")]
 
 
-def test_get_shows_a_masked_address_and_a_form_but_changes_nothing(app: UnsubscribeApp) -> None:
+def test_get_shows_a_masked_address_and_a_form_but_changes_nothing(app: WebApp) -> None:
     status, headers, page = call(app, "GET", f"token={token()}")
     assert status == "200 OK"
     assert "an***@example.org" in page and ADDRESS not in page
@@ -84,13 +84,13 @@ def test_get_shows_a_masked_address_and_a_form_but_changes_nothing(app: Unsubscr
     assert "no-store" in headers["Cache-Control"]
 
 
-def test_the_page_form_posts_and_confirms(app: UnsubscribeApp) -> None:
+def test_the_page_form_posts_and_confirms(app: WebApp) -> None:
     status, _, page = call(app, "POST", "", f"token={token()}&confirm=yes".encode())
     assert status == "200 OK" and "You are unsubscribed" in page
     assert suppressed(app) == [(ADDRESS, "unsubscribed", "unsubscribe page")]
 
 
-def test_repeating_is_harmless(app: UnsubscribeApp) -> None:
+def test_repeating_is_harmless(app: WebApp) -> None:
     for _ in range(3):
         assert call(app, "POST", f"token={token()}", b"List-Unsubscribe=One-Click")[0] == "200 OK"
     assert len(suppressed(app)) == 1
@@ -100,42 +100,41 @@ def test_repeating_is_harmless(app: UnsubscribeApp) -> None:
     "", "garbage", "YW5uZUBleGFtcGxlLm9yZw.AAAAAAAAAAAAAAAAAAAAAA",
     token("someone.else@example.org", "a-guessed-secret-of-some-length"),
 ])
-def test_a_forged_or_malformed_token_gets_400_and_changes_nothing(app: UnsubscribeApp, bad: str) -> None:
+def test_a_forged_or_malformed_token_gets_400_and_changes_nothing(app: WebApp, bad: str) -> None:
     for method in ("GET", "POST"):
         status, _, page = call(app, method, f"token={bad}", b"List-Unsubscribe=One-Click")
         assert status == "400 Bad Request" and "not valid" in page
     assert suppressed(app) == []
 
 
-def test_a_token_moved_to_another_address_fails(app: UnsubscribeApp) -> None:
+def test_a_token_moved_to_another_address_fails(app: WebApp) -> None:
     _, signature = token().split(".")
     moved = token("other@example.org").split(".")[0] + "." + signature
     assert call(app, "POST", f"token={moved}", b"List-Unsubscribe=One-Click")[0] == "400 Bad Request"
 
 
-def test_tokens_signed_with_a_previous_secret_still_work(app: UnsubscribeApp) -> None:
+def test_tokens_signed_with_a_previous_secret_still_work(app: WebApp) -> None:
     old = token(secret="an-old-secret-from-last-year")
     assert call(app, "POST", f"token={old}", b"List-Unsubscribe=One-Click")[0] == "200 OK"
 
 
-def test_oversized_body_is_refused(app: UnsubscribeApp) -> None:
+def test_oversized_body_is_refused(app: WebApp) -> None:
     status, _, _ = call(app, "POST", f"token={token()}", b"x=" + b"a" * 20_000)
     assert status.startswith("413")
     assert suppressed(app) == []
 
 
-def test_other_paths_methods_and_health(app: UnsubscribeApp) -> None:
+def test_other_paths_methods_and_health(app: WebApp) -> None:
     assert call(app, "GET", path="/healthz")[0] == "200 OK"
     assert call(app, "GET", path="/admin")[0] == "404 Not Found"
     status, headers, _ = call(app, "DELETE", f"token={token()}")
     assert status == "405 Method Not Allowed" and headers["Allow"] == "GET, HEAD, POST"
 
 
-def test_output_is_escaped() -> None:
-    from newsletter.unsubscribe import pages
-
-    page = pages.confirm('x"<b>@example.org', "<List>", "tok\"en").decode()
-    assert "<b>" not in page and "&lt;List&gt;" in page and 'value="tok&quot;en"' in page
+def test_output_is_escaped(app: WebApp) -> None:
+    page = app.pages.render("unsubscribe.html", "Unsubscribe", list_name="<List>", masked='x"<b>@example.org',
+                            token='tok"en').decode()
+    assert "<b>" not in page and "&lt;List&gt;" in page and 'value="tok&#34;en"' in page
 
 
 @pytest.mark.parametrize(("address", "masked"), [

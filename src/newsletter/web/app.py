@@ -1,0 +1,112 @@
+"""The WSGI application of `newsletter serve`: a router over small handlers, and the rules
+every answer follows.
+
+- Each path has one handler with `get` and `post`; HEAD is GET without a body; anything else
+  is 405. `/healthz` answers `ok`.
+- Every answer carries the security headers of `http.security_headers` (no caching, no
+  referrer, a CSP allowing only the page's own stylesheet).
+- Nothing a client sends leads to a 500: unreadable requests are 4xx, a database that is
+  busy or broken is 503 ("try again"), and anything unforeseen is logged and answered 503.
+- There are no redirects at all, so there is no open redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+from newsletter import suppressions
+from newsletter.settings import Settings
+from newsletter.web.http import BadRequest, Response, read_request, security_headers
+from newsletter.web.pages import Pages, Site, content_security_policy
+from newsletter.web.unsubscribe import Unsubscribe
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from newsletter.web.http import Request
+
+log = logging.getLogger("newsletter.web")
+
+
+class Handler(Protocol):
+    def get(self, request: Request) -> Response: ...
+
+    def post(self, request: Request) -> Response: ...
+
+
+def list_name(settings: Settings) -> str:
+    return settings.list_id.rpartition("<")[0].strip().strip('"') or f"{settings.representative}'s newsletter"
+
+
+def url_path(url: str, default: str) -> str:
+    return urlsplit(url).path.rstrip("/") or default
+
+
+class WebApp:
+    """Holds the settings, the routes, and one SQLite connection per server thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = list_name(settings)
+        self.pages = Pages(Site(settings.representative, settings.constituency, settings.website))
+        self._local = threading.local()
+        suppressions.connect(settings.journal_path).close()  # fail at start-up, not on a constituent
+        self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
+        secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
+        self.routes: dict[str, Handler] = {
+            self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
+        }
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = suppressions.connect(self.settings.journal_path)
+            self._local.db = db
+        return db
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        response = self.respond(environ)
+        headers = security_headers(response.content_type, len(response.body), content_security_policy())
+        start_response(response.status, headers + response.extra)
+        return [b"" if method == "HEAD" else response.body]
+
+    def respond(self, environ: WSGIEnvironment) -> Response:
+        try:
+            return self._dispatch(environ)
+        except BadRequest as exc:
+            return Response(exc.status, self.pages.message("Bad request", str(exc)))
+        except (sqlite3.Error, suppressions.StorageError) as exc:
+            log.warning("database: %s", exc)
+            return self._unavailable()
+        except Exception:
+            log.exception("unexpected error answering %s", environ.get("PATH_INFO"))
+            return self._unavailable()
+
+    def _unavailable(self) -> Response:
+        page = self.pages.message("Please try again", "We could not record this just now.")
+        return Response("503 Service Unavailable", page, extra=[("Retry-After", "60")])
+
+    def _dispatch(self, environ: WSGIEnvironment) -> Response:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = str(environ.get("PATH_INFO") or "/").rstrip("/") or "/"
+        if path == "/healthz":
+            return Response("200 OK", b"ok\n", "text/plain; charset=utf-8")
+        handler = self.routes.get(path)
+        if handler is None:
+            return Response("404 Not Found", self.pages.message("Not found", "There is no page here."))
+        if method not in ("GET", "HEAD", "POST"):
+            page = self.pages.message("Not allowed", "Use the link in the newsletter.")
+            return Response("405 Method Not Allowed", page, extra=[("Allow", "GET, HEAD, POST")])
+        request = read_request(environ)
+        return handler.post(request) if method == "POST" else handler.get(request)
+
+
+def make_app(settings: Settings) -> WebApp:
+    """The WSGI application for these settings (any WSGI server can run it)."""
+    return WebApp(settings)

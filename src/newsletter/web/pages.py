@@ -1,0 +1,84 @@
+"""The pages: one Jinja template per page under `web/templates/`, plain HTML, no JavaScript.
+
+Every value is escaped (autoescape, StrictUndefined). The one stylesheet is inline in
+`base.html`; its SHA-256 goes into the Content-Security-Policy, so a page may use exactly
+that style and nothing else (no scripts, images, frames or other origins).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+import jinja2
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every page shows of the office: the look of the newsletter's masthead."""
+
+    representative: str
+    constituency: str
+    website: str
+
+    @property
+    def website_name(self) -> str:
+        return self.website.removeprefix("https://").removeprefix("http://").strip("/")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("newsletter.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def content_security_policy() -> str:
+    source = files("newsletter.web").joinpath("templates/base.html").read_text(encoding="utf-8")
+    style = re.search(r"<style>(.*?)</style>", source, re.S)
+    digest = base64.b64encode(hashlib.sha256((style.group(1) if style else "").encode()).digest()).decode()
+    return (f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+
+
+def mask(address: str) -> str:
+    """`anne@example.org` -> `an***@example.org`: enough to recognise, not to harvest."""
+    local, _, domain = address.rpartition("@")
+    shown = local[:2] if len(local) > 3 else local[:1]
+    return f"{shown}***@{domain}"
+
+
+class Pages:
+    """Renders the app's pages for one office."""
+
+    def __init__(self, site: Site, privacy_url: str = "") -> None:
+        self.site = site
+        self.privacy_url = privacy_url
+        for name in _environment().list_templates():
+            _environment().get_template(name)  # a broken template fails at start-up
+
+    def render(self, template: str, title: str, **context: Any) -> bytes:
+        page = _environment().get_template(template).render(
+            title=title, site=self.site, privacy_url=self.privacy_url, **context)
+        return page.encode("utf-8")
+
+    def message(self, title: str, *paragraphs: str) -> bytes:
+        return self.render("message.html", title, paragraphs=paragraphs)
+
+    def invalid_link(self, what: str = "unsubscribe") -> bytes:
+        return self.message(
+            "This link is not valid",
+            f"This {what} link is incomplete or has been changed, so nothing was done.",
+            "Use the link from the email exactly as it is, or reply to the newsletter and the office "
+            "will do it for you.",
+        )
