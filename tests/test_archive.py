@@ -10,11 +10,11 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from newsletter.journal import SENT, Journal
 from newsletter.publish.archive import build_archive
 from newsletter.publish.atom import stable_id
 from newsletter.publish.sent import sent_issues
 from newsletter.settings import load_settings
+from newsletter.store.journal import SENT, Journal
 from tests.conftest import REPO, Run
 from tests.support.axe import axe_violations, describe
 from tests.support.site import broken_links
