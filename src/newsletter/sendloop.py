@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import heapq
 import signal
 import time
@@ -49,6 +50,8 @@ class SendReport:
     elapsed: float = 0.0
     interrupted: int | None = None  # the signal that stopped the send
     error: DeliveryError | None = None
+    late: str | None = None  # the --not-after time, when the send stopped at it
+    earlier_unknown: int = 0  # of `unknown`, those left by an earlier send (not tried in this one)
 
     @property
     def rate(self) -> float:
@@ -58,12 +61,33 @@ class SendReport:
     def done(self) -> int:
         return self.sent + self.failed
 
+    @property
+    def new_unknown(self) -> int:
+        return len(self.unknown) - self.earlier_unknown
+
+    @property
+    def pending(self) -> int:
+        """Recipients of this run not yet tried, or waiting for a retry, when it ended."""
+        return 0 if self.dry_run else max(0, self.total - self.done - self.new_unknown)
+
     def outcome(self) -> str:
         if self.error is not None:
             return f"stopped: {self.error}"
         if self.interrupted is not None:
             return f"interrupted by {signal.Signals(self.interrupted).name}"
-        return f"complete: {self.sent} sent, {self.failed} failed, {len(self.unknown)} unknown"
+        if self.late is not None:
+            return f"stopped at --not-after {self.late}"
+        return "complete" if not self.pending else "stopped"
+
+    def state(self) -> str:
+        """The outcome in words for the summary line."""
+        if self.dry_run:
+            return "dry run"
+        return self.outcome()
+
+    def record(self) -> str:
+        """The outcome with the counts, as the journal keeps it for each run."""
+        return f"{self.outcome()}: {self.sent} sent, {self.failed} failed, {len(self.unknown)} unknown"
 
 
 Progress = Callable[[SendReport], None]
@@ -120,7 +144,10 @@ class SendLoop:
     """One run of the delivery loop over a stream of recipients."""
 
     def __init__(self, factory: MessageFactory, backend: Backend, journal: Journal, options: LoopOptions,
-                 report: SendReport, *, record: bool, progress: Progress | None = None) -> None:
+                 report: SendReport, *, record: bool, progress: Progress | None = None,
+                 not_after: dt.datetime | None = None, guard: Callable[[], str | None] | None = None) -> None:
+        self.not_after = not_after  # take no new recipient after this time (a scheduled send started late)
+        self.guard = guard  # says why the send must stop (the send lock was lost), or None
         self.factory = factory
         self.backend = backend
         self.journal = journal
@@ -186,8 +213,18 @@ class SendLoop:
         finally:
             self.feed_done = True
 
+    def _must_stop(self) -> bool:
+        if self.not_after is not None and time.time() > self.not_after.timestamp():
+            self.report.late = self.not_after.isoformat(timespec="minutes")
+            self.stop.set()
+        elif self.guard is not None and (reason := self.guard()) is not None:
+            if self.report.error is None:
+                self.report.error = DeliveryError(reason)
+            self.stop.set()
+        return self.stop.is_set()
+
     async def _next(self) -> _Item | None:
-        while not self.stop.is_set():
+        while not self._must_stop():
             now = time.monotonic()
             if self.retries and self.retries[0][0] <= now:
                 return heapq.heappop(self.retries)[2]

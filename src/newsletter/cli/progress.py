@@ -45,41 +45,41 @@ def progress_display(total: int) -> Iterator[Progress]:
     yield log
 
 
-def print_summary(report: SendReport, console: Console | None = None) -> None:
-    """The closing summary: what was sent, failed, skipped and why, what is unknown, how fast."""
+def print_summary(report: SendReport, console: Console | None = None, *, again: str | None = None) -> None:
+    """The closing summary: one line with the outcome, then a table of what else happened
+    (nothing in both), then what is left and the exact command that continues the send."""
     console = console or out_console()
-    verb = "would be sent" if report.dry_run else "sent"
-    console.print(
-        f"{report.issue}: {report.sent:,} {verb} to {report.destination}"
-        + (f", {report.failed:,} failed" if report.failed else "")
-        + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
-        + (f", {len(report.unknown):,} unknown" if report.unknown else "")
-        + f" in {report.elapsed:.2f} s",
-        highlight=False,
-    )
     kind = "Test send" if report.test else "Dry run" if report.dry_run else "Send"
-    table = Table(title=f"{kind} of {report.issue} to {report.destination}", box=None, show_header=False,
-                  title_justify="left", pad_edge=False)
+    if report.dry_run:
+        headline = f"{report.sent:,} would be sent (every message built and checked; nothing written or sent)"
+    elif not report.total:
+        headline = "nobody left to send to"
+    else:
+        headline = f"{report.sent:,} of {report.total:,} sent in {report.elapsed:,.2f} s ({report.rate:,.0f}/s)"
+    console.print(f"{kind} of {report.issue} to {report.destination}: {headline}; {report.state()}",
+                  highlight=False, soft_wrap=True)
+    table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(justify="right")
     table.add_column()
-    table.add_row(f"{report.sent:,}", "would be sent (nothing was written or sent)" if report.dry_run else "sent")
-    if not report.dry_run:
-        table.add_row(f"{report.failed:,}", "failed")
-    for reason, count in sorted(report.skipped.items()):
-        table.add_row(f"{count:,}", f"skipped: {reason}")
-    if report.unknown:
-        table.add_row(f"{len(report.unknown):,}", "unknown: in flight when a send stopped (see --resend-unknown)")
-    if report.retried:
-        table.add_row(f"{report.retried:,}", "attempts retried after a temporary failure")
-    table.add_row(f"{report.elapsed:,.2f} s", f"{report.rate:,.0f} messages a second")
-    console.print(table)
+    rows = [(report.failed, "failed"),
+            (report.new_unknown, "unknown: in flight when the send stopped (they may have it)"),
+            (len(report.unknown) - report.new_unknown, "unknown from an earlier send (not sent again)"),
+            (report.pending, "pending: not sent yet"),
+            *((n, f"skipped: {reason}") for reason, n in sorted(report.skipped.items())),
+            (report.retried, "attempts retried after a temporary failure")]
+    for count, what in rows:
+        if count:
+            table.add_row(f"{count:,}", what)
+    if table.row_count:
+        console.print(table)
     for email, reply in report.failures[:20]:
         console.print(f"  failed {email}: {reply}", highlight=False)
     if len(report.failures) > 20:
         console.print(f"  ... see `newsletter status {report.issue}` for all {report.failed:,} failures")
     for email in report.unknown[:20]:
         console.print(f"  unknown {email}", highlight=False)
-    if report.interrupted is not None:
-        console.print("Interrupted: run the same command again to send to the rest.")
-    if report.dry_run:
-        console.print("Dry run: nothing was written or sent.")
+    if again and report.pending:
+        console.print(f"{report.pending:,} still to send: run `{again}` to continue.", highlight=False, soft_wrap=True)
+    if again and report.unknown:
+        console.print(f"{len(report.unknown):,} unknown: check with the relay's log; `{again} --resend-unknown` "
+                      "sends to them as well (they may get it twice).", highlight=False, soft_wrap=True)
