@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.audience import Subscriber
+from newsletter.dkim import dkim_settings
 from newsletter.issue import Issue, load_issue
 from newsletter.message import MessageFactory
 from newsletter.render import RenderedIssue, Renderer
@@ -52,4 +53,5 @@ def compose(issue_path: Path, settings: Settings, renderer: Renderer | None = No
     issue = load_issue(issue_path)
     renderer = renderer or Renderer(issue.project.templates_dir)
     rendered = renderer.render(issue, settings)
-    return Composed(issue, rendered, MessageFactory(rendered, settings), settings)
+    dkim = dkim_settings(settings.env, root=issue.project.root)
+    return Composed(issue, rendered, MessageFactory(rendered, settings, dkim=dkim), settings)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from newsletter.audience import Subscriber
 from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Temporary, Uncertain
-from newsletter.delivery.pacing import LoopOptions, Pacer, backoff
+from newsletter.delivery.pacing import LoopOptions, Pacer, Window, backoff
 from newsletter.errors import DeliveryError, InputError
 from newsletter.journal import FAILED, PENDING, SENDING, SENT, Journal
 from newsletter.message import MessageFactory
@@ -157,7 +157,8 @@ class SendLoop:
         self.progress = progress
         self.issue = report.issue
         self.pacer = Pacer(rate=options.rate, hourly_limit=options.hourly_limit, batch_size=options.batch_size,
-                           batch_pause=options.batch_pause, throttle_delay=options.retry_delay or 0.1)
+                           batch_pause=options.batch_pause)
+        self.window = Window(options.connections, pause=max(options.retry_delay, 0.05))
         self.retries: list[tuple[float, int, _Item]] = []
         self.active = 0
         self.feed_done = False
@@ -263,11 +264,20 @@ class SendLoop:
                 return await self.backend.open()  # raises DeliveryError once no relay is left
             except RelayUnavailable:
                 problems += 1
+                self.window.fault()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), backoff(problems, self.options.retry_delay or 0.1, 30))
         return None
 
     async def _attempt(self, item: _Item, session: Session | None) -> Session | None:
+        if not await self.window.enter(self.stop):
+            return session  # stopping: the recipient stays pending
+        try:
+            return await self._paced(item, session)
+        finally:
+            self.window.leave()
+
+    async def _paced(self, item: _Item, session: Session | None) -> Session | None:
         if not await self.pacer.acquire(self.stop):
             return session
         if session is not None and not session.usable:
@@ -304,7 +314,7 @@ class SendLoop:
             self._settle(email, SENT, reply)
             self.report.sent += 1
             self.report.bytes += len(message.data)
-            self.pacer.succeeded()
+            self.window.succeeded()
         return session
 
     def _settle(self, email: str, state: str, reply: str) -> None:
@@ -318,7 +328,8 @@ class SendLoop:
 
     def _retry_later(self, item: _Item, exc: Temporary) -> None:
         email = item.subscriber.email
-        if not exc.throttle:
+        # A fault that is part of a cluster (the relay throttling) does not use up attempts.
+        if not (exc.fault and self.window.fault()):
             item.tries += 1
         late = time.monotonic() - item.first_try > self.options.retry_deadline
         if item.tries >= self.options.retry_attempts or late:
@@ -326,7 +337,7 @@ class SendLoop:
             self._failed(email, exc.reply)
             return
         self._settle(email, PENDING, exc.reply)
-        delay = self.pacer.throttled() if exc.throttle else backoff(item.tries, self.options.retry_delay)
+        delay = backoff(max(1, item.tries), self.options.retry_delay)
         self._sequence += 1
         heapq.heappush(self.retries, (time.monotonic() + delay, self._sequence, item))
         self.report.retried += 1

@@ -28,9 +28,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, preview, publish, send, status, subscribers
+    from newsletter.cli import build, consent, dkim, preview, publish, send, status, subscribers
 
-    for module in (build, send, subscribers, consent, preview, status, publish):
+    for module in (build, send, subscribers, consent, preview, status, publish, dkim):
         module.register(cli)
 
 

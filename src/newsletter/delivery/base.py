@@ -26,11 +26,14 @@ class DeliveryOutcome(Exception):
 
 
 class Temporary(DeliveryOutcome):
-    """A 4xx reply, a timeout or a dropped connection before the message was complete."""
+    """A 4xx reply, a timeout or a dropped connection before the message was complete.
 
-    def __init__(self, reply: str, *, throttle: bool = False) -> None:
+    `fault` says the trouble is the relay's ("slow down" replies, a dropped connection, a
+    timeout) rather than this recipient's (a full mailbox): the pacing listens to faults."""
+
+    def __init__(self, reply: str, *, fault: bool = False) -> None:
         super().__init__(reply)
-        self.throttle = throttle
+        self.fault = fault
 
 
 class Permanent(DeliveryOutcome):

@@ -179,13 +179,13 @@ class SmtpSession:
             self._drop()
             if complete:
                 raise Uncertain(f"{relay}: no reply within {self.timeout:g} s after the message was sent") from None
-            raise Temporary(f"{relay}: no reply within {self.timeout:g} s") from None
+            raise Temporary(f"{relay}: no reply within {self.timeout:g} s", fault=True) from None
         except (Lost, OSError, aiosmtplib.SMTPException) as exc:
             self._drop()
             # A dropped connection means the relay never said 250, so it has not taken the message
             # (RFC 5321, 4.1.1.4); a relay that is merely slow past our timeout after the final
             # dot may still take it, so that recipient is left unknown rather than sent twice.
-            raise Temporary(f"{relay}: connection lost") from exc
+            raise Temporary(f"{relay}: connection lost", fault=True) from exc
         if code != 250:
             raise self._failure((code, text))
         return _reply(relay, code, text)
@@ -212,7 +212,7 @@ class SmtpSession:
     def _temporary(self, reply: tuple[int, str]) -> Temporary:
         if reply[0] == 421:  # the server is closing this connection
             self._drop()
-        return Temporary(_reply(self.relay, *reply), throttle=reply[0] in THROTTLE_CODES)
+        return Temporary(_reply(self.relay, *reply), fault=reply[0] in THROTTLE_CODES)
 
     def _drop(self) -> None:
         self.broken = True
