@@ -101,10 +101,10 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     # A dry run writes nothing: without a database yet it plans against an empty journal.
     opened = journal_file if journal_file.exists() or not dry_run else Path(":memory:")
     with Journal(opened) as journal:
-        seed_list, note = home.subscriber_list()
-        chosen = select(journal, composed.issue, csv_path, seed_list, wards=wards, tags=tags, write=not dry_run)
-        for line in ([note] if note and chosen.audience is not None and csv_path is None else []) + chosen.notes:
-            err_console().print(f"note: {line}", highlight=False)
+        chosen = select(journal, journal_file, composed.issue, csv_path, home.subscriber_list()[0], wards=wards,
+                        tags=tags, write=not dry_run)
+        for note in chosen.notes:
+            err_console().print(f"note: {note}", highlight=False)
         if chosen.audience is not None:
             print_audience(chosen.audience, details=dry_run)
         planned = plan(journal, composed.issue.slug, chosen.recipients, resend_unknown=resend_unknown,
