@@ -9,18 +9,19 @@ soft line breaks (`=CRLF`), which keeps every encoded line legal and decodes to 
 from __future__ import annotations
 
 import binascii
-import email.policy
+import datetime as dt
 import hashlib
-import re
 import secrets
 import time
 from dataclasses import dataclass
-from email.utils import formataddr, formatdate
+from email.utils import format_datetime
 from urllib.parse import quote
 
 from markupsafe import escape
 
+from newsletter import flowed
 from newsletter.audience import Subscriber, clean_name
+from newsletter.gates.headers import address_header, fold
 from newsletter.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
 from newsletter.settings import Settings
 from newsletter.tokens import make_token
@@ -30,7 +31,8 @@ SOFT_BREAK = b"=\r\n"
 GREETING = "Dear {name}"
 GREETING_FALLBACK = "Dear constituent"
 _NAME_OF = {token: name for name, token in PLACEHOLDERS.items()}
-_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+__all__ = ["MessageFactory", "OutgoingMessage", "fold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +42,6 @@ class OutgoingMessage:
     recipient: str
     message_id: str
     data: bytes
-
-
-def fold(name: str, value: str) -> bytes:
-    """Fold and RFC 2047-encode one header with the stdlib's SMTP policy (once per issue)."""
-    if _HEADER_CONTROL.search(value):
-        raise ValueError(f"header {name} contains a line break or control character")
-    header = email.policy.SMTP.header_factory(name, value)
-    folded: str = header.fold(policy=email.policy.SMTP)
-    return folded.encode("ascii")
 
 
 def _qp(data: bytes) -> bytes:
@@ -111,9 +104,9 @@ class MessageFactory:
                 CRLF,
             ]
         )
-        part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-        open_text = f"--{self.boundary}\r\n{part.format('plain')}".encode()
-        open_html = f"\r\n--{self.boundary}\r\n{part.format('html')}".encode()
+        part = 'Content-Type: text/{}; charset="utf-8"{}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+        open_text = f"--{self.boundary}\r\n{part.format('plain', flowed.CONTENT_TYPE_PARAMS)}".encode()
+        open_html = f"\r\n--{self.boundary}\r\n{part.format('html', '')}".encode()
         close = f"\r\n--{self.boundary}--\r\n".encode()
         text_parts = [(p, "text") if isinstance(p, str) else p for p in _split_body(rendered.text)]
         html_parts = [(p, "html") if isinstance(p, str) else p for p in _split_body(rendered.html)]
@@ -133,17 +126,15 @@ class MessageFactory:
     def _date_header(self) -> bytes:
         now = int(time.time())
         if self._date[0] != now:
-            self._date = (now, f"Date: {formatdate(now, usegmt=True)}\r\n".encode())
+            # RFC 5322 section 3.3: a numeric zone; "GMT" is the obsolete form.
+            stamp = format_datetime(dt.datetime.fromtimestamp(now, dt.UTC))
+            self._date = (now, f"Date: {stamp}\r\n".encode())
         return self._date[1]
 
     def _to_header(self, subscriber: Subscriber) -> bytes:
-        name = clean_name(subscriber.name)
-        if not name:
-            return f"To: {subscriber.email}\r\n".encode("ascii")
-        value = formataddr((name, subscriber.email), charset="utf-8")
-        if len(value) > 74:
-            value = value.replace(" <", "\r\n <", 1)
-        return f"To: {value}\r\n".encode("ascii")
+        """Through the header gate: a name or address that cannot be a header raises
+        HeaderError, and the send loop fails that one recipient with the reason."""
+        return address_header("To", clean_name(subscriber.name), subscriber.email)
 
     def build(self, subscriber: Subscriber) -> OutgoingMessage:
         """The wire bytes for one subscriber (~tens of microseconds)."""

@@ -20,6 +20,7 @@ from newsletter.audience import Audience, Subscriber
 from newsletter.compose import Composed
 from newsletter.delivery.base import Backend
 from newsletter.delivery.relays import SmtpSettings
+from newsletter.errors import InputError
 from newsletter.journal import FAILED, SENDING, SENT, Journal
 from newsletter.recipients import FileRecipients, Recipients
 from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
@@ -41,7 +42,12 @@ def dry_run(composed: Composed, planned: Plan) -> SendReport:
     report.dry_run = True
     started = time.perf_counter()
     for subscriber in planned.recipients():
-        report.bytes += len(composed.factory.build(subscriber).data)
+        try:
+            report.bytes += len(composed.factory.build(subscriber).data)
+        except (InputError, ValueError, UnicodeError) as exc:  # counted, as the real send would
+            report.failed += 1
+            report.failures.append((subscriber.email, f"message not built: {exc}"))
+            continue
         report.sent += 1
     report.elapsed = time.perf_counter() - started
     return report

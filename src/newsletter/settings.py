@@ -11,12 +11,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
 from newsletter.errors import ConfigError
+from newsletter.gates import headers, values
+from newsletter.gates.headers import HeaderError
 
 EXAMPLE_SECRET = "example-secret-change-me"
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
@@ -111,19 +113,16 @@ def _text(env: Mapping[str, str], name: str, *, multiline: bool = False) -> str:
 
 
 def _mailbox(env: Mapping[str, str], name: str) -> tuple[str, str]:
-    raw = _text(env, name)
-    display, address = parseaddr(raw)
-    if not address or "@" not in address or not address.rpartition("@")[2]:
-        raise ConfigError(f"{name}: {raw!r} is not an address like 'Name <news@example.org>'")
-    return display, address
+    """One address, parsed by the header gate (encoded words that decode to CR/LF refused)."""
+    try:
+        found = headers.mailbox(_text(env, name), name)
+    except HeaderError as exc:
+        raise ConfigError(str(exc)) from None
+    return found.display_name, found.addr_spec
 
 
-def _url(env: Mapping[str, str], name: str) -> str:
-    value = _text(env, name)
-    local = value.startswith(("http://127.0.0.1", "http://localhost"))
-    if not (value.startswith("https://") or local) or len(value) < 12:
-        raise ConfigError(f"{name}: {value!r} must be an https:// URL")
-    return value
+def _url(env: Mapping[str, str], name: str, **rules: Any) -> str:
+    return values.web_url(name, _text(env, name), **rules)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -131,16 +130,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = read_environment() if env is None else env
     from_name, from_address = _mailbox(env, "NEWSLETTER_FROM")
     _mailbox(env, "NEWSLETTER_REPLY_TO")
-    mailto = _text(env, "UNSUBSCRIBE_MAILTO").removeprefix("mailto:")
-    if "@" not in mailto or " " in mailto:
-        raise ConfigError(f"UNSUBSCRIBE_MAILTO: {mailto!r} is not an email address")
+    mailto = values.mailto_address("UNSUBSCRIBE_MAILTO", _text(env, "UNSUBSCRIBE_MAILTO"))
     secret = _text(env, "UNSUBSCRIBE_SECRET")
     if not secret:
         raise ConfigError("UNSUBSCRIBE_SECRET: must not be empty")
     previous = tuple(s.strip() for s in _text(env, "UNSUBSCRIBE_PREVIOUS_SECRETS").split(",") if s.strip())
     list_id = _text(env, "NEWSLETTER_LIST_ID")
     if not re.search(r"<[A-Za-z0-9.-]+\.[A-Za-z0-9-]+>$", list_id):
-        raise ConfigError(f"NEWSLETTER_LIST_ID: {list_id!r} must end with <id.domain> (RFC 2919)")
+        raise ConfigError(f"NEWSLETTER_LIST_ID: {list_id[:80]!r} must end with <id.domain> (RFC 2919)")
+    try:
+        headers.header_value("List-Id", list_id, "NEWSLETTER_LIST_ID")
+    except HeaderError as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         from_header=_text(env, "NEWSLETTER_FROM"),
         from_name=from_name or _text(env, "NEWSLETTER_REPRESENTATIVE"),
@@ -153,7 +154,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         website=_url(env, "NEWSLETTER_WEBSITE"),
         archive_url=_url(env, "NEWSLETTER_ARCHIVE_URL"),
         footer_note=_text(env, "NEWSLETTER_FOOTER_NOTE"),
-        unsubscribe_url=_url(env, "UNSUBSCRIBE_URL"),
+        unsubscribe_url=_url(env, "UNSUBSCRIBE_URL", reserved_keys=("token",)),
         unsubscribe_mailto=mailto,
         unsubscribe_secret=secret,
         previous_secrets=previous,

@@ -16,6 +16,7 @@ from newsletter.bounces import import_mailbox
 from newsletter.cli.common import settings
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError
+from newsletter.gates import values
 from newsletter.store import suppressions
 from newsletter.store.database import transaction
 
@@ -156,7 +157,8 @@ def serve(host: str | None, port: int | None) -> None:
 
     config = settings()
     host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
-    port = port if port is not None else _port(config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
+    if port is None:
+        port = values.port("NEWSLETTER_SERVE_PORT", config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
     app = make_app(config)
     server = create_server(app, host=host, port=port, threads=4, max_request_body_size=64 * 1024,
                            ident="newsletter", channel_timeout=30)
@@ -171,12 +173,6 @@ def serve(host: str | None, port: int | None) -> None:
     sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
     server.run()  # waitress closes its sockets on Ctrl-C or SystemExit
     err_console().print("stopped")
-
-
-def _port(raw: str) -> int:
-    if not raw.strip().isdigit() or not 0 <= int(raw) <= 65535:
-        raise InputError(f"NEWSLETTER_SERVE_PORT: {raw!r} is not a port number")
-    return int(raw)
 
 
 @click.group()
