@@ -34,9 +34,9 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, preview, send, status, subscribers
+    from newsletter.cli import build, consent, preview, publish, send, status, subscribers
 
-    for module in (build, send, subscribers, consent, preview, status):
+    for module in (build, send, subscribers, consent, preview, status, publish):
         module.register(cli)
 
 
