@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shlex
 import sys
@@ -9,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.audience import load_audience
-from newsletter.cli.common import composed_issue, issue_argument, subscribers_path
+from newsletter.cli.common import composed_issue, issue_argument, project
 from newsletter.cli.console import err_console
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
@@ -20,15 +20,15 @@ from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import InputError, NewsletterError
 from newsletter.gates.headers import addr_spec
+from newsletter.recipients import select
 from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
 from newsletter.send import dry_run as check_every_message
 from newsletter.store.journal import Journal
-from newsletter.store.locks import acquire
-from newsletter.targeting import target
+from newsletter.store.locks import SendLock, acquire
 
 journal_option = click.option(
     "--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The journal file (default: $NEWSLETTER_JOURNAL or .newsletter/journal.sqlite3).")
+    help="The database file (default: $NEWSLETTER_DATABASE or .newsletter/newsletter.sqlite3 in the project).")
 
 
 def exit_code(report: SendReport) -> int:
@@ -59,7 +59,8 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
 @click.command()
 @issue_argument
 @click.option("--subscribers", "csv_path", type=click.Path(path_type=Path), default=None,
-              help="Subscriber CSV (default: $NEWSLETTER_SUBSCRIBERS, subscribers.csv, or the example list).")
+              help="A one-off subscriber CSV instead of the list in the database (same consent, suppression "
+                   "and journal rules).")
 @click.option("--dry-run", is_flag=True, help="Build and check every message; write, send and record nothing.")
 @click.option("--to", "test_addresses", multiple=True, metavar="ADDR",
               help="Test send: the real message to this address only (repeatable); not recorded as the send.")
@@ -92,7 +93,8 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     """
     test_addresses = tuple(test_address(raw) for raw in test_addresses)
     not_after = deadline(not_after_raw) if not_after_raw is not None else None
-    composed = composed_issue(issue)
+    home = project(issue)
+    composed = composed_issue(issue, home)
     settings = composed.settings
     smtp = smtp_settings(settings.env)
     options = loop_options(smtp)
@@ -105,7 +107,7 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
                              hint="set real values in .env (see .env.example); --dry-run works meanwhile")
     else:
         # A test copy gets its own folder, so the real issue's outbox holds only the real send.
-        default = Path("outbox") / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
+        default = home.root / "outbox" / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
         backend = Outbox(outbox_dir or default)
     journal_file = journal_path or settings.journal_path
     if test_addresses and not dry_run:
@@ -115,24 +117,29 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         print_summary(report)
         return exit_code(report)
 
-    path, note = subscribers_path(csv_path, composed.issue.project.root)
-    if note:
-        err_console().print(f"note: {note}")
-    audience = target(load_audience(path), composed.issue, wards=wards, tags=tags, journal_path=journal_file)
-    print_audience(audience, details=dry_run)
-    if dry_run:
-        print_summary(check_every_message(composed, audience, limit=limit))
-        return 0
-    # The lock comes before the plan: a second send that planned from the same journal
-    # state would send everybody again once the first had finished.
-    with Journal(journal_file) as journal, acquire(journal_file, composed.issue.slug) as lock:
-        planned = plan(journal, composed.issue.slug, audience, resend_unknown=resend_unknown,
+    # A dry run writes nothing: without a database yet it plans against an empty journal.
+    opened = journal_file if journal_file.exists() or not dry_run else Path(":memory:")
+    # A real send takes the issue's lock before it decides who to send to: a second send that
+    # planned from the same journal would send everybody again once the first had finished.
+    locked: contextlib.AbstractContextManager[SendLock | None] = (
+        contextlib.nullcontext() if dry_run else acquire(journal_file, composed.issue.slug))
+    with Journal(opened) as journal, locked as lock:
+        chosen = select(journal, journal_file, composed.issue, csv_path, home.subscriber_list()[0], wards=wards,
+                        tags=tags, write=not dry_run)
+        for note in chosen.notes:
+            err_console().print(f"note: {note}", highlight=False)
+        if chosen.audience is not None:
+            print_audience(chosen.audience, details=dry_run)
+        planned = plan(journal, composed.issue.slug, chosen.recipients, resend_unknown=resend_unknown,
                        retry_failed=retry_failed, limit=limit)
+        if dry_run:
+            print_summary(check_every_message(composed, planned))
+            return 0
         if smtp is not None:
-            confirm(composed.rendered.subject, len(planned.chosen), backend.describe(), yes)
-        with progress_display(len(planned.chosen)) as show:
+            confirm(composed.rendered.subject, planned.report.total, backend.describe(), yes)
+        with progress_display(planned.report.total) as show:
             report = send_issue(composed, planned, backend, journal, options, progress=show, not_after=not_after,
-                                guard=lambda: lock.lost)
+                                guard=lambda: lock.lost if lock is not None else None)
     again = ["newsletter", "send", issue, *(["--subscribers", str(csv_path)] if csv_path else []),
              *(["--journal", str(journal_path)] if journal_path else []), *(f"--ward={w}" for w in wards),
              *(f"--tag={t}" for t in tags), *(["--retry-failed"] if retry_failed else []), "--yes"]
