@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.content import SLUG
+from newsletter.content import SLUG, load_article
+from newsletter.errors import InputError
 from newsletter.publish.articlefile import ArticleFields, article_text, edited_since_import
-from newsletter.publish.feedimport import parse_categories, slugify
+from newsletter.publish.feedimport import ImportOptions, import_items, parse_categories, slugify
+from newsletter.publish.feedread import Feed, FeedItem, parse_feed
 from newsletter.publish.htmlmd import clean, to_markdown
 from newsletter.publish.summary import CARD, shorten
 
@@ -71,3 +75,34 @@ def test_cleaning_keeps_words_and_drops_what_readers_should_not_get() -> None:
 def test_the_category_table_is_configurable() -> None:
     table = parse_categories("Events=What's on; *=Update")
     assert table["events"] == "What's on" and table["press releases"] == "Press release" and table["*"] == "Update"
+
+
+@given(st.binary(max_size=2000))
+def test_any_bytes_are_a_feed_or_one_clear_error(data: bytes) -> None:
+    """No traceback from whatever a server sends: a Feed, or an InputError naming the source."""
+    try:
+        feed = parse_feed(data, "feed.xml", base_url="https://www.example.org/")
+    except InputError as exc:
+        assert str(exc).startswith("feed.xml: not an RSS or Atom feed")
+    else:
+        assert all(item.link.startswith(("http://", "https://")) for item in feed.items)
+
+
+_FRAGMENTS = st.sampled_from([
+    "<p>", "</p>", "<a href='/x'>", "<a href='javascript:x()'>", "</a>", "<img src='/i.jpg' alt='A'>",
+    "<img src='x' width='1' height='1'>", "<script>", "</script>", "<div class='share'>", "</div>", "&amp;", "&nbsp;",
+    "<ul><li>", "</li></ul>", "<h2>", "</h2>", "*", "_", "[", "]", "<", ">", "#", "1.", "\n", " ",
+])
+
+
+@given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=12)), min_size=1, max_size=40))
+def test_any_item_html_gives_an_article_the_loader_accepts_or_a_reason(parts: list[str]) -> None:
+    html = "<p>Opening words.</p>" + "".join(parts)
+    feed = Feed("Office", "https://www.example.org/", (
+        FeedItem(1, "A title", "https://www.example.org/a/", dt.date(2019, 11, 5), html, html, ("News",), ()),), ())
+    with tempfile.TemporaryDirectory() as folder:
+        outcomes = list(import_items(feed, Path(folder), ImportOptions()))
+        assert [o.action for o in outcomes] in (["new"], ["skipped"])
+        if outcomes[0].action == "new":
+            article = load_article(Path(folder) / "a.md")
+            assert "<script" not in article.body_html and "javascript:" not in article.body_html
