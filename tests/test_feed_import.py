@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,3 +251,26 @@ def test_new_issue_refuses_to_overwrite_and_names_missing_articles(project: Path
     assert not (project / "issues" / "winter-2019.yaml").exists()
     bad = run_cli("new-issue", "Winter 2019", "--articles", "standing-down")
     assert bad.returncode == 2 and "issue slug" in bad.stderr
+
+
+def test_the_project_is_found_from_a_subfolder_or_given(project: Path, run_cli: Run, tmp_path: Path) -> None:
+    """Articles land in the project's articles/, wherever the command is started."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    feed = str(FEEDS / "office.atom")
+    inside = subprocess.run([sys.executable, "-m", "newsletter", "import", feed], cwd=project / "templates",
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert inside.returncode == 0, inside.stderr
+    assert "new         articles/standing-down-2.md" in inside.stdout
+    assert (project / "articles" / "final-interview-stockport-express.md").is_file()
+    assert not (project / "templates" / "articles").exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    made = subprocess.run([sys.executable, "-m", "newsletter", "--project", str(project), "new-issue", "late-2019",
+                           "--articles", "final-interview-stockport-express"],
+                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert (project / "issues" / "late-2019.yaml").is_file() and not list(elsewhere.iterdir())
+    built = subprocess.run([sys.executable, "-m", "newsletter", "--project", str(project), "archive",
+                            "--include-unsent"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    assert built.returncode == 0, built.stderr
+    assert (project / "archive" / "late-2019.html").is_file() and not list(elsewhere.iterdir())

@@ -9,22 +9,29 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.common import settings
+from newsletter.cli.common import project
 from newsletter.cli.console import out_console
 from newsletter.publish.archive import build_archive
 from newsletter.publish.fetch import TIMEOUT
 from newsletter.publish.newissue import new_issue
 from newsletter.publish.sent import sent_issues
 from newsletter.publish.site import FEED
-from newsletter.settings import read_environment
+
+
+def shown(path: Path, root: Path) -> str:
+    """A path as staff read it: relative to the project when it is inside it."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 @click.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("archive"),
-              show_default=True, help="Folder for the site (rebuilt in place).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the site, rebuilt in place (default: archive/ in the project).")
 @click.option("--include-unsent", is_flag=True,
               help="Also publish issues the journal does not record as sent (to preview the site).")
-def archive(out_dir: Path, include_unsent: bool) -> None:
+def archive(out_dir: Path | None, include_unsent: bool) -> None:
     """Build the web archive: a page per sent issue, an index newest first, an Atom feed
     (feed.xml) and a sitemap, ready to upload to NEWSLETTER_ARCHIVE_URL.
 
@@ -32,12 +39,14 @@ def archive(out_dir: Path, include_unsent: bool) -> None:
     Example:
         newsletter archive --out archive/
     """
-    config = settings()
-    report = build_archive(Path(), config, sent_issues(config.journal_path), out_dir, include_unsent=include_unsent)
+    home = project()
+    config = home.settings()
+    out_dir = out_dir if out_dir is not None else home.root / "archive"
+    report = build_archive(home.root, config, sent_issues(home.database_path), out_dir, include_unsent=include_unsent)
     console = out_console()
     for slug in report.missing:
         console.print(f"[yellow]warning[/]: {slug} was sent but issues/{slug}.yaml is gone: left out", highlight=False)
-    console.print(f"Archive of {len(report.issues)} issue(s) in {out_dir}: "
+    console.print(f"Archive of {len(report.issues)} issue(s) in {shown(out_dir, home.root)}: "
                   f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged.", highlight=False)
     if not report.issues and not include_unsent:
         console.print("No issue has been sent yet; --include-unsent previews the site with every issue.")
@@ -79,14 +88,15 @@ def import_command(feed: str, since: dt.datetime | None, limit: int | None, upda
         parse_categories,
     )
 
-    table = parse_categories(read_environment().get("NEWSLETTER_IMPORT_CATEGORIES", ""))
+    home = project()
+    table = parse_categories(home.env.get("NEWSLETTER_IMPORT_CATEGORIES", ""))
     options = ImportOptions(since=since.date() if since else None, limit=limit, update=update, dry_run=dry_run,
                             categories=table)
-    parsed, outcomes = import_feed(feed, Path("articles"), options, timeout=timeout)
+    parsed, outcomes = import_feed(feed, home.root / "articles", options, timeout=timeout)
     console = out_console()
     for outcome in outcomes:
         label = "would write" if dry_run and outcome.action in (NEW, UPDATED) else outcome.action
-        where = str(outcome.path) if outcome.path else f"item {outcome.number}"
+        where = shown(outcome.path, home.root) if outcome.path else f"item {outcome.number}"
         title = f" {outcome.title!r}" if outcome.title else ""
         detail = f": {outcome.detail}" if outcome.detail else ""
         console.print(f"{label:<11} {where}{title}{detail}", highlight=False, markup=False, soft_wrap=True)
@@ -116,8 +126,9 @@ def new_issue_command(slug: str, articles: str, date: dt.datetime | None) -> Non
         newsletter new-issue summer-2019 --articles standing-down,final-stockport-express-interview
     """
     day = date.date() if date else dt.date.today()
-    path = new_issue(Path(), slug, articles.split(","), date=day)
-    out_console().print(f"Wrote {path}. Next: edit its intro, then `newsletter preview {slug}`.",
+    home = project()
+    path = new_issue(home.root, slug, articles.split(","), date=day)
+    out_console().print(f"Wrote {shown(path, home.root)}. Next: edit its intro, then `newsletter preview {slug}`.",
                         highlight=False, markup=False)
 
 
