@@ -14,7 +14,8 @@ from newsletter.errors import InputError
 from newsletter.yamlfile import Located, load_mapping
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source"}
+# `import_hash` is written by `newsletter import` (publish/articlefile.py) to detect hand edits.
+FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source", "import_hash"}
 REQUIRED = ("title", "date", "summary", "url", "category")
 
 
