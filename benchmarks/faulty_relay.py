@@ -12,6 +12,7 @@ one line per message received: the recipient.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--drop", type=float, default=0.0)
     parser.add_argument("--refuse-for", type=float, default=0.0)
     args = parser.parse_args()
+    logging.getLogger("mail.log").setLevel(logging.CRITICAL)  # the dropped connections are on purpose
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with Server(port=args.port) as server:
