@@ -73,3 +73,11 @@ def test_faults_in_a_cluster_do_not_count_as_attempts() -> None:
     assert window.fault() is False
     assert window.fault() is True
     assert window.throttled and window.fault() is True
+
+
+def test_one_connections_lone_fault_is_not_a_cluster() -> None:
+    window = Window(1, pause=30.0)
+    assert window.fault() is False and not window.throttled
+    window.succeeded()
+    window.fault()
+    assert window.fault() is True and window.throttled

@@ -78,7 +78,7 @@ class Window:
     by one, so the limit falls by one per failed cohort (as many faults as deliveries allowed)
     and climbs back one step per `limit` successes. A sporadic fault only costs its own
     recipient a retry. The relay counts as throttling only when faults cluster: a whole cohort
-    in a row with no success between. Then everybody waits (2 s, doubling while it lasts, up
+    (at least two) in a row with no success between. Then everybody waits (2 s, doubling while it lasts, up
     to `pause_max`) and the send resumes with one delivery at a time.
     """
 
@@ -132,7 +132,9 @@ class Window:
         if self.credit <= -1.0:
             self.credit = 0.0
             self.limit = max(1, self.limit - 1)
-        if self.faults_in_row >= self.limit and not self.throttled:
+        # A cohort is as many faults as deliveries allowed, but never a lone fault: one
+        # connection's single 4xx is not a cluster.
+        if self.faults_in_row >= max(2, self.limit) and not self.throttled:
             delay = min(self.pause_max, self.pause * 2.0 ** min(self.pauses_in_row, 16)) * random.uniform(0.9, 1.1)
             self.pauses_in_row += 1
             self.faults_in_row = 0
