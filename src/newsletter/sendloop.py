@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from newsletter.audience import Subscriber
-from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Temporary, Uncertain
+from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Spent, Temporary, Uncertain
 from newsletter.delivery.pacing import LoopOptions, Pacer, Window, backoff
 from newsletter.errors import DeliveryError, InputError
 from newsletter.journal import FAILED, PENDING, SENDING, SENT, Journal
@@ -158,13 +158,16 @@ class SendLoop:
         self.issue = report.issue
         self.pacer = Pacer(rate=options.rate, hourly_limit=options.hourly_limit, batch_size=options.batch_size,
                            batch_pause=options.batch_pause)
-        self.window = Window(options.connections, pause=max(options.retry_delay, 0.05))
+        # Deliveries under way at once: each connection carries `lanes` of them (SMTP: two, so
+        # one transaction's envelope can follow the other's body on the wire).
+        self.lanes = options.connections * backend.lanes
+        self.window = Window(self.lanes, pause=max(options.retry_delay, 0.05))
         self.retries: list[tuple[float, int, _Item]] = []
         self.active = 0
         self.feed_done = False
         self._sequence = 0
         self.stop = asyncio.Event()
-        self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=4 * options.connections)
+        self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=4 * self.lanes)
         self.committer = _Committer(journal, options.commit_interval)
         self.wire = backend.wire
         self.workers: list[asyncio.Task[None]] = []
@@ -182,7 +185,7 @@ class SendLoop:
         helpers = [asyncio.create_task(self.committer.run()), asyncio.create_task(self._feed(recipients))]
         if self.progress is not None:
             helpers.append(asyncio.create_task(self._tick(started)))
-        self.workers = [asyncio.create_task(self._worker()) for _ in range(self.options.connections)]
+        self.workers = [asyncio.create_task(self._worker()) for _ in range(self.lanes)]
         try:
             outcomes = await asyncio.gather(*self.workers, return_exceptions=True)
         finally:
@@ -299,6 +302,10 @@ class SendLoop:
             self.journal.mark_sending(self.issue, email, message.message_id)
         try:
             reply = await session.deliver(message, self.committer.committed if self.record else _nothing)
+        except Spent as exc:  # nothing was sent: again at once, on a fresh connection
+            self._settle(email, PENDING, exc.reply)
+            self._sequence += 1
+            heapq.heappush(self.retries, (time.monotonic(), self._sequence, item))
         except Temporary as exc:
             self._retry_later(item, exc)
         except Permanent as exc:

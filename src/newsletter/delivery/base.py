@@ -36,6 +36,11 @@ class Temporary(DeliveryOutcome):
         self.fault = fault
 
 
+class Spent(DeliveryOutcome):
+    """The session may carry no more messages (its connection's quota is used): try this
+    recipient again at once on another session; nothing was sent."""
+
+
 class Permanent(DeliveryOutcome):
     """A 5xx reply to RCPT or DATA: this recipient will not get the message from this relay."""
 
@@ -69,6 +74,7 @@ class Session(Protocol):
 class Backend(Protocol):
     name: str
     wire: bool  # whether sessions want `OutgoingMessage.wire` (SMTP's DATA form) built too
+    lanes: int  # sessions that share one connection (the send loop runs connections x lanes)
 
     def describe(self) -> str: ...
 
