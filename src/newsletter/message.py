@@ -42,6 +42,7 @@ class OutgoingMessage:
     recipient: str
     message_id: str
     data: bytes
+    edition: str = ""  # the ward edition's key ("" for everyone), recorded in the journal
 
 
 def _qp(data: bytes) -> bytes:
@@ -85,8 +86,9 @@ def _split_body(body: str) -> list[bytes | str]:
 class MessageFactory:
     """Builds each recipient's message from one rendered issue."""
 
-    def __init__(self, rendered: RenderedIssue, settings: Settings) -> None:
+    def __init__(self, rendered: RenderedIssue, settings: Settings, edition: str = "") -> None:
         self.settings = settings
+        self.edition = edition
         self.slug = rendered.issue.slug
         self.domain = settings.sender_domain
         digest = hashlib.sha256((rendered.subject + rendered.text + rendered.html).encode()).hexdigest()
@@ -160,4 +162,4 @@ class MessageFactory:
             ]
         )
         body = b"".join(p if isinstance(p, bytes) else values[p] for p in self.body)
-        return OutgoingMessage(address, message_id, headers + self.static_headers + body)
+        return OutgoingMessage(address, message_id, headers + self.static_headers + body, self.edition)
