@@ -122,7 +122,7 @@ def test_rendered_once_per_edition_never_per_recipient(monkeypatch: pytest.Monke
 def test_the_journal_records_each_recipients_edition(project: Path, run_cli: Run) -> None:
     result = run_cli("send", "spring-2016", "--subscribers", "subscribers.example.csv", "--yes")
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(project / ".newsletter" / "journal.sqlite3") as db:
+    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
         rows = dict(db.execute("SELECT email, edition FROM deliveries WHERE issue = 'spring-2016' AND state = 'sent'"))
     assert rows["margaret.hughes@example.org"] == KEY and rows["amina.hussain@example.com"] == KEY
     assert sum(edition == KEY for edition in rows.values()) == 4

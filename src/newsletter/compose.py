@@ -46,9 +46,11 @@ class EditionFactory(MessageFactory):
             routed = self._route[ward] = self._by_ward.get(ward_key(ward))
         return self if routed is None else routed
 
-    def build(self, subscriber: Subscriber) -> OutgoingMessage:
+    def build(self, subscriber: Subscriber, *, wire: bool = False) -> OutgoingMessage:
         factory = self.for_ward(subscriber.ward)
-        return MessageFactory.build(self, subscriber) if factory is self else factory.build(subscriber)
+        if factory is self:
+            return MessageFactory.build(self, subscriber, wire=wire)
+        return factory.build(subscriber, wire=wire)
 
 
 @dataclass(frozen=True)
