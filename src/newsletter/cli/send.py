@@ -111,6 +111,8 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         err_console().print(f"note: {note}")
     audience = target(load_audience(path), composed.issue, wards=wards, tags=tags, journal_path=journal_file)
     print_audience(audience, details=dry_run)
+    if audience.rows == 0 and not dry_run:
+        raise InputError(f"{path}: the subscriber list has a header but no rows: nothing to send")
     if dry_run:
         print_summary(check_every_message(composed, audience, limit=limit))
         return 0

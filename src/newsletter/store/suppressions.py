@@ -22,6 +22,7 @@ from newsletter.audience import check_address
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
 from newsletter.gates import cells
+from newsletter.gates.text import shown
 from newsletter.store import database
 from newsletter.store.database import StorageError as StorageError
 from newsletter.store.database import now, transaction
@@ -161,7 +162,9 @@ def read_csv(path: Path) -> list[Suppression]:
     try:
         fields = [f.strip().lower() for f in reader.fieldnames or []]
         if "email" not in fields:
-            raise InputError(f"{path}:1: no 'email' column in the header (columns: {', '.join(CSV_COLUMNS)})")
+            columns = ", ".join(shown(f, 30) for f in fields[:12]) or "nothing"
+            raise InputError(f"{path}:1: no 'email' column in the header; found: {columns}"
+                             f" (expected at least email; also read: {', '.join(CSV_COLUMNS[1:])})")
         reader.fieldnames = fields
         found: list[Suppression] = []
         for record in reader:
