@@ -37,7 +37,7 @@ DEFAULTS: dict[str, str] = {
     "UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
     "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
     "UNSUBSCRIBE_PREVIOUS_SECRETS": "",
-    "NEWSLETTER_JOURNAL": ".newsletter/journal.sqlite3",
+    "NEWSLETTER_JOURNAL": ".newsletter/newsletter.sqlite3",
 }
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
