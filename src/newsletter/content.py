@@ -16,7 +16,8 @@ from newsletter.yamlfile import MAX_CHARS, Located, load_mapping
 
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source"}
+# `import_hash` is written by `newsletter import` (publish/articlefile.py) to detect hand edits.
+FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source", "import_hash"}
 REQUIRED = ("title", "date", "summary", "url", "category")
 
 
