@@ -1,6 +1,6 @@
 """Issue -> RenderedIssue: Jinja2 -> MJML -> HTML -> premailer, and the text template. Once per issue.
 
-Per-recipient values (greeting, address, unsubscribe link) are rendered as placeholder tokens
+Per-recipient values (greeting, address, unsubscribe and preference links) are rendered as placeholder tokens
 made of letters, digits and underscores: they pass through Jinja's escaping, MJML, premailer and
 quoted-printable unchanged, so `message.py` can splice the real values in per recipient cheaply.
 """
@@ -28,6 +28,7 @@ PLACEHOLDERS = {
     "greeting": "NLPHxGREETINGx7Q",
     "email": "NLPHxEMAILx7Q",
     "unsubscribe_url": "NLPHxUNSUBSCRIBEx7Q",
+    "preferences_url": "NLPHxPREFERENCESx7Q",
 }
 PLACEHOLDER_RE = re.compile("|".join(PLACEHOLDERS.values()))
 DOCTYPE = "<!doctype html>"
