@@ -37,7 +37,7 @@ def test_purpose_list_and_secret_are_all_signed() -> None:
 
 
 def test_the_issue_time_cannot_be_moved() -> None:
-    address, issued, mac = make_link_token(CONFIRM, "zoe@example.org", LIST, SECRET, ISSUED).split(".")
+    address, _issued, mac = make_link_token(CONFIRM, "zoe@example.org", LIST, SECRET, ISSUED).split(".")
     for changed in (str(ISSUED + DAY), "0" + str(ISSUED), str(ISSUED) + "0"):
         assert check(f"{address}.{changed}.{mac}", now=ISSUED + DAY) is None, changed
 
