@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-from newsletter import suppressions
 from newsletter.audience import check_address
 from newsletter.bounces_dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
 from newsletter.errors import ConfigError, InputError
-from newsletter.journal import now, transaction
 from newsletter.settings import Settings
+from newsletter.store import suppressions
+from newsletter.store.database import now, transaction
 from newsletter.tokens import verify_token
 
 DEFAULT_SOFT_LIMIT = 3

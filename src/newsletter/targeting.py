@@ -18,7 +18,7 @@ from typing import Any
 from newsletter.audience import Audience, Skipped, Subscriber
 from newsletter.errors import InputError
 from newsletter.issue import Issue
-from newsletter.suppressions import suppressed_addresses
+from newsletter.store.suppressions import suppressed_addresses
 
 NOT_IN_SEGMENT = "not in segment"
 SUPPRESSED = "suppressed"

@@ -11,13 +11,13 @@ from types import FrameType
 import click
 from rich.table import Table
 
-from newsletter import suppressions
 from newsletter.audience import check_address
 from newsletter.bounces import import_mailbox
 from newsletter.cli.common import settings
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError
-from newsletter.journal import transaction
+from newsletter.store import suppressions
+from newsletter.store.database import transaction
 
 
 @click.command()

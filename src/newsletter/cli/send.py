@@ -17,9 +17,9 @@ from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import InputError
-from newsletter.journal import Journal
 from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
 from newsletter.send import dry_run as check_every_message
+from newsletter.store.journal import Journal
 from newsletter.targeting import target
 
 journal_option = click.option(

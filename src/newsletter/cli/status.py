@@ -14,7 +14,7 @@ from newsletter.cli.console import out_console
 from newsletter.cli.send import journal_option
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
-from newsletter.journal import STATES, Journal
+from newsletter.store.journal import STATES, Journal
 
 
 def issue_slug(issue: str) -> str:

@@ -1,0 +1,168 @@
+"""The journal: one SQLite file that is the truth about who got which issue.
+
+Per issue and recipient it holds a state (pending, sending, sent, failed, skipped), the
+attempts, the last server reply and the Message-ID. A recipient becomes `sending` (committed)
+before its DATA and `sent` after the 250 reply, so after a crash the only uncertain
+recipients are the few that were in flight. Writes are buffered and committed in groups:
+a commit costs about as much for one row as for a hundred.
+
+It lives in the project database (see `database.py`); the bounce intake reads `deliveries`
+by Message-ID, and `privacy.py` reads and erases one person's rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
+from pathlib import Path
+
+from newsletter.errors import DeliveryError
+from newsletter.store.database import connect, now, transaction
+
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+
+# Skipped rows never overwrite a recipient who already got (or may have got) the issue.
+_SKIP = """INSERT INTO deliveries (issue, email, state, reason, created_at, updated_at)
+VALUES (?, ?, 'skipped', ?, ?, ?)
+ON CONFLICT (issue, email) DO UPDATE SET state = 'skipped', reason = excluded.reason,
+  updated_at = excluded.updated_at WHERE deliveries.state IN ('pending', 'skipped', 'failed')"""
+_PENDING = """INSERT INTO deliveries (issue, email, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)
+ON CONFLICT (issue, email) DO UPDATE SET state = 'pending', reason = NULL, updated_at = excluded.updated_at
+  WHERE deliveries.state = 'skipped'"""
+_SENDING = """UPDATE deliveries SET state = 'sending', attempts = attempts + 1, message_id = ?, edition = ?,
+  updated_at = ? WHERE issue = ? AND email = ?"""
+_SETTLE = "UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ? WHERE issue = ? AND email = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed recipient, for `newsletter status` and its CSV export."""
+
+    email: str
+    attempts: int
+    last_reply: str
+    updated_at: str
+
+
+class Journal:
+    """A connection to the journal with a write buffer; `flush()` commits it in one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # NORMAL in WAL mode: a commit survives a killed process (the WAL is in the OS cache);
+        # only a power cut can lose the last commits. FULL would fsync on every grouped commit.
+        self.db = connect(path, synchronous="NORMAL")
+        # One ordered buffer: a retried recipient can be `sending`, `pending`, `sending` again
+        # within one commit, and the last write must win.
+        self._writes: list[tuple[str, tuple[str | None, ...]]] = []
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- buffered writes of the send loop -------------------------------------------------
+    def mark_sending(self, issue: str, email: str, message_id: str, edition: str = "") -> None:
+        self._writes.append((_SENDING, (message_id, edition, now(), issue, email.lower())))
+
+    def settle(self, issue: str, email: str, state: str, reply: str | None) -> None:
+        """Record the outcome of one attempt: sent, failed, or pending again (to be retried)."""
+        self._writes.append((_SETTLE, (state, reply, now(), issue, email.lower())))
+
+    def flush(self) -> None:
+        """Commit every buffered write in one transaction (order kept: sending before outcome)."""
+        if not self._writes:
+            return
+        writes = len(self._writes)
+        try:
+            with transaction(self.db):
+                for sql, group in groupby(self._writes, key=itemgetter(0)):
+                    self.db.executemany(sql, [params for _, params in group])
+            # Kept until committed: a failed commit (a full disk) loses no outcome.
+            del self._writes[:writes]
+        except sqlite3.Error as exc:
+            raise DeliveryError(f"{self.path}: cannot write the journal: {exc}") from exc
+
+    # --- planning a send --------------------------------------------------------------------
+    def prepare(self, issue: str, emails: Iterable[str], skipped: Iterable[tuple[str, str]]) -> None:
+        """Record every targeted recipient as pending (if new) and every skipped one with its reason."""
+        stamp = now()
+        try:
+            with transaction(self.db):
+                self.db.executemany(_PENDING, ((issue, e.lower(), stamp, stamp) for e in emails))
+                self.db.executemany(_SKIP, ((issue, e.lower(), reason, stamp, stamp) for e, reason in skipped))
+        except sqlite3.Error as exc:
+            raise DeliveryError(f"{self.path}: cannot write the journal: {exc}") from exc
+
+    def settled_states(self, issue: str) -> dict[str, str]:
+        """Address -> state for every recipient of `issue` that is not pending or skipped."""
+        rows = self.db.execute(
+            "SELECT email, state FROM deliveries WHERE issue = ? AND state IN ('sending', 'sent', 'failed')", (issue,)
+        )
+        return dict(rows)
+
+    # --- runs -------------------------------------------------------------------------------
+    def start_run(self, issue: str, kind: str, destination: str, recipients: str | None = None) -> int:
+        with transaction(self.db):
+            cursor = self.db.execute(
+                "INSERT INTO sends (issue, kind, destination, recipients, started_at) VALUES (?, ?, ?, ?, ?)",
+                (issue, kind, destination, recipients, now()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run: int, outcome: str) -> None:
+        self.flush()
+        with transaction(self.db):
+            self.db.execute("UPDATE sends SET finished_at = ?, outcome = ? WHERE id = ?", (now(), outcome, run))
+
+    # --- reading ----------------------------------------------------------------------------
+    def counts(self, issue: str) -> Counter[str]:
+        rows = self.db.execute("SELECT state, count(*) FROM deliveries WHERE issue = ? GROUP BY state", (issue,))
+        return Counter(dict(rows))
+
+    def skipped_reasons(self, issue: str) -> Counter[str]:
+        rows = self.db.execute(
+            "SELECT coalesce(reason, ''), count(*) FROM deliveries WHERE issue = ? AND state = 'skipped' GROUP BY 1",
+            (issue,),
+        )
+        return Counter(dict(rows))
+
+    def failures(self, issue: str) -> Iterator[Failure]:
+        rows = self.db.execute(
+            "SELECT email, attempts, coalesce(last_reply, ''), updated_at FROM deliveries "
+            "WHERE issue = ? AND state = 'failed' ORDER BY email",
+            (issue,),
+        )
+        for email, attempts, reply, updated in rows:
+            yield Failure(email, attempts, reply, updated)
+
+    def unknown(self, issue: str) -> list[str]:
+        rows = self.db.execute("SELECT email FROM deliveries WHERE issue = ? AND state = 'sending' ORDER BY email",
+                               (issue,))
+        return [email for (email,) in rows]
+
+    def runs(self, issue: str) -> list[tuple[str, str, str, str | None, str | None]]:
+        rows = self.db.execute(
+            "SELECT kind, destination, started_at, finished_at, outcome FROM sends WHERE issue = ? ORDER BY id",
+            (issue,),
+        )
+        return list(rows)
+
+
+def sent_issues(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(issue slug, first time it was sent) for every issue a real send delivered to somebody;
+    test sends are never journalled as deliveries, so they never count."""
+    rows = db.execute(
+        "SELECT issue, min(updated_at) FROM deliveries WHERE state = 'sent' GROUP BY issue ORDER BY 2, 1"
+    )
+    return [(issue, first) for issue, first in rows]

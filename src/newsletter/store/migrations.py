@@ -1,0 +1,118 @@
+"""The schema, as numbered forward migrations; `PRAGMA user_version` records the last one applied.
+
+Migration 1 is the schema of the release before the project database (the journal and the
+suppression list), written with IF NOT EXISTS so that such a file is adopted as it is. Every
+migration runs in one transaction with the version bump: a failure leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from newsletter.store.database import transaction
+
+_V1 = """
+CREATE TABLE IF NOT EXISTS deliveries (
+  issue TEXT NOT NULL, email TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, last_reply TEXT, message_id TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (issue, email));
+CREATE INDEX IF NOT EXISTS deliveries_message_id ON deliveries(message_id);
+CREATE TABLE IF NOT EXISTS sends (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  issue TEXT NOT NULL, kind TEXT NOT NULL, destination TEXT NOT NULL,
+  recipients TEXT, started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT);
+CREATE TABLE IF NOT EXISTS suppressions (
+  email TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  source TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bounce_events (
+  event_key TEXT NOT NULL,
+  email TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  issue TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '',
+  cleared INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (event_key, email));
+CREATE INDEX IF NOT EXISTS bounce_events_email ON bounce_events(email);
+"""
+
+# The list of record, consent evidence, erased people's keyed hashes, the send lock, editions.
+_V2 = """
+ALTER TABLE deliveries ADD COLUMN edition TEXT NOT NULL DEFAULT '';
+CREATE INDEX deliveries_email ON deliveries(email);
+CREATE TABLE subscribers (
+  email TEXT PRIMARY KEY,
+  first_name TEXT NOT NULL DEFAULT '',
+  last_name TEXT NOT NULL DEFAULT '',
+  ward TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK (status IN ('pending', 'subscribed', 'unsubscribed')),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  consented_at TEXT,
+  confirmation_sent_at TEXT);
+CREATE INDEX subscribers_status ON subscribers(status, email);
+CREATE TABLE consent_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  email TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at TEXT NOT NULL,
+  source TEXT NOT NULL,
+  detail TEXT NOT NULL DEFAULT '',
+  wording TEXT NOT NULL DEFAULT '',
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT '',
+  actor TEXT NOT NULL DEFAULT '');
+CREATE INDEX consent_events_email ON consent_events(email, id);
+CREATE TABLE suppressed_hashes (
+  hash TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  created_at TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('erasure_key', lower(hex(randomblob(32))));
+CREATE TABLE send_locks (
+  issue TEXT PRIMARY KEY,
+  host TEXT,
+  pid INTEGER,
+  started_at TEXT,
+  lease_until TEXT,
+  token TEXT);
+"""
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(db: sqlite3.Connection) -> None:
+        # executescript would COMMIT the open transaction; run statement by statement instead.
+        for statement in sql.split(";"):
+            if statement.strip():
+                db.execute(statement)
+
+    return apply
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2))
+VERSION = len(MIGRATIONS)
+
+
+def version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Apply every migration newer than the file, all in one transaction."""
+    if version(db) == VERSION:
+        return
+    with transaction(db):
+        current = version(db)  # read again under the write lock: another process may have won
+        if current > VERSION:
+            raise sqlite3.DatabaseError(f"schema version {current} is newer than this release knows ({VERSION})")
+        for number in range(current, VERSION):
+            MIGRATIONS[number](db)
+        db.execute(f"PRAGMA user_version = {VERSION}")

@@ -1,0 +1,170 @@
+"""The list of record: one row per address (lower-cased), its status and preferences.
+
+Every change appends a consent event with its evidence (`consent.py`) in the same transaction,
+and each function commits before it returns, so a web page can answer as soon as it is back.
+Statuses: pending (signed up, not confirmed: never mailed), subscribed, unsubscribed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from newsletter.store import consent, suppressions
+from newsletter.store.consent import Evidence
+from newsletter.store.database import now, transaction
+
+PENDING, SUBSCRIBED, UNSUBSCRIBED = "pending", "subscribed", "unsubscribed"
+STATUSES = (PENDING, SUBSCRIBED, UNSUBSCRIBED)
+COLUMNS = ("email, first_name, last_name, ward, tags, status, created_at, updated_at, consented_at, "
+           "confirmation_sent_at")
+
+__all__ = ["Evidence", "SubscriberRecord", "add_pending", "confirm", "get", "mark_confirmation_sent",
+           "unsubscribe", "update_preferences"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRecord:
+    """One address on the list of record."""
+
+    email: str
+    first_name: str
+    last_name: str
+    ward: str
+    tags: tuple[str, ...]
+    status: str
+    created_at: str
+    updated_at: str
+    consented_at: str | None
+    confirmation_sent_at: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def join_tags(tags: Iterable[str]) -> str:
+    """Tags as stored: lower-case, unique, in the order given, ';'-joined."""
+    return ";".join(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
+
+
+def split_tags(text: str) -> tuple[str, ...]:
+    return tuple(t for t in text.split(";") if t)
+
+
+def _record(row: tuple[str, ...]) -> SubscriberRecord:
+    email, first, last, ward, tags, status, created, updated, consented, sent = row
+    return SubscriberRecord(email, first, last, ward, split_tags(tags), status, created, updated, consented, sent)
+
+
+def get(db: sqlite3.Connection, email: str) -> SubscriberRecord | None:
+    row = db.execute(f"SELECT {COLUMNS} FROM subscribers WHERE email = ?", (email.strip().lower(),)).fetchone()
+    return _record(row) if row else None
+
+
+def iterate(db: sqlite3.Connection, status: str | None = None, page: int = 1000) -> Iterator[SubscriberRecord]:
+    """Every subscriber (optionally of one status) in address order, read a page at a time."""
+    after = ""
+    where = "email > ?" + (" AND status = ?" if status else "")
+    while True:
+        params: tuple[str | int, ...] = (after, status, page) if status else (after, page)
+        rows = db.execute(f"SELECT {COLUMNS} FROM subscribers WHERE {where} ORDER BY email LIMIT ?", params).fetchall()
+        for row in rows:
+            yield _record(row)
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+
+
+def counts(db: sqlite3.Connection) -> dict[str, int]:
+    """How many subscribers have each status."""
+    found = dict(db.execute("SELECT status, count(*) FROM subscribers GROUP BY status").fetchall())
+    return {status: int(found.get(status, 0)) for status in STATUSES}
+
+
+def insert(db: sqlite3.Connection, email: str, first_name: str, last_name: str, ward: str, tags: Iterable[str],
+           status: str, consented_at: str | None, at: str | None = None) -> None:
+    """A new row (part of the caller's transaction); the caller records the event."""
+    stamp = at or now()
+    db.execute(
+        "INSERT INTO subscribers (email, first_name, last_name, ward, tags, status, created_at, updated_at, "
+        "consented_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (email.lower(), first_name, last_name, ward, join_tags(tags), status, stamp, stamp, consented_at),
+    )
+
+
+def add_pending(db: sqlite3.Connection, email: str, first_name: str, last_name: str, ward: str,
+                tags: Iterable[str], evidence: Evidence) -> SubscriberRecord:
+    """A signup: a new or still-pending address becomes pending with these details (event
+    "signed-up"). A subscribed person is never downgraded and their details are not changed by
+    an unconfirmed form; a suppressed address stays suppressed."""
+    key = email.strip().lower()
+    with transaction(db):
+        existing = get(db, key)
+        if existing is None:
+            insert(db, key, first_name, last_name, ward, tags, PENDING, None)
+        elif existing.status != SUBSCRIBED:
+            db.execute(
+                "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, status = ?, "
+                "updated_at = ? WHERE email = ?",
+                (first_name, last_name, ward, join_tags(tags), PENDING, now(), key),
+            )
+        consent.record(db, key, "signed-up", evidence)
+        record = get(db, key)
+    assert record is not None
+    return record
+
+
+def confirm(db: sqlite3.Connection, email: str, evidence: Evidence) -> bool:
+    """Double opt-in: pending -> subscribed (event "confirmed", consented_at set). A suppression
+    for having unsubscribed is lifted by this fresh, confirmed consent; one for a bounce or a
+    complaint is not. False when there was nothing to confirm."""
+    key = email.strip().lower()
+    with transaction(db):
+        stamp = now()
+        cursor = db.execute(
+            "UPDATE subscribers SET status = ?, consented_at = ?, updated_at = ? WHERE email = ? AND status = ?",
+            (SUBSCRIBED, stamp, stamp, key, PENDING),
+        )
+        if cursor.rowcount != 1:
+            return False
+        consent.record(db, key, "confirmed", evidence, stamp)
+        db.execute("DELETE FROM suppressions WHERE email = ? AND reason = 'unsubscribed'", (key,))
+    return True
+
+
+def mark_confirmation_sent(db: sqlite3.Connection, email: str, at: str) -> None:
+    with transaction(db):
+        db.execute("UPDATE subscribers SET confirmation_sent_at = ? WHERE email = ?", (at, email.strip().lower()))
+
+
+def update_preferences(db: sqlite3.Connection, email: str, *, first_name: str, last_name: str, ward: str,
+                       tags: Iterable[str], evidence: Evidence) -> None:
+    """New name, ward and topics (event "preferences-changed" naming what changed); an address
+    not on the list is left alone."""
+    key = email.strip().lower()
+    with transaction(db):
+        old = get(db, key)
+        if old is None:
+            return
+        new = {"first_name": first_name, "last_name": last_name, "ward": ward, "tags": join_tags(tags)}
+        before = {"first_name": old.first_name, "last_name": old.last_name, "ward": old.ward,
+                  "tags": ";".join(old.tags)}
+        changed = [name for name in new if new[name] != before[name]]
+        db.execute(
+            "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, updated_at = ? WHERE email = ?",
+            (first_name, last_name, ward, new["tags"], now(), key),
+        )
+        detail = evidence.detail or ("changed: " + ", ".join(changed) if changed else "nothing changed")
+        consent.record(db, key, "preferences-changed", Evidence(
+            evidence.source, detail, evidence.wording, evidence.ip, evidence.user_agent, evidence.actor))
+
+
+def unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> None:
+    """Status unsubscribed (if on the list), event "unsubscribed", and the address suppressed."""
+    key = email.strip().lower()
+    with transaction(db):
+        db.execute("UPDATE subscribers SET status = ?, updated_at = ? WHERE email = ?", (UNSUBSCRIBED, now(), key))
+        consent.record(db, key, "unsubscribed", evidence)
+        suppressions.add(db, key, "unsubscribed", evidence.source, evidence.detail)

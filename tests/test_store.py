@@ -1,0 +1,126 @@
+"""The project database on a real SQLite file: migrations, the subscribers API, consent events."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from newsletter.store import open_store, transaction
+from newsletter.store import subscribers as subs
+from newsletter.store.consent import events
+from newsletter.store.journal import Journal, sent_issues
+from newsletter.store.migrations import VERSION
+from newsletter.store.subscribers import Evidence
+from newsletter.store.suppressions import add_hash, is_suppressed
+
+WEB = Evidence("web-form", "form v1", wording="Yes, send me the newsletter", ip="192.0.2.1", user_agent="test")
+
+
+def test_a_new_database_has_every_agreed_table_at_the_current_version(tmp_path: Path) -> None:
+    with open_store(tmp_path / ".newsletter" / "newsletter.sqlite3") as store:
+        tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        lock_columns = [row[1] for row in store.db.execute("PRAGMA table_info(send_locks)")]
+    assert {"subscribers", "consent_events", "suppressions", "suppressed_hashes", "deliveries", "sends",
+            "bounce_events", "send_locks"} <= tables
+    assert lock_columns == ["issue", "host", "pid", "started_at", "lease_until", "token"]
+
+
+def test_opening_again_changes_nothing_and_a_newer_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    open_store(path).close()
+    with open_store(path) as store:
+        key = store.db.execute("SELECT value FROM meta").fetchone()
+        store.db.execute(f"PRAGMA user_version = {VERSION + 1}")
+    assert key is not None
+    with pytest.raises(Exception, match="newer than this release"):
+        open_store(path)
+
+
+def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # a v1 file whose subscribers table is in the way of v2
+        db.execute("CREATE TABLE subscribers (x)")
+        db.execute("PRAGMA user_version = 0")
+    with pytest.raises(Exception, match="cannot open the database"):
+        open_store(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'").fetchone()[0] == 0
+
+
+def test_signup_confirm_preferences_unsubscribe_each_leave_an_event(tmp_path: Path) -> None:
+    with open_store(tmp_path / "n.sqlite3") as store:
+        db = store.db
+        record = subs.add_pending(db, "Ann@Example.org", "Ann", "", "Reddish South", ["Schools", "events"], WEB)
+        assert (record.email, record.status, record.tags) == ("ann@example.org", "pending", ("schools", "events"))
+        assert subs.confirm(db, "ann@example.org", WEB)
+        assert not subs.confirm(db, "ann@example.org", WEB)  # nothing left to confirm
+        subs.mark_confirmation_sent(db, "ann@example.org", "2026-01-01T00:00:00")
+        subs.add_pending(db, "ann@example.org", "Mallory", "", "", [], WEB)  # an unconfirmed form
+        kept = subs.get(db, "ANN@example.org")
+        assert kept is not None and (kept.status, kept.first_name, kept.ward) == ("subscribed", "Ann", "Reddish South")
+        assert kept.consented_at and kept.confirmation_sent_at == "2026-01-01T00:00:00"
+        subs.update_preferences(db, "ann@example.org", first_name="Annie", last_name="", ward="Heatons North",
+                                tags=["events"], evidence=WEB)
+        subs.unsubscribe(db, "ann@example.org", Evidence("unsubscribe-link"))
+        final = subs.get(db, "ann@example.org")
+        kinds = [(e.kind, e.source) for e in events(db, "ann@example.org")]
+        assert is_suppressed(db, "ann@example.org") == "unsubscribed"
+    assert final is not None and (final.status, final.first_name, final.ward) == ("unsubscribed", "Annie",
+                                                                                   "Heatons North")
+    assert kinds == [("signed-up", "web-form"), ("confirmed", "web-form"), ("signed-up", "web-form"),
+                     ("preferences-changed", "web-form"), ("unsubscribed", "unsubscribe-link")]
+
+
+def test_a_confirmed_new_signup_lifts_only_an_unsubscribe_suppression(tmp_path: Path) -> None:
+    with open_store(tmp_path / "n.sqlite3") as store:
+        db = store.db
+        subs.unsubscribe(db, "a@example.org", Evidence("staff"))
+        with transaction(db):
+            db.execute("INSERT INTO suppressions VALUES ('b@example.org', 'complaint', 'fbl', '', 'x')")
+        for email in ("a@example.org", "b@example.org"):
+            assert subs.add_pending(db, email, "", "", "", [], WEB).status == "pending"
+            assert is_suppressed(db, email)  # a signup alone lifts nothing
+            assert subs.confirm(db, email, WEB)
+        assert is_suppressed(db, "a@example.org") is None
+        assert is_suppressed(db, "b@example.org") == "complaint"
+
+
+def test_an_erased_address_is_known_only_by_its_keyed_hash(tmp_path: Path) -> None:
+    with open_store(tmp_path / "n.sqlite3") as store:
+        with transaction(store.db):
+            add_hash(store.db, "Gone@Example.org")
+        stored = store.db.execute("SELECT hash FROM suppressed_hashes").fetchone()[0]
+        assert is_suppressed(store.db, "gone@example.org") == "erased"
+        assert is_suppressed(store.db, "other@example.org") is None
+    assert "gone" not in stored and len(stored) == 64
+
+
+def test_paging_reads_every_subscriber_once_in_order(tmp_path: Path) -> None:
+    with open_store(tmp_path / "n.sqlite3") as store:
+        with transaction(store.db):
+            for n in range(25):
+                subs.insert(store.db, f"p{n:02}@example.org", "", "", "", [], "subscribed", "2020-01-01")
+            subs.insert(store.db, "q@example.org", "", "", "", [], "pending", None)
+        listed = [r.email for r in subs.iterate(store.db, "subscribed", page=10)]
+        assert subs.counts(store.db) == {"pending": 1, "subscribed": 25, "unsubscribed": 0}
+    assert listed == sorted(f"p{n:02}@example.org" for n in range(25))
+
+
+def test_sent_issues_lists_only_real_deliveries(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    with Journal(path) as journal:
+        journal.prepare("spring-2018", ["a@example.org", "b@example.org"], [])
+        journal.prepare("draft", ["a@example.org"], [])
+        journal.mark_sending("spring-2018", "a@example.org", "<1@x>", edition="reddish-south")
+        journal.settle("spring-2018", "a@example.org", "sent", "250 ok")
+        journal.flush()
+        issues = sent_issues(journal.db)
+        edition = journal.db.execute("SELECT edition FROM deliveries WHERE state = 'sent'").fetchone()[0]
+    assert [slug for slug, _ in issues] == ["spring-2018"] and edition == "reddish-south"

@@ -1,0 +1,39 @@
+"""A journal made by the release before the project database opens, upgrades and keeps its record."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from newsletter.audience import load_audience
+from newsletter.send import ALREADY_SENT, plan
+from newsletter.store import open_store
+from newsletter.store.journal import Journal
+from newsletter.store.migrations import VERSION
+from newsletter.store.suppressions import is_suppressed
+from tests.conftest import REPO
+
+FIXTURE = Path(__file__).parent / "fixtures" / "store" / "journal-release.sqlite3"
+
+
+def test_the_old_journal_is_migrated_in_place_and_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    shutil.copy(FIXTURE, path)
+    with open_store(path) as store:
+        db = store.db
+        assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        assert db.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] == 18
+        assert db.execute("SELECT DISTINCT edition FROM deliveries").fetchall() == [("",)]
+        assert db.execute("SELECT count(*) FROM sends").fetchone()[0] == 2
+        assert is_suppressed(db, "margaret.hughes@example.org") == "unsubscribed"
+        assert db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
+
+
+def test_a_resend_planned_on_the_upgraded_journal_sends_nobody_twice(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    shutil.copy(FIXTURE, path)
+    audience = load_audience(REPO / "subscribers.example.csv")
+    with Journal(path) as journal:
+        planned = plan(journal, "spring-2018", audience)
+    assert planned.chosen == []
+    assert planned.report.skipped[ALREADY_SENT] == 18
