@@ -97,6 +97,11 @@ class Renderer:
         """The MJML source before compilation (for the reference validator)."""
         return self._template(self._html_env, f"{issue.template}.mjml.j2", _context(issue, settings))
 
+    def render_template(self, name: str, context: dict[str, object], *, html: bool) -> str:
+        """Any other template of this folder, with the same filters and errors (the signup
+        confirmation email is rendered through this)."""
+        return self._template(self._html_env if html else self._text_env, name, context)
+
     def _template(self, env: jinja2.Environment, name: str, context: dict[str, object]) -> str:
         try:
             return env.get_template(name).render(context)

@@ -157,7 +157,7 @@ def serve(host: str | None, port: int | None) -> None:
     config = settings()
     host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
     port = port if port is not None else _port(config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
-    app = make_app(config)
+    app = make_app(config, Path.cwd())
     server = create_server(app, host=host, port=port, threads=4, max_request_body_size=64 * 1024,
                            ident="newsletter", channel_timeout=30)
 
