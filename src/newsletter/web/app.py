@@ -69,7 +69,7 @@ class WebApp:
         self.mail = ConfirmationMail(settings, root / "templates", root / "outbox" / "confirmations",
                                      list_name=self.name, expiry_days=self.web.confirm_seconds // 86_400,
                                      privacy_url=self.web.privacy_url)
-        links = Links(settings, self.web)
+        self.links = links = Links(settings, self.web)
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
         web = self.web
