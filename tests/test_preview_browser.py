@@ -95,7 +95,7 @@ def test_page_shows_the_real_message(page: Page, project: Path, requests_seen: l
 
         # A link in the newsletter opens a new tab; the preview stays where it is.
         with page.context.expect_page(timeout=3000):
-            frame.locator("a", has_text="Read more").first.click()
+            frame.locator("h3 a").first.click()
         assert "/message.html?" in frame.url
 
         page.select_option("#reader", "margaret.hughes@example.org")

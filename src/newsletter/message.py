@@ -9,17 +9,19 @@ soft line breaks (`=CRLF`), which keeps every encoded line legal and decodes to 
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 import email.policy
 import hashlib
 import re
 import secrets
 import time
 from dataclasses import dataclass
-from email.utils import formataddr, formatdate
+from email.utils import format_datetime, formataddr
 from urllib.parse import quote
 
 from markupsafe import escape
 
+from newsletter import flowed
 from newsletter.audience import Subscriber, clean_name
 from newsletter.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
 from newsletter.settings import Settings
@@ -111,9 +113,9 @@ class MessageFactory:
                 CRLF,
             ]
         )
-        part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-        open_text = f"--{self.boundary}\r\n{part.format('plain')}".encode()
-        open_html = f"\r\n--{self.boundary}\r\n{part.format('html')}".encode()
+        part = 'Content-Type: text/{}; charset="utf-8"{}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+        open_text = f"--{self.boundary}\r\n{part.format('plain', flowed.CONTENT_TYPE_PARAMS)}".encode()
+        open_html = f"\r\n--{self.boundary}\r\n{part.format('html', '')}".encode()
         close = f"\r\n--{self.boundary}--\r\n".encode()
         text_parts = [(p, "text") if isinstance(p, str) else p for p in _split_body(rendered.text)]
         html_parts = [(p, "html") if isinstance(p, str) else p for p in _split_body(rendered.html)]
@@ -141,7 +143,9 @@ class MessageFactory:
     def _date_header(self) -> bytes:
         now = int(time.time())
         if self._date[0] != now:
-            self._date = (now, f"Date: {formatdate(now, usegmt=True)}\r\n".encode())
+            # RFC 5322 section 3.3: a numeric zone; "GMT" is the obsolete form.
+            stamp = format_datetime(dt.datetime.fromtimestamp(now, dt.UTC))
+            self._date = (now, f"Date: {stamp}\r\n".encode())
         return self._date[1]
 
     def _to_header(self, subscriber: Subscriber) -> bytes:

@@ -14,6 +14,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
+from newsletter.flowed import SOFT_BREAK
+
 WIDTH = 72
 
 
@@ -28,22 +30,27 @@ def to_html(markdown: str) -> Markup:
 
 
 def wrap(text: str, width: int = WIDTH, indent: str = "", first: str | None = None) -> str:
-    """Wrap each paragraph of plain text; URLs and long words are never broken."""
+    """Wrap each paragraph of plain text; URLs and long words are never broken.
+
+    Lines of an unindented paragraph end in a soft break (`format=flowed`, see flowed.py), so
+    narrow readers rewrap them; indented lines (list items, quotes) keep hard breaks, which is
+    the only way their hanging indent survives.
+    """
     out = []
+    separator = SOFT_BREAK if not indent and first is None else "\n"
     for para in text.split("\n\n"):
         words = " ".join(para.split())
         if not words:
             continue
-        out.append(
-            textwrap.fill(
-                words,
-                width=width,
-                initial_indent=indent if first is None else first,
-                subsequent_indent=indent,
-                break_long_words=False,
-                break_on_hyphens=False,
-            )
+        lines = textwrap.wrap(
+            words,
+            width=width,
+            initial_indent=indent if first is None else first,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
         )
+        out.append(separator.join(lines))
     return "\n\n".join(out)
 
 

@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import jinja2
 import premailer
 from markupsafe import Markup, escape
 
 from mjml import mjml2html
-from newsletter import prose
+from newsletter import flowed, prose
 from newsletter.errors import RenderError
 from newsletter.issue import Issue
 from newsletter.settings import Settings
@@ -32,6 +33,9 @@ PLACEHOLDERS = {
 }
 PLACEHOLDER_RE = re.compile("|".join(PLACEHOLDERS.values()))
 DOCTYPE = "<!doctype html>"
+# After the hidden preheader: invisible, zero-width-ish characters so inbox previews stop at the
+# preheader instead of running on into "View in your browser" (combining grapheme joiner, ZWNJ, NBSP).
+PREHEADER_FILLER = Markup("&#847;&zwnj;&nbsp;" * 60)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,12 @@ def nl2br(value: str) -> Markup:
     return Markup("<br>").join(escape(line) for line in str(value).splitlines())
 
 
+def host(url: str) -> str:
+    """The host a link goes to, without `www.`, for link text that says where it goes."""
+    name = urlsplit(str(url)).hostname or str(url)
+    return name.removeprefix("www.")
+
+
 def _wrap(value: str, width: int = prose.WIDTH) -> str:
     return prose.wrap(str(value), width)
 
@@ -74,6 +84,7 @@ def _environment(templates: Path, *, autoescape: bool) -> jinja2.Environment:
     )
     env.filters["nl2br"] = nl2br
     env.filters["wrap"] = _wrap
+    env.filters["host"] = host
     return env
 
 
@@ -90,7 +101,7 @@ class Renderer:
         mjml_source = self._template(self._html_env, f"{issue.template}.mjml.j2", context)
         html = compile_mjml(mjml_source, self.templates / f"{issue.template}.mjml.j2")
         text = self._template(self._text_env, f"{issue.template}.txt.j2", context)
-        text = "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+        text = flowed.finish(text)
         return RenderedIssue(issue=issue, subject=issue.subject, html=html, text=text)
 
     def render_mjml(self, issue: Issue, settings: Settings) -> str:
@@ -146,6 +157,9 @@ def compile_mjml(source: str, origin: Path) -> str:
         allow_network=False,
         disable_link_rewrites=True,
         disable_validation=True,
+        # Keep MJML's pixel width/height on images: premailer would copy the inlined CSS `width:100%`
+        # over them, and Outlook for Windows then sizes the image from the file's own pixels.
+        disable_basic_attributes=["width", "height"],
         cssutils_logging_level=logging.CRITICAL,
     )
     inlined = str(inliner.transform())
@@ -169,4 +183,5 @@ def _context(issue: Issue, settings: Settings) -> dict[str, object]:
         "articles": list(issue.articles),
         "site": site,
         "recipient": SimpleNamespace(**PLACEHOLDERS),
+        "preheader_filler": PREHEADER_FILLER,
     }
