@@ -18,6 +18,7 @@ from newsletter.store import subscribers
 from newsletter.store.consent import events
 from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.web.app import WebApp
+from tests.conftest import Run
 from tests.support.smtpd import Server
 from tests.support.web import LIST_ID, SECRET, Answer, call, web_app
 
@@ -283,3 +284,25 @@ def test_signing_up_again_after_unsubscribing_needs_the_new_confirmation(app: We
     assert (record(app) or pytest.fail()).status == "subscribed"
     with db(app) as connection:
         assert connection.execute("SELECT count(*) FROM suppressions").fetchone() == (0,)
+
+
+def test_every_signup_setting_is_documented() -> None:
+    from newsletter.web.config import WEB_DEFAULTS
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = (REPO / ".env.example").read_text(encoding="utf-8")
+    for name in WEB_DEFAULTS:
+        assert f"`{name}`" in readme, f"{name} is not in README.md"
+        assert f"# {name}=" in example, f"{name} is not in .env.example"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("NEWSLETTER_CONFIRM_DAYS", "0"), ("NEWSLETTER_SIGNUP_PER_IP", "ten"), ("NEWSLETTER_PRIVACY_URL", "http://x.org"),
+    ("NEWSLETTER_SUBSCRIBE_URL", "https://www.example.org/subscribe?next=x"), ("NEWSLETTER_TOPICS", "a,b"),
+    ("NEWSLETTER_WARDS", "Manor\nHeatons"), ("NEWSLETTER_CONSENT_VERSION", "x" * 41),
+])
+def test_a_bad_signup_setting_stops_serve_with_one_line(project: Path, run_cli: Run, name: str, value: str) -> None:
+    result = run_cli("serve", "--port", "0", env={name: value})
+    assert result.returncode == 2 and name in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
