@@ -21,7 +21,8 @@ from pathlib import Path
 
 from newsletter.audience import check_address
 from newsletter.bounces_dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
-from newsletter.errors import ConfigError, InputError
+from newsletter.errors import InputError
+from newsletter.gates import values
 from newsletter.settings import Settings
 from newsletter.store import suppressions
 from newsletter.store.database import now, transaction
@@ -42,10 +43,8 @@ class ImportReport:
 
 
 def soft_limit(env: Mapping[str, str]) -> int:
-    raw = env.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", str(DEFAULT_SOFT_LIMIT)).strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"NEWSLETTER_SOFT_BOUNCE_LIMIT: {raw!r} must be a whole number of issues, 1 or more")
-    return int(raw)
+    return values.whole_number("NEWSLETTER_SOFT_BOUNCE_LIMIT",
+                               env.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", str(DEFAULT_SOFT_LIMIT)))
 
 
 def open_mailbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:

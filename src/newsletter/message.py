@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
-import email.policy
 import hashlib
-import re
 import secrets
 import time
 from dataclasses import dataclass
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from urllib.parse import quote
 
 from markupsafe import escape
 
 from newsletter import flowed
 from newsletter.audience import Subscriber, clean_name
+from newsletter.gates.headers import address_header, fold
 from newsletter.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
 from newsletter.settings import Settings
 from newsletter.tokens import PREFERENCES, make_link_token, make_token
@@ -32,7 +31,8 @@ SOFT_BREAK = b"=\r\n"
 GREETING = "Dear {name}"
 GREETING_FALLBACK = "Dear constituent"
 _NAME_OF = {token: name for name, token in PLACEHOLDERS.items()}
-_HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+__all__ = ["MessageFactory", "OutgoingMessage", "fold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +42,6 @@ class OutgoingMessage:
     recipient: str
     message_id: str
     data: bytes
-
-
-def fold(name: str, value: str) -> bytes:
-    """Fold and RFC 2047-encode one header with the stdlib's SMTP policy (once per issue)."""
-    if _HEADER_CONTROL.search(value):
-        raise ValueError(f"header {name} contains a line break or control character")
-    header = email.policy.SMTP.header_factory(name, value)
-    folded: str = header.fold(policy=email.policy.SMTP)
-    return folded.encode("ascii")
 
 
 def _qp(data: bytes) -> bytes:
@@ -149,13 +140,9 @@ class MessageFactory:
         return self._date[1]
 
     def _to_header(self, subscriber: Subscriber) -> bytes:
-        name = clean_name(subscriber.name)
-        if not name:
-            return f"To: {subscriber.email}\r\n".encode("ascii")
-        value = formataddr((name, subscriber.email), charset="utf-8")
-        if len(value) > 74:
-            value = value.replace(" <", "\r\n <", 1)
-        return f"To: {value}\r\n".encode("ascii")
+        """Through the header gate: a name or address that cannot be a header raises
+        HeaderError, and the send loop fails that one recipient with the reason."""
+        return address_header("To", clean_name(subscriber.name), subscriber.email)
 
     def build(self, subscriber: Subscriber) -> OutgoingMessage:
         """The wire bytes for one subscriber (~tens of microseconds)."""

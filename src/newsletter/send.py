@@ -19,6 +19,7 @@ from newsletter.audience import DUPLICATE, Audience, Subscriber
 from newsletter.compose import Composed
 from newsletter.delivery.base import Backend
 from newsletter.delivery.relays import SmtpSettings
+from newsletter.errors import InputError
 from newsletter.journal import FAILED, SENDING, SENT, Journal
 from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
 
@@ -37,7 +38,12 @@ def dry_run(composed: Composed, audience: Audience, *, limit: int | None = None)
     started = time.perf_counter()
     subscribers = audience.subscribers if limit is None else audience.subscribers[:limit]
     for subscriber in subscribers:
-        report.bytes += len(composed.factory.build(subscriber).data)
+        try:
+            report.bytes += len(composed.factory.build(subscriber).data)
+        except (InputError, ValueError, UnicodeError) as exc:  # counted, as the real send would
+            report.failed += 1
+            report.failures.append((subscriber.email, f"message not built: {exc}"))
+            continue
         report.sent += 1
     report.total = report.sent
     report.elapsed = time.perf_counter() - started

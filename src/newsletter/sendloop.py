@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from newsletter.audience import Subscriber
 from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Temporary, Uncertain
 from newsletter.delivery.pacing import LoopOptions, Pacer, backoff
-from newsletter.errors import DeliveryError
+from newsletter.errors import DeliveryError, InputError
 from newsletter.journal import FAILED, PENDING, SENDING, SENT, Journal
 from newsletter.message import MessageFactory
 
@@ -155,7 +155,7 @@ class SendLoop:
             helpers.append(asyncio.create_task(self._tick(started)))
         self.workers = [asyncio.create_task(self._worker()) for _ in range(self.options.connections)]
         try:
-            await asyncio.gather(*self.workers, return_exceptions=True)
+            outcomes = await asyncio.gather(*self.workers, return_exceptions=True)
         finally:
             for task in helpers:
                 task.cancel()
@@ -164,6 +164,10 @@ class SendLoop:
             self.report.elapsed = time.perf_counter() - started
             if self.progress is not None:
                 self.progress(self.report)
+        # A worker's unexpected exception is a bug to show, never a silent "0 sent, 0 failed".
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):
+                raise outcome
 
     async def _tick(self, started: float) -> None:
         assert self.progress is not None
@@ -234,7 +238,13 @@ class SendLoop:
         if session is None and (session := await self._open()) is None:
             return None
         email = item.subscriber.email
-        message = self.factory.build(item.subscriber)
+        try:
+            message = self.factory.build(item.subscriber)
+        except (InputError, ValueError, UnicodeError) as exc:  # e.g. an address no header can carry
+            reason = f"message not built: {exc}"
+            self._settle(email, FAILED, reason)
+            self._failed(email, reason)
+            return session
         if not item.first_try:
             item.first_try = time.monotonic()
         if self.record:

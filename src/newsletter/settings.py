@@ -11,13 +11,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from newsletter.errors import ConfigError
+from newsletter.gates import headers, values
+from newsletter.gates.headers import HeaderError
 
 EXAMPLE_SECRET = "example-secret-change-me"
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
@@ -114,19 +116,16 @@ def _text(env: Mapping[str, str], name: str, *, multiline: bool = False) -> str:
 
 
 def _mailbox(env: Mapping[str, str], name: str) -> tuple[str, str]:
-    raw = _text(env, name)
-    display, address = parseaddr(raw)
-    if not address or "@" not in address or not address.rpartition("@")[2]:
-        raise ConfigError(f"{name}: {raw!r} is not an address like 'Name <news@example.org>'")
-    return display, address
+    """One address, parsed by the header gate (encoded words that decode to CR/LF refused)."""
+    try:
+        found = headers.mailbox(_text(env, name), name)
+    except HeaderError as exc:
+        raise ConfigError(str(exc)) from None
+    return found.display_name, found.addr_spec
 
 
-def _url(env: Mapping[str, str], name: str) -> str:
-    value = _text(env, name)
-    local = value.startswith(("http://127.0.0.1", "http://localhost"))
-    if not (value.startswith("https://") or local) or len(value) < 12:
-        raise ConfigError(f"{name}: {value!r} must be an https:// URL")
-    return value
+def _url(env: Mapping[str, str], name: str, **rules: Any) -> str:
+    return values.web_url(name, _text(env, name), **rules)
 
 
 def origin(url: str) -> str:
@@ -140,19 +139,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = read_environment() if env is None else env
     from_name, from_address = _mailbox(env, "NEWSLETTER_FROM")
     _mailbox(env, "NEWSLETTER_REPLY_TO")
-    mailto = _text(env, "UNSUBSCRIBE_MAILTO").removeprefix("mailto:")
-    if "@" not in mailto or " " in mailto:
-        raise ConfigError(f"UNSUBSCRIBE_MAILTO: {mailto!r} is not an email address")
+    mailto = values.mailto_address("UNSUBSCRIBE_MAILTO", _text(env, "UNSUBSCRIBE_MAILTO"))
     secret = _text(env, "UNSUBSCRIBE_SECRET")
     if not secret:
         raise ConfigError("UNSUBSCRIBE_SECRET: must not be empty")
     previous = tuple(s.strip() for s in _text(env, "UNSUBSCRIBE_PREVIOUS_SECRETS").split(",") if s.strip())
     list_id = _text(env, "NEWSLETTER_LIST_ID")
     if not re.search(r"<[A-Za-z0-9.-]+\.[A-Za-z0-9-]+>$", list_id):
-        raise ConfigError(f"NEWSLETTER_LIST_ID: {list_id!r} must end with <id.domain> (RFC 2919)")
-    unsubscribe_url = _url(env, "UNSUBSCRIBE_URL")
-    preferences_url = _url(env, "NEWSLETTER_PREFERENCES_URL") if _text(env, "NEWSLETTER_PREFERENCES_URL") else (
-        origin(unsubscribe_url) + "/preferences")
+        raise ConfigError(f"NEWSLETTER_LIST_ID: {list_id[:80]!r} must end with <id.domain> (RFC 2919)")
+    try:
+        headers.header_value("List-Id", list_id, "NEWSLETTER_LIST_ID")
+    except HeaderError as exc:
+        raise ConfigError(str(exc)) from None
+    unsubscribe_url = _url(env, "UNSUBSCRIBE_URL", reserved_keys=("token",))
+    preferences_url = (_url(env, "NEWSLETTER_PREFERENCES_URL", reserved_keys=("token",))
+                       if _text(env, "NEWSLETTER_PREFERENCES_URL") else origin(unsubscribe_url) + "/preferences")
     return Settings(
         from_header=_text(env, "NEWSLETTER_FROM"),
         from_name=from_name or _text(env, "NEWSLETTER_REPRESENTATIVE"),

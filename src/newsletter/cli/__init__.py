@@ -28,9 +28,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, preview, send, serve, status, subscribers
+    from newsletter.cli import build, consent, preview, publish, send, serve, status, subscribers
 
-    for module in (build, send, subscribers, consent, serve, preview, status):
+    for module in (build, send, subscribers, consent, serve, preview, status, publish):
         module.register(cli)
 
 

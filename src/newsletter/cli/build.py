@@ -10,7 +10,7 @@ from newsletter.checks import SAMPLE, has_errors, html_size, missing_article_fin
 from newsletter.cli.common import composed_issue, issue_argument
 from newsletter.cli.console import out_console
 from newsletter.errors import DeliveryError
-from newsletter.fileio import write_atomic
+from newsletter.fileio import PUBLIC, write_atomic
 from newsletter.issue import MissingArticles
 
 
@@ -44,7 +44,7 @@ def build(issue: str, out_dir: Path) -> None:
     }
     try:
         for path, data in files.items():
-            write_atomic(path, data)
+            write_atomic(path, data, mode=PUBLIC)
     except OSError as exc:
         raise DeliveryError(f"{out_dir}: cannot write: {exc.strerror}") from exc
     size = html_size(composed) / 1024

@@ -17,6 +17,7 @@ from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import InputError
+from newsletter.gates.headers import addr_spec
 from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
 from newsletter.send import dry_run as check_every_message
 from newsletter.store.journal import Journal
@@ -33,6 +34,11 @@ def exit_code(report: SendReport) -> int:
     if report.interrupted is not None:
         return 128 + report.interrupted
     return 0
+
+
+def test_address(raw: str) -> str:
+    """One `--to` address: exactly one plain address (no name, no comma, no line break)."""
+    return addr_spec(raw.strip(), f"--to {raw[:80]!r}")
 
 
 def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
@@ -77,6 +83,7 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     Example:
         newsletter send spring-2018 --yes
     """
+    test_addresses = tuple(test_address(raw) for raw in test_addresses)
     composed = composed_issue(issue)
     settings = composed.settings
     smtp = smtp_settings(settings.env)
@@ -89,7 +96,9 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
             raise InputError(f"refusing to send real mail while {' and '.join(example)} still hold example values",
                              hint="set them in .env (see .env.example)")
     else:
-        backend = Outbox(outbox_dir or Path("outbox") / composed.issue.slug)
+        # A test copy gets its own folder, so the real issue's outbox holds only the real send.
+        default = Path("outbox") / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
+        backend = Outbox(outbox_dir or default)
     journal_file = journal_path or settings.journal_path
     if test_addresses and not dry_run:
         with Journal(journal_file) as journal, progress_display(len(test_addresses)) as show:

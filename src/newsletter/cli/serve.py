@@ -11,7 +11,7 @@ import click
 
 from newsletter.cli.common import settings
 from newsletter.cli.console import err_console, out_console
-from newsletter.errors import InputError
+from newsletter.gates import values
 
 
 @click.command()
@@ -32,7 +32,8 @@ def serve(host: str | None, port: int | None) -> None:
 
     config = settings()
     host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
-    port = port if port is not None else _port(config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
+    if port is None:
+        port = values.port("NEWSLETTER_SERVE_PORT", config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
     app = make_app(config, Path.cwd())
     proxy: dict[str, object] = {}
     if app.web.trusted_proxy:  # the reverse proxy's X-Forwarded-For names the client (for the per-IP limit)
@@ -52,12 +53,6 @@ def serve(host: str | None, port: int | None) -> None:
     sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
     server.run()  # waitress closes its sockets on Ctrl-C or SystemExit
     err_console().print("stopped")
-
-
-def _port(raw: str) -> int:
-    if not raw.strip().isdigit() or not 0 <= int(raw) <= 65535:
-        raise InputError(f"NEWSLETTER_SERVE_PORT: {raw!r} is not a port number")
-    return int(raw)
 
 
 def register(group: click.Group) -> None:

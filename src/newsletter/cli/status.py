@@ -57,9 +57,13 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
             for reason, count in sorted(reasons.items()):
                 table.add_row(f"{count:,}", f"  {reason or 'no reason'}")
     console.print(table)
-    if runs:
-        kind, destination, started, _finished, outcome = runs[-1]
+    real = [run for run in runs if run[0] != "test"]
+    if real:  # a test copy (`send --to`) is not the issue's send
+        kind, destination, started, _finished, outcome = real[-1]
         console.print(f"last run: {kind} to {destination} at {started}: {outcome or 'did not finish'}")
+    if runs and runs[-1][0] == "test":
+        _kind, destination, started, _finished, outcome = runs[-1]
+        console.print(f"last test copy: to {destination} at {started}: {outcome or 'did not finish'}")
     for failure in failures:
         console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
     for email in unknown:

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from newsletter.delivery.pacing import LoopOptions
 from newsletter.errors import ConfigError
+from newsletter.gates import values
 
 SECURITIES = ("starttls", "tls", "none")
 _SCHEMES = {"smtp": "starttls", "smtp+starttls": "starttls", "smtps": "tls", "smtp+insecure": "none"}
@@ -67,14 +68,9 @@ def _number(env: Mapping[str, str], name: str, default: float | None, *, integer
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "a whole number" if integer else "a number"
-        raise ConfigError(f"{name}: {raw!r} is not {kind}") from None
-    if value < minimum or value != value:
-        raise ConfigError(f"{name}: {raw!r} must be at least {minimum:g}")
-    return value
+    # The settings gate: ASCII digits only, within the range the setting allows.
+    low = None if name in values.RANGES else minimum
+    return values.whole_number(name, raw, minimum=low) if integer else values.decimal(name, raw, minimum=low)
 
 
 def _relay(host: str, port: int, security: str, username: str, password: str, name: str) -> Relay:

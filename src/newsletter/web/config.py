@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from newsletter.errors import ConfigError
+from newsletter.gates import values
 from newsletter.settings import Settings, origin
 
 WARDS = ("Brinnington and Central; Davenport and Cale Green; Edgeley and Cheadle Heath; Heatons North; "
@@ -86,18 +87,11 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 
 def _whole(env: Mapping[str, str], name: str, minimum: int) -> int:
-    raw = _value(env, name)
-    if not raw.isdigit() or int(raw) < minimum:
-        raise ConfigError(f"{name}: {raw!r} must be a whole number of at least {minimum}")
-    return int(raw)
+    return values.whole_number(name, _value(env, name), minimum=minimum, maximum=1_000_000)
 
 
 def _https(env: Mapping[str, str], name: str, default: str) -> str:
-    value = _value(env, name) or default
-    local = value.startswith(("http://127.0.0.1", "http://localhost"))
-    if not (value.startswith("https://") or local) or not urlsplit(value).netloc or "?" in value or "#" in value:
-        raise ConfigError(f"{name}: {value!r} must be an https:// URL without a query")
-    return value.rstrip("/")
+    return values.web_url(name, _value(env, name) or default, query=False).rstrip("/")
 
 
 def load_web_settings(settings: Settings) -> WebSettings:

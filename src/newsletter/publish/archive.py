@@ -1,0 +1,124 @@
+"""`newsletter archive`: the static site of sent issues, ready for any static web host.
+
+One page per issue (the web copy: no reader's name, address or token), an index newest
+first, an Atom feed and a sitemap. The same inputs give the same bytes: nothing depends on
+the clock or on the order files happen to be listed in. Files are replaced atomically and
+left world-readable, and a file whose bytes have not changed is not rewritten (uploads that
+compare times, such as rsync, then send only what changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter.compose import compose
+from newsletter.errors import DeliveryError
+from newsletter.fileio import PUBLIC, write_atomic
+from newsletter.publish import atom, site
+from newsletter.publish.sitemap import sitemap_xml
+from newsletter.render import Renderer
+from newsletter.settings import Settings
+
+
+@dataclass(frozen=True)
+class ArchivedIssue:
+    """One issue as the archive lists it."""
+
+    slug: str
+    subject: str
+    preheader: str
+    date: dt.date
+    date_text: str
+    sent_at: str | None
+    html: str
+
+
+@dataclass
+class ArchiveReport:
+    """What `build_archive` did: the issues it published and each file written or kept."""
+
+    out_dir: Path
+    issues: list[ArchivedIssue] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # sent according to the journal, but no issue file
+
+
+def rfc3339(stamp: str) -> str:
+    """A journal timestamp (ISO 8601 with an offset) as RFC 3339 UTC to the second."""
+    moment = dt.datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_unsent: bool) -> list[ArchivedIssue]:
+    """Every issue in `root/issues/` that was sent (or every one), composed, newest first."""
+    renderer = Renderer(root / "templates")
+    found = []
+    for path in sorted((root / "issues").glob("*.yaml")):
+        if path.stem not in sent and not include_unsent:
+            continue
+        composed = compose(path, settings, renderer)
+        html, _text = composed.rendered.personalise(composed.web_values())
+        issue = composed.issue
+        found.append(ArchivedIssue(issue.slug, issue.subject, issue.preheader, issue.date, issue.date_text,
+                                   sent.get(issue.slug), html))
+    found.sort(key=lambda i: (i.date, i.sent_at or "", i.slug), reverse=True)
+    return found
+
+
+def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, bytes]:
+    """File name -> bytes of every file of the site."""
+    base = site.index_url(settings)
+    files = {f"{i.slug}.html": site.issue_page(i.html, settings, i.slug) for i in issues}
+    files[site.INDEX] = site.index_page(settings, issues)
+    info = atom.FeedInfo(
+        title=site.feed_title(settings),
+        subtitle=f"Member of Parliament for {settings.constituency}",
+        list_id=settings.list_id,
+        author=settings.representative,
+        author_uri=settings.website,
+        self_url=base + site.FEED,
+        index_url=base,
+    )
+    entries = [
+        atom.Entry(
+            slug=i.slug,
+            title=i.subject,
+            summary=i.preheader,
+            url=settings.view_online_url(i.slug),
+            updated=rfc3339(i.sent_at) if i.sent_at else f"{i.date.isoformat()}T00:00:00Z",
+            html=i.html,
+        )
+        for i in issues
+    ]
+    files[site.FEED] = atom.feed_xml(info, entries)
+    newest = issues[0].date if issues else None
+    pages = [(base, newest)] + [(settings.view_online_url(i.slug), i.date) for i in issues]
+    files[site.SITEMAP] = sitemap_xml(pages)
+    return files
+
+
+def build_archive(
+    root: Path, settings: Settings, sent: Mapping[str, str], out_dir: Path, *, include_unsent: bool = False
+) -> ArchiveReport:
+    """Build the site into `out_dir` (created if needed), replacing earlier builds in place."""
+    issues = collect(root, settings, sent, include_unsent=include_unsent)
+    report = ArchiveReport(out_dir=out_dir, issues=issues)
+    report.missing = sorted(set(sent) - {i.slug for i in issues})
+    for name, data in sorted(render_site(settings, issues).items()):
+        path = out_dir / name
+        try:
+            if path.is_file() and path.read_bytes() == data:
+                path.chmod(PUBLIC)
+                report.unchanged.append(path)
+                continue
+            write_atomic(path, data, mode=PUBLIC)
+        except OSError as exc:
+            raise DeliveryError(f"{path}: cannot write: {exc.strerror}") from exc
+        report.written.append(path)
+    return report
