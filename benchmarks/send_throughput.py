@@ -1,9 +1,15 @@
-"""Sending throughput: the real send loop (journal included) against Postfix's smtp-sink,
-next to smtp-source pushing the same number and size of messages (the machine's limit);
-then a relay that answers every command after 20 ms; then peak memory for a long list.
+"""Sending throughput, end to end through the CLI, against Postfix's C tools in the same run.
+
+Each round runs, one after another on fresh `smtp-sink` processes on 127.0.0.1:
+`smtp-source -d -s C` (sessions kept open, as the project keeps them: the like-for-like
+baseline), `smtp-source -s C` (a new connection per message), and the whole
+`newsletter send ISSUE --yes` command (start-up, CSV load, journal) with C connections, all
+with the same number of messages of the same size. Then the same through a user-space
+latency proxy (benchmarks/latency_proxy.py, 20 ms round trip) in front of smtp-sink for
+both tools; then peak memory for a long list.
 
     .venv/bin/python benchmarks/send_throughput.py                 # everything
-    .venv/bin/python benchmarks/send_throughput.py --count 20000 --connections 1,4,16 --skip-latency
+    .venv/bin/python benchmarks/send_throughput.py --count 20000 --connections 4 --skip-latency
 
 Needs /usr/sbin/smtp-sink and smtp-source (Debian package `postfix`; its daemon is never
 started). Everything runs on 127.0.0.1 with bounded loops.
@@ -15,9 +21,11 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,8 +50,20 @@ from newsletter.settings import load_settings  # noqa: E402
 
 SINK = "/usr/sbin/smtp-sink"
 SOURCE = "/usr/sbin/smtp-source"
-SENDER = "news@stockport-office.example.net"
-ENV = {"NEWSLETTER_FROM": f"Ann Coffey MP <{SENDER}>", "UNSUBSCRIBE_SECRET": "a-benchmark-secret-long-enough"}
+PROXY = Path(__file__).resolve().parent / "latency_proxy.py"
+SENDER = "news@stockport-office.test"
+# Outward-facing settings that are not example values, so a real send is allowed.
+ENV = {
+    "NEWSLETTER_FROM": f"Ann Coffey MP <{SENDER}>",
+    "NEWSLETTER_REPLY_TO": "Office of Ann Coffey MP <office@stockport-office.test>",
+    "NEWSLETTER_LIST_ID": "Ann Coffey MP's newsletter <newsletter.stockport-office.test>",
+    "NEWSLETTER_WEBSITE": "https://www.stockport-office.test",
+    "NEWSLETTER_ARCHIVE_URL": "https://www.stockport-office.test/newsletter/",
+    "NEWSLETTER_POSTAL_ADDRESS": "Office of Ann Coffey MP\\n2 Benchmark Row\\nStockport SK1 3XE",
+    "UNSUBSCRIBE_URL": "https://www.stockport-office.test/unsubscribe",
+    "UNSUBSCRIBE_MAILTO": "unsubscribe@stockport-office.test",
+    "UNSUBSCRIBE_SECRET": "a-benchmark-secret-long-enough",
+}
 
 
 def free_port() -> int:
@@ -52,31 +72,49 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_port(port: int) -> None:
+    for _ in range(200):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
 @contextmanager
 def smtp_sink() -> Iterator[int]:
     port = free_port()
     sink = subprocess.Popen([SINK, "-u", "nobody", f"127.0.0.1:{port}", "1024"], stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_for_port(port)
         yield port
     finally:
         sink.terminate()
         sink.wait(10)
 
 
+@contextmanager
+def latency_proxy(upstream: int, rtt_ms: float) -> Iterator[int]:
+    port = free_port()
+    proxy = subprocess.Popen([sys.executable, str(PROXY), str(port), str(upstream), str(rtt_ms)],
+                             stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+
+
 def audience(count: int) -> Audience:
     consented = dt.date(2018, 1, 1)
-    people = [Subscriber(f"reader{i:06d}@example.net", f"Reader{i}", consented_at=consented) for i in range(count)]
+    people = [Subscriber(f"reader{i:06d}@example.org", f"Reader{i}", consented_at=consented) for i in range(count)]
     return Audience(Path("bench.csv"), subscribers=people, rows=count)
 
 
 def our_send(port: int, count: int, connections: int, workdir: Path,
              people: Audience | None = None) -> tuple[float, int]:
-    """Messages a second and the mean message size for one send through the real loop."""
+    """Messages a second and the mean message size for one send through the real loop (in process)."""
     composed = compose(REPO / "issues" / "spring-2018.yaml", load_settings(ENV))
     relay = Relay("127.0.0.1", port, "none")
     smtp = SmtpSettings(relays=(relay,), timeout=30, loop=LoopOptions(connections=connections))
@@ -88,51 +126,93 @@ def our_send(port: int, count: int, connections: int, workdir: Path,
     return report.sent / report.elapsed, report.bytes // max(1, report.sent)
 
 
-def smtp_source(port: int, count: int, sessions: int, size: int) -> float:
+def message_size() -> int:
+    composed = compose(REPO / "issues" / "spring-2018.yaml", load_settings(ENV))
+    return len(composed.factory.build(audience(1).subscribers[0]).data)
+
+
+def write_list(path: Path, count: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("email,first_name,last_name,ward,tags,consented_at\n")
+        for i in range(count):
+            out.write(f"reader{i:06d}@example.org,Reader{i},Smith,Heatons North,newsletter,2018-01-01\n")
+    return path
+
+
+def project(workdir: Path, count: int) -> Path:
+    """A project folder like an office's: the example issue and a subscriber list of `count` rows."""
+    root = workdir / f"office-{count}"
+    if not root.exists():
+        root.mkdir()
+        for name in ("issues", "articles", "templates"):
+            shutil.copytree(REPO / name, root / name)
+        write_list(root / "subscribers.csv", count)
+    return root
+
+
+def cli_send(port: int, count: int, connections: int, workdir: Path, extra: dict[str, str] | None = None) -> float:
+    """Seconds for the whole `newsletter send spring-2018 --yes` command, start-up included."""
+    root = project(workdir, count)
+    journal = workdir / f"journal-{time.monotonic_ns()}.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    env.update(ENV)
+    env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
+                "SMTP_CONNECTIONS": str(connections), "NEWSLETTER_JOURNAL": str(journal), "NO_COLOR": "1"})
+    env.update(extra or {})
     started = time.perf_counter()
-    subprocess.run([SOURCE, "-s", str(sessions), "-l", str(size), "-m", str(count), "-f", SENDER,
-                    "-t", "reader@example.net", f"127.0.0.1:{port}"], check=True, timeout=600)
-    return count / (time.perf_counter() - started)
+    done = subprocess.run([sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=900)
+    elapsed = time.perf_counter() - started
+    sent = re.search(r"([\d,]+) sent", done.stdout)
+    if done.returncode != 0 or sent is None or int(sent.group(1).replace(",", "")) != count:
+        raise RuntimeError(f"newsletter send failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return elapsed
 
 
-def throughput(count: int, connection_counts: list[int], workdir: Path) -> None:
-    print(f"\n## {count:,} messages to smtp-sink on 127.0.0.1")
-    print(f"{'connections':>11} {'newsletter msg/s':>17} {'smtp-source msg/s':>18} {'ratio':>6}")
+def smtp_source(port: int, count: int, sessions: int, size: int, *, keep_open: bool = True) -> float:
+    """Seconds for smtp-source to hand over `count` messages of `size` bytes."""
+    started = time.perf_counter()
+    subprocess.run([SOURCE, *(["-d"] if keep_open else []), "-s", str(sessions), "-l", str(size), "-m", str(count),
+                    "-f", SENDER, "-t", "reader@example.org", f"127.0.0.1:{port}"], check=True, timeout=900)
+    return time.perf_counter() - started
+
+
+def throughput(count: int, connection_counts: list[int], rounds: int, workdir: Path) -> None:
+    size = message_size()
+    print(f"\n## {count:,} messages of {size:,} bytes to smtp-sink on 127.0.0.1, end to end")
+    print("newsletter = the whole `newsletter send` command (start-up, list load, journal)")
+    print(f"{'conns':>5} {'round':>5} {'source -d':>10} {'source':>8} {'newsletter':>11} "
+          f"{'vs -d':>6} {'vs no -d':>8}   (msg/s)")
     for connections in connection_counts:
-        with smtp_sink() as port:
-            ours, size = our_send(port, count, connections, workdir)
-        with smtp_sink() as port:
-            limit = smtp_source(port, count, connections, size)
-        print(f"{connections:>11} {ours:>17,.0f} {limit:>18,.0f} {ours / limit:>6.0%}   ({size:,} bytes each)")
+        ratios = []
+        for round_ in range(1, rounds + 1):
+            with smtp_sink() as port:
+                keep = count / smtp_source(port, count, connections, size)
+            with smtp_sink() as port:
+                fresh = count / smtp_source(port, count, connections, size, keep_open=False)
+            with smtp_sink() as port:
+                ours = count / cli_send(port, count, connections, workdir)
+            ratios.append(ours / keep)
+            print(f"{connections:>5} {round_:>5} {keep:>10,.0f} {fresh:>8,.0f} {ours:>11,.0f} "
+                  f"{ours / keep:>6.2f} {ours / fresh:>8.2f}", flush=True)
+        print(f"{connections:>5} median ratio to smtp-source -d: {statistics.median(ratios):.2f}")
 
 
-@contextmanager
-def slow_relay(delay: float) -> Iterator[int]:
-    """An aiosmtpd relay in a thread that answers MAIL, RCPT and DATA after `delay` seconds."""
-    sys.path.insert(0, str(REPO))
-    from tests.support.smtpd import Server
-
-    with Server(delay=delay) as server:
-        yield server.port
-
-
-def latency(delay: float, per_connection: int, workdir: Path) -> None:
-    print(f"\n## A relay answering MAIL, RCPT and end-of-DATA after {delay * 1000:.0f} ms each")
-    print(f"{'connections':>11} {'msg/s':>8} {'per connection':>15}")
-    for connections in (1, 2, 4, 8, 16, 32):
-        with slow_relay(delay) as port:
-            rate, _ = our_send(port, connections * per_connection, connections, workdir)
-        print(f"{connections:>11} {rate:>8,.1f} {rate / connections:>15,.1f}")
+def latency(rtt_ms: float, count: int, connection_counts: list[int], workdir: Path) -> None:
+    size = message_size()
+    print(f"\n## {count:,} messages through a latency proxy ({rtt_ms:g} ms round trip) to smtp-sink")
+    print(f"{'conns':>5} {'source -d':>10} {'newsletter':>11} {'ratio':>6}   (msg/s; newsletter end to end)")
+    for connections in connection_counts:
+        with smtp_sink() as sink, latency_proxy(sink, rtt_ms) as port:
+            keep = count / smtp_source(port, count, connections, size)
+        with smtp_sink() as sink, latency_proxy(sink, rtt_ms) as port:
+            ours = count / cli_send(port, count, connections, workdir)
+        print(f"{connections:>5} {keep:>10,.1f} {ours:>11,.1f} {ours / keep:>6.2f}", flush=True)
 
 
 def memory_child(count: int, port: int, workdir: Path) -> None:
     """Runs in a fresh process: load a CSV of `count` rows, send them all, print peak RSS."""
-    csv_path = workdir / "memory.csv"
-    with csv_path.open("w", encoding="utf-8") as out:
-        out.write("email,first_name,last_name,ward,tags,consented_at\n")
-        for i in range(count):
-            out.write(f"reader{i:06d}@example.net,Reader{i},Smith,Heatons North,newsletter,2018-01-01\n")
-    people = load_audience(csv_path)
+    people = load_audience(write_list(workdir / "memory.csv", count))
     rate, _ = our_send(port, count, 4, workdir, people)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{count:,} recipients from a CSV to smtp-sink, 4 connections: {rate:,.0f} msg/s, peak RSS {peak:,.0f} MB")
@@ -149,10 +229,12 @@ def memory(count: int, workdir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=20_000)
-    parser.add_argument("--connections", default="1,4,16")
-    parser.add_argument("--latency", type=float, default=0.020)
-    parser.add_argument("--per-connection", type=int, default=25, help="messages per connection, latency table")
+    parser.add_argument("--connections", default="4")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--latency", type=float, default=20.0, help="round trip of the latency proxy, ms")
+    parser.add_argument("--latency-count", type=int, default=1000)
     parser.add_argument("--memory-count", type=int, default=100_000)
+    parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
@@ -166,10 +248,12 @@ def main() -> None:
         sys.exit(f"{SINK} and {SOURCE} are needed (Debian package postfix)")
     print(describe())
     workdir = Path(tempfile.mkdtemp(prefix="newsletter-bench-"))
+    connections = [int(c) for c in args.connections.split(",")]
     try:
-        throughput(args.count, [int(c) for c in args.connections.split(",")], workdir)
+        if not args.skip_throughput:
+            throughput(args.count, connections, args.rounds, workdir)
         if not args.skip_latency:
-            latency(args.latency, args.per_connection, workdir)
+            latency(args.latency, args.latency_count, connections, workdir)
         if not args.skip_memory:
             memory(args.memory_count, workdir)
     finally:

@@ -65,14 +65,15 @@ def run_cli(project: Path) -> Run:
     """Run the real `newsletter` CLI in a subprocess in the project folder."""
 
     def run(
-        *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+        *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
         full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUTF8": "1"})
         full_env.update(env or {})
         return subprocess.run(
             [sys.executable, "-m", "newsletter", *args],
-            cwd=project,
+            cwd=cwd or project,
             env=full_env,
             input=input,
             capture_output=True,

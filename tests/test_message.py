@@ -9,10 +9,12 @@ import re
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsletter.audience import Subscriber
 from newsletter.compose import Composed, compose
-from newsletter.message import MessageFactory
+from newsletter.message import MessageFactory, wire_form
 from newsletter.render import PLACEHOLDERS
 from newsletter.settings import load_settings
 from newsletter.tokens import PREFERENCES, make_token, verify_link_token, verify_token
@@ -178,3 +180,15 @@ def test_a_token_altered_in_any_character_is_refused(composed: Composed) -> None
                 continue
             altered = token[:index] + replacement + token[index + 1 :]
             assert verify_token(altered, settings.list_id, [settings.unsubscribe_secret]) is None, (index, altered)
+
+
+@given(first=st.text(alphabet=".a é", max_size=60), local=st.from_regex(r"[a-z](\.?[a-z0-9]){0,10}", fullmatch=True))
+def test_the_smtp_form_is_the_message_dot_stuffed_once(composed: Composed, first: str, local: str) -> None:
+    """The factory's pre-stuffed parts give exactly what stuffing the whole message would."""
+    message = composed.factory.build(Subscriber(email=f"{local}@example.org", first_name=first), wire=True)
+    assert message.wire == wire_form(message.data)
+    assert message.wire.endswith(b"\r\n.\r\n") and b"\r\n.\r\n" not in message.wire[:-5]
+
+
+def test_wire_form_stuffs_every_line_that_starts_with_a_dot() -> None:
+    assert wire_form(b".a\r\nb\r\n..c") == b"..a\r\nb\r\n...c\r\n.\r\n"

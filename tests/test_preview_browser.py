@@ -111,11 +111,14 @@ def test_page_shows_the_real_message(page: Page, project: Path, requests_seen: l
 def test_findings_show_errors_and_warnings_apart(page: Page, project: Path) -> None:
     text = (project / ISSUE).read_text(encoding="utf-8")
     (project / ISSUE).write_text(re.sub(r"^preheader: .*$", 'preheader: ""', text, flags=re.M), encoding="utf-8")
+    article = project / "articles" / "sent-away-children-inquiry.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n[Click here](https://www.example.org/x).\n")
     with preview(project, env={"NEWSLETTER_POSTAL_ADDRESS": ""}) as running:
         open_preview(page, running.url)
         assert page.locator("#errors .finding.error").count() >= 1
         assert "postal" in page.inner_text("#errors").lower()
         assert "preheader" in page.inner_text("#warnings").lower()
+        assert "link text 'Click here' does not say where it goes" in page.inner_text("#warnings")
         assert page.locator("#warnings .finding.error").count() == 0
         error_bg = page.eval_on_selector("#errors .finding", "e => getComputedStyle(e).backgroundColor")
         warning_bg = page.eval_on_selector("#warnings .finding", "e => getComputedStyle(e).backgroundColor")

@@ -39,7 +39,7 @@ def command(project: Path, server: Server, *extra: str) -> tuple[list[str], dict
 
 
 def journal_states(project: Path) -> Counter[str]:
-    path = project / ".newsletter" / "journal.sqlite3"
+    path = project / ".newsletter" / "newsletter.sqlite3"
     if not path.exists():
         return Counter()
     try:
@@ -72,7 +72,7 @@ def test_killed_halfway_then_run_again_everyone_gets_it_once(project: Path, slow
     args, env = command(project, slow_server)
     rerun = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
-    with sqlite3.connect(project / ".newsletter" / "journal.sqlite3") as db:
+    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
         unknown = {email for (email,) in db.execute("SELECT email FROM deliveries WHERE state = 'sending'")}
     assert len(unknown) <= 3 + 3 * 4, "only what was in flight is uncertain"
     for email in unknown:

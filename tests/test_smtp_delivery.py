@@ -90,11 +90,13 @@ INJECTED = [
 ]
 
 
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 @pytest.mark.parametrize(("command", "action"), INJECTED, ids=[f"{c}-{a}" for c, a in INJECTED])
 def test_temporary_failures_are_retried_and_everyone_gets_it_once(project: Path, command: str,
-                                                                  action: str | tuple[str, float]) -> None:
+                                                                  action: str | tuple[str, float],
+                                                                  pipelining: bool) -> None:
     emails = addresses(12)
-    with Server() as server:
+    with Server(pipelining=pipelining) as server:
         server.inject(command, action, action)
         server.handler.refuse[emails[5]] = "550 5.1.1 no such mailbox"
         report, rows = send(project, relay_settings(server.port, connections=2, timeout=0.5), emails)
@@ -190,3 +192,14 @@ def test_lines_starting_with_a_dot_arrive_unchanged(project: Path) -> None:
         reply = asyncio.run(deliver(server.port))
     assert reply.endswith("250 2.0.0 queued")
     assert server.handler.received[0].data == data
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_envelope_goes_in_one_write_only_when_the_relay_offers_pipelining(project: Path, pipelining: bool) -> None:
+    """With PIPELINING the relay sees MAIL, RCPT and DATA arrive before it answered MAIL."""
+    with Server(pipelining=pipelining) as server:
+        server.inject("MAIL", ("sleep", 0.3))  # MAIL is answered late: RCPT and DATA are already waiting
+        report, _ = send(project, relay_settings(server.port, connections=1), addresses(3))
+        early = server.early_commands
+    assert report.sent == 3 and sorted(server.handler.recipients()) == addresses(3)
+    assert (early > 0) == pipelining

@@ -10,7 +10,7 @@ from pathlib import Path
 from newsletter import suppressions
 from tests.conftest import REAL_SETTINGS, Run
 
-JOURNAL = Path(".newsletter") / "journal.sqlite3"
+JOURNAL = Path(".newsletter") / "newsletter.sqlite3"
 
 
 def rows(project: Path) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ import io
 import re
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,9 +118,25 @@ def _consent(value: str) -> dt.date:
 
 def load_audience(path: Path) -> Audience:
     """Read a subscriber CSV: UTF-8 with or without BOM, `,` or `;`, blank lines allowed."""
+    audience = Audience(path)
+    for row in read_rows(path):
+        audience.rows += 1
+        if isinstance(row, Skipped):
+            audience.skipped.append(row)
+        else:
+            audience.subscribers.append(row)
+    return audience
+
+
+def read_rows(path: Path) -> Iterator[Subscriber | Skipped]:
+    """Every data row of a subscriber CSV in order, as a Subscriber or as a Skipped row and why.
+    The file is checked (readable, UTF-8, a header with `email`) before the first row."""
     text = _read_text(path)
     delimiter, header = _header(path, text)
-    audience = Audience(path)
+    return _rows(path, text, delimiter, header)
+
+
+def _rows(path: Path, text: str, delimiter: str, header: list[str]) -> Iterator[Subscriber | Skipped]:
     first_seen: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header_seen = False
@@ -138,38 +155,34 @@ def load_audience(path: Path) -> Audience:
         if not header_seen:
             header_seen = True
             continue
-        audience.rows += 1
         record = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
         raw = record.get("email", "")
         try:
             email = check_address(raw)
         except ValueError as exc:
-            audience.skipped.append(Skipped(line, raw, INVALID, str(exc)))
+            yield Skipped(line, raw, INVALID, str(exc))
             continue
         key = email.lower()
         if key in first_seen:
-            audience.skipped.append(Skipped(line, email, DUPLICATE, f"same address as line {first_seen[key]}"))
+            yield Skipped(line, email, DUPLICATE, f"same address as line {first_seen[key]}")
             continue
         first_seen[key] = line
         consent_text = record.get("consented_at", "")
         try:
             consented = _consent(consent_text) if consent_text else None
         except ValueError as exc:
-            audience.skipped.append(Skipped(line, email, NO_CONSENT, str(exc)))
+            yield Skipped(line, email, NO_CONSENT, str(exc))
             continue
         if consented is None:
-            audience.skipped.append(Skipped(line, email, NO_CONSENT, "consented_at is empty"))
+            yield Skipped(line, email, NO_CONSENT, "consented_at is empty")
             continue
         tags = tuple(t.strip().lower() for t in re.split(r"[;,|]", record.get("tags", "")) if t.strip())
-        audience.subscribers.append(
-            Subscriber(
-                email=email,
-                first_name=clean_name(record.get("first_name", "")),
-                last_name=clean_name(record.get("last_name", "")),
-                ward=sys.intern(clean_name(record.get("ward", ""))),
-                tags=tuple(sys.intern(tag) for tag in tags),
-                consented_at=consented,
-                line=line,
-            )
+        yield Subscriber(
+            email=email,
+            first_name=clean_name(record.get("first_name", "")),
+            last_name=clean_name(record.get("last_name", "")),
+            ward=sys.intern(clean_name(record.get("ward", ""))),
+            tags=tuple(sys.intern(tag) for tag in tags),
+            consented_at=consented,
+            line=line,
         )
-    return audience

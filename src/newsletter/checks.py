@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from newsletter import accessibility, linkcheck
 from newsletter.audience import Subscriber
 from newsletter.compose import Composed
+from newsletter.findings import Finding
 from newsletter.issue import MissingArticles
 from newsletter.render import PLACEHOLDERS
 
@@ -19,24 +21,14 @@ TEXT_WIDTH = 78
 SAMPLE = Subscriber(email="reader@example.org", first_name="Sample", last_name="Reader")
 
 
-@dataclass(frozen=True)
-class Finding:
-    level: str  # "error" or "warning"
-    code: str
-    message: str
-
-
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
-        self.images: list[dict[str, str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a" and dict(attrs).get("href") is not None:
             self.links.append(dict(attrs)["href"] or "")
-        elif tag == "img":
-            self.images.append(dict(attrs))
 
 
 def missing_article_findings(error: MissingArticles) -> list[Finding]:
@@ -49,11 +41,23 @@ def html_size(composed: Composed) -> int:
     return len(html.encode("utf-8"))
 
 
-def run_checks(composed: Composed) -> list[Finding]:
-    """Every finding for a composed issue, errors first."""
+@dataclass(frozen=True)
+class LinkCheck:
+    """`check --links`: fetch every link and image (see linkcheck.py)."""
+
+    concurrency: int = linkcheck.CONCURRENCY
+    timeout: float = linkcheck.TIMEOUT
+
+
+def run_checks(composed: Composed, links: LinkCheck | None = None) -> list[Finding]:
+    """Every finding for a composed issue, errors first; with `links`, also what fetching them found."""
     issue, rendered = composed.issue, composed.rendered
     found: list[Finding] = []
-    sample_html = composed.personalise(SAMPLE)[0]
+    sample_html, sample_text = composed.personalise(SAMPLE)
+    if links is not None:
+        found += linkcheck.check_links(
+            linkcheck.targets(sample_html, sample_text), concurrency=links.concurrency, timeout=links.timeout
+        )
     size = len(sample_html.encode("utf-8"))
     if size >= SIZE_ERROR:
         found.append(Finding("error", "html-size", f"HTML is {size / KB:.1f} KB: Gmail clips messages over 102 KB"))
@@ -71,12 +75,12 @@ def run_checks(composed: Composed) -> list[Finding]:
             found.append(Finding("error", "link", f"link {href[:80]!r} is not an http(s) or mailto link"))
         elif href.startswith("http://"):
             found.append(Finding("warning", "link", f"link {href[:80]!r} is not https"))
-    for image in parser.images:
-        src = image.get("src") or ""
-        if not (image.get("alt") or "").strip():
-            found.append(Finding("warning", "image-alt", f"image {src[:80]!r} has no alt text"))
-        if not src.startswith("https://"):
-            found.append(Finding("warning", "image-src", f"image {src[:80]!r} is not loaded over https"))
+        if linkcheck.is_shortener(href):
+            found.append(
+                Finding("warning", "link-shortener", f"link {href[:80]!r} is a URL shortener: readers cannot see "
+                        "where it goes, and spam filters distrust them")
+            )
+    found += accessibility.audit(sample_html)
     if not issue.preheader:
         found.append(
             Finding(

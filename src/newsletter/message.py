@@ -37,11 +37,26 @@ __all__ = ["MessageFactory", "OutgoingMessage", "fold"]
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One recipient's message, ready for any delivery backend."""
+    """One recipient's message, ready for any delivery backend. `wire` (when asked for) is the
+    same message as SMTP's DATA carries it: dot-stuffed and ending in CRLF.CRLF."""
 
     recipient: str
     message_id: str
     data: bytes
+    wire: bytes = b""
+
+
+def dot_stuff(part: bytes, *, line_start: bool = True) -> bytes:
+    """RFC 5321 4.5.2 transparency for a piece of a message; `line_start` if a line begins
+    at its first byte. Run once per issue on the static parts, and on the short values."""
+    if b"\n." in part:
+        part = part.replace(b"\n.", b"\n..")
+    return b"." + part if line_start and part.startswith(b".") else part
+
+
+def wire_form(data: bytes) -> bytes:
+    """A whole message as SMTP's DATA carries it (for messages not made by the factory)."""
+    return dot_stuff(data) + (b"" if data.endswith(CRLF) else CRLF) + b".\r\n"
 
 
 def _qp(data: bytes) -> bytes:
@@ -111,6 +126,9 @@ class MessageFactory:
         text_parts = [(p, "text") if isinstance(p, str) else p for p in _split_body(rendered.text)]
         html_parts = [(p, "html") if isinstance(p, str) else p for p in _split_body(rendered.html)]
         self.body: list[bytes | tuple[str, str]] = [open_text, *text_parts, open_html, *html_parts, close]
+        # Every static part starts a line: it follows the blank line or a value's soft break.
+        self.stuffed_body = [dot_stuff(p) if isinstance(p, bytes) else p for p in self.body]
+        self.stuffed_headers = dot_stuff(self.static_headers)
         self._mailto = f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20"
         self._https = settings.unsubscribe_url + ("&" if "?" in settings.unsubscribe_url else "?") + "token="
         self._date = (0, b"")
@@ -144,8 +162,9 @@ class MessageFactory:
         HeaderError, and the send loop fails that one recipient with the reason."""
         return address_header("To", clean_name(subscriber.name), subscriber.email)
 
-    def build(self, subscriber: Subscriber) -> OutgoingMessage:
-        """The wire bytes for one subscriber (~tens of microseconds)."""
+    def build(self, subscriber: Subscriber, *, wire: bool = False) -> OutgoingMessage:
+        """The bytes for one subscriber (~tens of microseconds), and if `wire`, also as SMTP
+        sends them (the static parts were dot-stuffed once, in __init__)."""
         address = subscriber.email
         token = make_token(address, self.settings.list_id, self.settings.unsubscribe_secret)
         https = self._https + token
@@ -170,5 +189,10 @@ class MessageFactory:
                 f"List-Unsubscribe: <{self._mailto}{quote(token)}>,\r\n <{https}>\r\n".encode(),
             ]
         )
-        body = b"".join(p if isinstance(p, bytes) else values[p] for p in self.body)
-        return OutgoingMessage(address, message_id, headers + self.static_headers + body)
+        data = b"".join([headers, self.static_headers, *(p if isinstance(p, bytes) else values[p] for p in self.body)])
+        if not wire:
+            return OutgoingMessage(address, message_id, data)
+        stuffed = {key: dot_stuff(value) for key, value in values.items()}
+        transfer = b"".join([headers, self.stuffed_headers,
+                             *(p if isinstance(p, bytes) else stuffed[p] for p in self.stuffed_body), b".\r\n"])
+        return OutgoingMessage(address, message_id, data, transfer)

@@ -12,32 +12,36 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from newsletter.audience import DUPLICATE, Audience, Subscriber
+from newsletter.audience import Audience, Subscriber
 from newsletter.compose import Composed
 from newsletter.delivery.base import Backend
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.errors import InputError
 from newsletter.journal import FAILED, SENDING, SENT, Journal
+from newsletter.recipients import FileRecipients, Recipients
 from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
 
 ALREADY_SENT = "already sent"
 FAILED_BEFORE = "failed before (see --retry-failed)"
+UNKNOWN = "unknown"
 
 __all__ = [
     "LoopOptions", "Plan", "Progress", "SendReport", "dry_run", "loop_options", "plan", "send_issue", "test_send",
 ]
 
 
-def dry_run(composed: Composed, audience: Audience, *, limit: int | None = None) -> SendReport:
-    """Build and check every message; nothing is sent or recorded."""
-    report = SendReport(issue=composed.issue.slug, destination="nowhere (dry run)", dry_run=True,
-                        skipped=audience.counts())
+def dry_run(composed: Composed, planned: Plan) -> SendReport:
+    """Build and check every message the plan would send; nothing is sent or recorded. The
+    report reads the journal like a real send: already sent, unknown, failed before."""
+    report = planned.report
+    report.destination = "nowhere (dry run)"
+    report.dry_run = True
     started = time.perf_counter()
-    subscribers = audience.subscribers if limit is None else audience.subscribers[:limit]
-    for subscriber in subscribers:
+    for subscriber in planned.recipients():
         try:
             report.bytes += len(composed.factory.build(subscriber).data)
         except (InputError, ValueError, UnicodeError) as exc:  # counted, as the real send would
@@ -45,48 +49,64 @@ def dry_run(composed: Composed, audience: Audience, *, limit: int | None = None)
             report.failures.append((subscriber.email, f"message not built: {exc}"))
             continue
         report.sent += 1
-    report.total = report.sent
     report.elapsed = time.perf_counter() - started
     return report
 
 
 @dataclass
 class Plan:
-    """Who a send would go to now, and the report that already counts everybody left out."""
+    """Who a send goes to now (streamed again on demand), and the report that already counts
+    everybody left out and why."""
 
-    chosen: list[Subscriber]
     report: SendReport
-    audience: Audience
+    source: Recipients
+    resend_unknown: bool = False
+    retry_failed: bool = False
+    limit: int | None = None
+
+    def verdict(self, state: str | None) -> str | None:
+        if state == SENT:
+            return ALREADY_SENT
+        if state == SENDING and not self.resend_unknown:
+            return UNKNOWN
+        if state == FAILED and not self.retry_failed:
+            return FAILED_BEFORE
+        return None
+
+    def recipients(self) -> Iterator[Subscriber]:
+        """The chosen recipients in order (at most `limit`), read again from the source."""
+        left = self.report.total
+        if left == 0:
+            return
+        for subscriber, reason, state in self.source.rows(self.report.issue):
+            if reason is None and self.verdict(state) is None:
+                yield subscriber
+                left -= 1
+                if left == 0:
+                    return
+
+    @property
+    def chosen(self) -> list[Subscriber]:
+        return list(self.recipients())
 
 
-def plan(journal: Journal, issue: str, audience: Audience, *, resend_unknown: bool = False,
+def plan(journal: Journal, issue: str, audience: Audience | Recipients, *, resend_unknown: bool = False,
          retry_failed: bool = False, limit: int | None = None) -> Plan:
     """Decide from the journal who to send to now, and why not the rest (writes nothing)."""
-    settled = journal.settled_states(issue)
-    report = SendReport(issue=issue, destination="", skipped=audience.counts())
-    chosen: list[Subscriber] = []
-    for subscriber in audience.subscribers:
-        state = settled.get(subscriber.email.lower())
-        if state == SENT:
-            report.skipped[ALREADY_SENT] += 1
-        elif state == SENDING and not resend_unknown:
+    source = FileRecipients(audience, journal) if isinstance(audience, Audience) else audience
+    report = SendReport(issue=issue, destination="", skipped=Counter(s.reason for s in source.rejected()))
+    planned = Plan(report, source, resend_unknown, retry_failed, limit)
+    chosen = 0
+    for subscriber, reason, state in source.rows(issue):
+        verdict = reason or planned.verdict(state)
+        if verdict is None:
+            chosen += 1
+        elif verdict == UNKNOWN:
             report.unknown.append(subscriber.email)
-        elif state == FAILED and not retry_failed:
-            report.skipped[FAILED_BEFORE] += 1
         else:
-            chosen.append(subscriber)
-    if limit is not None:
-        del chosen[limit:]
-    report.total = len(chosen)
-    return Plan(chosen, report, audience)
-
-
-def _record_audience(journal: Journal, issue: str, audience: Audience) -> None:
-    """Every targeted recipient as pending (if new), every one left out with its reason."""
-    eligible = {s.email.lower() for s in audience.subscribers}
-    skipped = [(s.email, s.reason) for s in audience.skipped
-               if s.reason != DUPLICATE and s.email and s.email.lower() not in eligible]
-    journal.prepare(issue, (s.email for s in audience.subscribers), skipped)
+            report.skipped[verdict] += 1
+    report.total = chosen if limit is None else min(chosen, limit)
+    return planned
 
 
 def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Journal, options: LoopOptions,
@@ -95,11 +115,11 @@ def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Jou
     issue = composed.issue.slug
     report = planned.report
     report.destination = backend.describe()
-    _record_audience(journal, issue, planned.audience)
+    planned.source.record(journal, issue)
     run = journal.start_run(issue, "send", report.destination)
     loop = SendLoop(composed.factory, backend, journal, options, report, record=True, progress=progress)
     try:
-        asyncio.run(_with_signals(loop, iter(planned.chosen)))
+        asyncio.run(_with_signals(loop, planned.recipients()))
     finally:
         journal.finish_run(run, report.outcome())
     return report

@@ -138,6 +138,7 @@ class SendLoop:
         self.stop = asyncio.Event()
         self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=4 * options.connections)
         self.committer = _Committer(journal, options.commit_interval)
+        self.wire = backend.wire
         self.workers: list[asyncio.Task[None]] = []
 
     def interrupt(self, signum: int) -> None:
@@ -239,7 +240,7 @@ class SendLoop:
             return None
         email = item.subscriber.email
         try:
-            message = self.factory.build(item.subscriber)
+            message = self.factory.build(item.subscriber, wire=self.wire)
         except (InputError, ValueError, UnicodeError) as exc:  # e.g. an address no header can carry
             reason = f"message not built: {exc}"
             self._settle(email, FAILED, reason)

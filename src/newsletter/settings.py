@@ -39,7 +39,7 @@ DEFAULTS: dict[str, str] = {
     "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
     "UNSUBSCRIBE_PREVIOUS_SECRETS": "",
     "NEWSLETTER_PREFERENCES_URL": "",  # empty: UNSUBSCRIBE_URL's origin + /preferences
-    "NEWSLETTER_JOURNAL": ".newsletter/journal.sqlite3",
+    "NEWSLETTER_JOURNAL": ".newsletter/newsletter.sqlite3",
 }
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

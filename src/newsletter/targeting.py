@@ -18,7 +18,7 @@ from typing import Any
 from newsletter.audience import Audience, Skipped, Subscriber
 from newsletter.errors import InputError
 from newsletter.issue import Issue
-from newsletter.store.suppressions import suppressed_addresses
+from newsletter.store.suppressions import erased_checker, suppressed_addresses
 
 NOT_IN_SEGMENT = "not in segment"
 SUPPRESSED = "suppressed"
@@ -71,11 +71,11 @@ def issue_segment(issue: Issue) -> Segment:
     return segment
 
 
-def _check_known(segment: Segment, subscribers: Iterable[Subscriber], what: str) -> None:
-    people = list(subscribers)
-    wards = {norm(s.ward) for s in people}
-    tags = {t for s in people for t in s.tags}
-    for kind, asked, known in (("ward", segment.wards, wards), ("tag", segment.tags, tags)):
+def check_names(segment: Segment, wards: Iterable[str], tags: Iterable[str], what: str) -> None:
+    """A ward or tag that names nobody in the list is an error (a typo would leave a ward out)."""
+    known_wards = {norm(w) for w in wards}
+    known_tags = set(tags)
+    for kind, asked, known in (("ward", segment.wards, known_wards), ("tag", segment.tags, known_tags)):
         unknown = sorted(asked - known)
         if unknown:
             raise InputError(
@@ -99,6 +99,35 @@ def _where(subscriber: Subscriber) -> str:
     return f"ward {subscriber.ward or '(none)'}, tags {tags}"
 
 
+@dataclass(frozen=True)
+class Targeting:
+    """The issue's segment and the `--ward`/`--tag` filter, applied one subscriber at a time."""
+
+    from_issue: Segment
+    from_cli: Segment
+
+    def check_names(self, wards: Iterable[str], tags: Iterable[str]) -> None:
+        wards, tags = list(wards), list(tags)
+        if self.from_issue:
+            check_names(self.from_issue, wards, tags, self.from_issue.origin)
+        if self.from_cli:
+            check_names(self.from_cli, wards, tags, "--ward/--tag")
+
+    def left_out(self, subscriber: Subscriber) -> str | None:
+        """Why a subscriber is not in this send's segment, or None when they are."""
+        if self.from_issue and not _in_issue_segment(subscriber, self.from_issue):
+            return f"{_where(subscriber)}; the issue targets {self.from_issue.describe()}"
+        if self.from_cli and not _in_cli_filter(subscriber, self.from_cli):
+            return f"{_where(subscriber)}; --ward/--tag asks for {self.from_cli.describe()}"
+        return None
+
+
+def targeting(issue: Issue, wards: Sequence[str] = (), tags: Sequence[str] = ()) -> Targeting:
+    cli = Segment(frozenset(norm(w) for w in wards if w.strip()), frozenset(norm(t) for t in tags if t.strip()),
+                  "--ward/--tag")
+    return Targeting(issue_segment(issue), cli)
+
+
 def target(
     audience: Audience,
     issue: Issue,
@@ -108,22 +137,16 @@ def target(
     journal_path: Path | None = None,
 ) -> Audience:
     """A new Audience: this issue's recipients, with everyone left out added to `skipped`."""
-    from_issue = issue_segment(issue)
-    from_cli = Segment(frozenset(norm(w) for w in wards if w.strip()), frozenset(norm(t) for t in tags if t.strip()),
-                       "--ward/--tag")
-    if from_issue:
-        _check_known(from_issue, audience.subscribers, from_issue.origin)
-    if from_cli:
-        _check_known(from_cli, audience.subscribers, "--ward/--tag")
+    chosen = targeting(issue, wards, tags)
+    chosen.check_names((s.ward for s in audience.subscribers), (t for s in audience.subscribers for t in s.tags))
     suppressed = suppressed_addresses(journal_path) if journal_path is not None else {}
+    erased = erased_checker(journal_path)
     result = Audience(audience.path, [], list(audience.skipped), audience.rows)
     for subscriber in audience.subscribers:
-        if from_issue and not _in_issue_segment(subscriber, from_issue):
-            detail = f"{_where(subscriber)}; the issue targets {from_issue.describe()}"
+        if (detail := chosen.left_out(subscriber)) is not None:
             result.skipped.append(Skipped(subscriber.line, subscriber.email, NOT_IN_SEGMENT, detail))
-        elif from_cli and not _in_cli_filter(subscriber, from_cli):
-            detail = f"{_where(subscriber)}; --ward/--tag asks for {from_cli.describe()}"
-            result.skipped.append(Skipped(subscriber.line, subscriber.email, NOT_IN_SEGMENT, detail))
+        elif erased(subscriber.email):
+            result.skipped.append(Skipped(subscriber.line, subscriber.email, SUPPRESSED, "erased on request"))
         elif (entry := suppressed.get(subscriber.email.lower())) is not None:
             detail = f"{entry.reason} ({entry.source}, {entry.created_at[:10]})"
             result.skipped.append(Skipped(subscriber.line, subscriber.email, SUPPRESSED, detail))

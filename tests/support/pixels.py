@@ -5,6 +5,10 @@ from __future__ import annotations
 import struct
 import zlib
 
+from newsletter.accessibility import contrast, luminance
+
+__all__ = ["Png", "contrast", "luminance"]
+
 Pixel = tuple[int, int, int]
 
 
@@ -57,19 +61,3 @@ class Png:
         i = x * self.channels
         row = self.rows[y]
         return row[i], row[i + 1], row[i + 2]
-
-
-def luminance(pixel: Pixel) -> float:
-    """WCAG relative luminance of an sRGB pixel."""
-
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in pixel)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: Pixel, b: Pixel) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)

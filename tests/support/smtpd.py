@@ -45,6 +45,12 @@ class Recorder:
     delay: float = 0.0  # seconds before every reply, for a relay far away
     after_data: deque[Action] = field(default_factory=deque)  # replies to the final dot, used once each
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads commands in order either way)
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.delay:
@@ -92,6 +98,8 @@ class InjectingSMTP(SMTP):  # type: ignore[misc]
             return False
         if isinstance(action, tuple):
             await asyncio.sleep(action[1])
+            if self._reader._buffer:  # the client wrote on before this reply: pipelining
+                self.owner.early_commands += 1
             return False
         if action == "drop":
             if command == "DATA":
@@ -120,12 +128,13 @@ class Server:
     """Runs the server's event loop in a daemon thread; `port` is the one the OS chose."""
 
     def __init__(self, *, tls: ssl.SSLContext | None = None, users: dict[str, str] | None = None,
-                 delay: float = 0.0) -> None:
-        self.handler = Recorder(delay=delay)
+                 delay: float = 0.0, pipelining: bool = True) -> None:
+        self.handler = Recorder(delay=delay, pipelining=pipelining)
         self.tls = tls
         self.users = users
         self.actions: dict[str, deque[Action]] = {}
         self.logins: list[tuple[str, bool]] = []
+        self.early_commands = 0  # commands already waiting when a delayed reply went out
         self._lock = threading.Lock()
         self.loop = asyncio.new_event_loop()
         self.port = 0

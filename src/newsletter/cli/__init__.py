@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -18,13 +19,18 @@ from newsletter.errors import NewsletterError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="newsletter")
-def cli() -> None:
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The project folder (the one holding issues/; default: $NEWSLETTER_PROJECT, the issue's "
+                   "project, or the first folder up from here that holds issues/).")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path | None) -> None:
     """Compose, preview and send an elected representative's email newsletter.
 
     \b
     Example:
         newsletter send spring-2018 --dry-run
     """
+    ctx.obj = {"project": project_dir}
 
 
 def _register() -> None:

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from newsletter.checks import SAMPLE, has_errors, html_size, missing_article_findings, run_checks
+from newsletter.checks import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
 from newsletter.cli.common import composed_issue, issue_argument
 from newsletter.cli.console import out_console
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
 from newsletter.issue import MissingArticles
+from newsletter.linkcheck import CONCURRENCY, TIMEOUT
 
 
 @click.command()
@@ -55,16 +56,28 @@ def build(issue: str, out_dir: Path) -> None:
 
 @click.command()
 @issue_argument
-def check(issue: str) -> None:
-    """Check ISSUE before sending: size (Gmail clips at 102 KB), links, alt text, unsubscribe
-    link, subject and preheader, unknown articles. Exits 1 when there are errors.
+@click.option("--links", is_flag=True, help="Also fetch every link and image (HEAD, then GET) and report what answers.")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=CONCURRENCY, show_default=True,
+    help="With --links: requests in flight at once.",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=click.FloatRange(0.1, 120), default=TIMEOUT, show_default=True,
+    help="With --links: seconds to wait for a server to connect or answer.",
+)  # fmt: skip
+def check(issue: str, links: bool, concurrency: int, timeout: float) -> None:
+    """Check ISSUE before sending: size (Gmail clips at 102 KB), links, unsubscribe link,
+    subject and preheader, unknown articles; accessibility (alt text, link text, headings,
+    lang, contrast, text size), dark mode and image sizes. With --links, every link and image
+    is fetched: 4xx/5xx, timeouts, redirects to another host, images over 200 KB.
+    Exits 1 when there are errors.
 
     \b
     Example:
-        newsletter check issues/spring-2018.yaml
+        newsletter check issues/spring-2018.yaml --links
     """
     try:
-        findings = run_checks(composed_issue(issue))
+        findings = run_checks(composed_issue(issue), LinkCheck(concurrency, timeout) if links else None)
     except MissingArticles as exc:
         findings = missing_article_findings(exc)
     console = out_console()

@@ -1,4 +1,4 @@
-"""Pieces several commands share: the issue argument, settings, the subscriber list."""
+"""Pieces several commands share: the project, the issue argument, settings, the subscriber list."""
 
 from __future__ import annotations
 
@@ -8,28 +8,35 @@ import click
 
 from newsletter.compose import Composed, compose
 from newsletter.issue import resolve_issue_path
-from newsletter.settings import Settings, load_settings, read_environment
+from newsletter.project import Project, find_project
+from newsletter.settings import Settings
 
 issue_argument = click.argument("issue", metavar="ISSUE")
 
 
+def project(issue: str | Path | None = None) -> Project:
+    """The project of this command: `--project`, else the issue's, else found from the current folder."""
+    context = click.get_current_context(silent=True)
+    obj = context.find_root().obj if context is not None else None
+    explicit = obj.get("project") if isinstance(obj, dict) else None
+    given = Path(issue) if issue is not None else None
+    return find_project(given if given is not None and given.exists() else None, explicit)
+
+
 def settings() -> Settings:
-    return load_settings()
+    return project().settings()
 
 
-def composed_issue(issue: str) -> Composed:
-    return compose(resolve_issue_path(issue), settings())
+def issue_path(issue: str, home: Project) -> Path:
+    """An issue named by path, by file name in the project's issues/, or by slug."""
+    return resolve_issue_path(issue, home.root)
 
 
-def subscribers_path(given: Path | None, project_root: Path | None = None) -> tuple[Path, str | None]:
+def composed_issue(issue: str, home: Project | None = None) -> Composed:
+    home = home or project(issue)
+    return compose(issue_path(issue, home), home.settings())
+
+
+def subscribers_path(given: Path | None, home: Project) -> tuple[Path, str | None]:
     """The subscriber list to use, and a note when it is the shipped example list."""
-    if given is not None:
-        return given, None
-    env = read_environment().get("NEWSLETTER_SUBSCRIBERS")
-    if env:
-        return Path(env), None
-    root = project_root or Path.cwd()
-    if (root / "subscribers.csv").exists():
-        return root / "subscribers.csv", None
-    example = root / "subscribers.example.csv"
-    return example, f"using the example list {example} (pass --subscribers or create subscribers.csv)"
+    return (given, None) if given is not None else home.subscriber_list()

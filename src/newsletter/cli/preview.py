@@ -10,6 +10,7 @@ import click
 
 from newsletter.audience import check_address
 from newsletter.cli.common import issue_argument, subscribers_path
+from newsletter.cli.common import project as find_home
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError
 from newsletter.issue import Project, resolve_issue_path
@@ -46,11 +47,13 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
     Example:
         newsletter preview spring-2018 --subscriber margaret.hughes@example.org
     """
-    issue_path = resolve_issue_path(issue)  # as given, so errors name it as `build` and `check` do
+    home = find_home(issue)
+    given = resolve_issue_path(issue)  # as given, so errors name it as `build` and `check` do
+    issue_path = given if given.is_file() else resolve_issue_path(issue, home.root)
     if not issue_path.is_file():
-        raise InputError(f"{issue_path}: issue file not found")
+        raise InputError(f"{given}: issue file not found")
     project = Project.of_issue(issue_path)
-    path, note = subscribers_path(csv_path, project.root)
+    path, note = subscribers_path(csv_path, home)
     if csv_path is not None and not csv_path.is_file():
         raise InputError(f"{csv_path}: subscriber list not found")
     if note and path.is_file():
@@ -60,7 +63,7 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
     issues_dir = issue_path.resolve().parent
     # An issue outside issues/ is watched as one file: never the whole project root recursively.
     trees = [project.articles_dir, project.templates_dir] + ([issues_dir] if issues_dir.name == "issues" else [])
-    with PreviewServer(issue_path, readers=readers, env_path=Path(".env").resolve(), watch_trees=trees, port=port,
+    with PreviewServer(issue_path, readers=readers, env_path=home.dotenv_path, watch_trees=trees, port=port,
                        log=lambda line: err_console().print(line, highlight=False, markup=False)) as server:
         console = out_console()
         console.print(f"Previewing {issue_path.stem} at {server.url}  (Ctrl-C to stop; nothing is sent)")

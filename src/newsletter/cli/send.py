@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.audience import load_audience
-from newsletter.cli.common import composed_issue, issue_argument, subscribers_path
+from newsletter.cli.common import composed_issue, issue_argument, project
 from newsletter.cli.console import err_console
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
@@ -18,14 +17,14 @@ from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import InputError
 from newsletter.gates.headers import addr_spec
+from newsletter.recipients import select
 from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
 from newsletter.send import dry_run as check_every_message
 from newsletter.store.journal import Journal
-from newsletter.targeting import target
 
 journal_option = click.option(
     "--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The journal file (default: $NEWSLETTER_JOURNAL or .newsletter/journal.sqlite3).")
+    help="The database file (default: $NEWSLETTER_DATABASE or .newsletter/newsletter.sqlite3 in the project).")
 
 
 def exit_code(report: SendReport) -> int:
@@ -56,7 +55,8 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
 @click.command()
 @issue_argument
 @click.option("--subscribers", "csv_path", type=click.Path(path_type=Path), default=None,
-              help="Subscriber CSV (default: $NEWSLETTER_SUBSCRIBERS, subscribers.csv, or the example list).")
+              help="A one-off subscriber CSV instead of the list in the database (same consent, suppression "
+                   "and journal rules).")
 @click.option("--dry-run", is_flag=True, help="Build and check every message; write, send and record nothing.")
 @click.option("--to", "test_addresses", multiple=True, metavar="ADDR",
               help="Test send: the real message to this address only (repeatable); not recorded as the send.")
@@ -84,7 +84,8 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         newsletter send spring-2018 --yes
     """
     test_addresses = tuple(test_address(raw) for raw in test_addresses)
-    composed = composed_issue(issue)
+    home = project(issue)
+    composed = composed_issue(issue, home)
     settings = composed.settings
     smtp = smtp_settings(settings.env)
     options = loop_options(smtp)
@@ -97,7 +98,7 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
                              hint="set them in .env (see .env.example)")
     else:
         # A test copy gets its own folder, so the real issue's outbox holds only the real send.
-        default = Path("outbox") / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
+        default = home.root / "outbox" / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
         backend = Outbox(outbox_dir or default)
     journal_file = journal_path or settings.journal_path
     if test_addresses and not dry_run:
@@ -106,20 +107,23 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         print_summary(report)
         return exit_code(report)
 
-    path, note = subscribers_path(csv_path, composed.issue.project.root)
-    if note:
-        err_console().print(f"note: {note}")
-    audience = target(load_audience(path), composed.issue, wards=wards, tags=tags, journal_path=journal_file)
-    print_audience(audience, details=dry_run)
-    if dry_run:
-        print_summary(check_every_message(composed, audience, limit=limit))
-        return 0
-    with Journal(journal_file) as journal:
-        planned = plan(journal, composed.issue.slug, audience, resend_unknown=resend_unknown,
+    # A dry run writes nothing: without a database yet it plans against an empty journal.
+    opened = journal_file if journal_file.exists() or not dry_run else Path(":memory:")
+    with Journal(opened) as journal:
+        chosen = select(journal, journal_file, composed.issue, csv_path, home.subscriber_list()[0], wards=wards,
+                        tags=tags, write=not dry_run)
+        for note in chosen.notes:
+            err_console().print(f"note: {note}", highlight=False)
+        if chosen.audience is not None:
+            print_audience(chosen.audience, details=dry_run)
+        planned = plan(journal, composed.issue.slug, chosen.recipients, resend_unknown=resend_unknown,
                        retry_failed=retry_failed, limit=limit)
+        if dry_run:
+            print_summary(check_every_message(composed, planned))
+            return 0
         if smtp is not None:
-            confirm(composed.rendered.subject, len(planned.chosen), backend.describe(), yes)
-        with progress_display(len(planned.chosen)) as show:
+            confirm(composed.rendered.subject, planned.report.total, backend.describe(), yes)
+        with progress_display(planned.report.total) as show:
             report = send_issue(composed, planned, backend, journal, options, progress=show)
     print_summary(report)
     return exit_code(report)

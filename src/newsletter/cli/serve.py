@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import signal
 import sys
-from pathlib import Path
 from types import FrameType
 
 import click
 
-from newsletter.cli.common import settings
+from newsletter.cli.common import project
 from newsletter.cli.console import err_console, out_console
 from newsletter.gates import values
 
@@ -30,11 +29,12 @@ def serve(host: str | None, port: int | None) -> None:
 
     from newsletter.web import make_app
 
-    config = settings()
+    home = project()
+    config = home.settings()
     host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
     if port is None:
         port = values.port("NEWSLETTER_SERVE_PORT", config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
-    app = make_app(config, Path.cwd())
+    app = make_app(config, home.root)
     proxy: dict[str, object] = {}
     if app.web.trusted_proxy:  # the reverse proxy's X-Forwarded-For names the client (for the per-IP limit)
         proxy = {"trusted_proxy": app.web.trusted_proxy, "trusted_proxy_count": 1,

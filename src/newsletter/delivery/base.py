@@ -65,6 +65,7 @@ class Session(Protocol):
 
 class Backend(Protocol):
     name: str
+    wire: bool  # whether sessions want `OutgoingMessage.wire` (SMTP's DATA form) built too
 
     def describe(self) -> str: ...
 

@@ -31,6 +31,7 @@ class Outbox:
     """Writes each message atomically to `<folder>/<address>.eml`."""
 
     name = "outbox"
+    wire = False
     connections = 1
 
     def __init__(self, folder: Path) -> None:

@@ -17,9 +17,10 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from newsletter.audience import Subscriber
-from newsletter.checks import SIZE_ERROR, Finding, run_checks
+from newsletter.checks import SIZE_ERROR, run_checks
 from newsletter.compose import Composed, compose
 from newsletter.errors import NewsletterError
+from newsletter.findings import Finding
 from newsletter.issue import MissingArticles, Project
 from newsletter.render import Renderer
 from newsletter.settings import load_settings, read_environment

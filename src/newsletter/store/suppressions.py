@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import io
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def connect(path: Path) -> sqlite3.Connection:
 def email_hash(db: sqlite3.Connection, email: str) -> str:
     """The keyed hash an erased address is remembered by (HMAC-SHA256 with this database's key)."""
     key = db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").fetchone()[0]
-    return hmac.new(bytes.fromhex(key), email.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
+    return _keyed(bytes.fromhex(key), email)
 
 
 def add_hash(db: sqlite3.Connection, email: str, reason: str = "erased") -> None:
@@ -85,6 +85,30 @@ def suppressed_addresses(path: Path) -> dict[str, Suppression]:
             return {}
         raise StorageError(f"{path}: cannot read the suppression list: {exc}") from exc
     return {row[0]: Suppression(*row) for row in rows}
+
+
+def erased_checker(path: Path | None) -> Callable[[str], bool]:
+    """A test for "this address was erased on request" (by keyed hash), read once, read-only."""
+    if path is None or not path.exists():
+        return lambda email: False
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            key = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").fetchone()[0])
+            hashes = {row[0] for row in db.execute("SELECT hash FROM suppressed_hashes")}
+        finally:
+            db.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return lambda email: False
+        raise StorageError(f"{path}: cannot read the suppression list: {exc}") from exc
+    if not hashes:
+        return lambda email: False
+    return lambda email: _keyed(key, email) in hashes
+
+
+def _keyed(key: bytes, email: str) -> str:
+    return hmac.new(key, email.strip().lower().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _clip(text: str) -> str:

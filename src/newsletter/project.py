@@ -1,0 +1,110 @@
+"""The project home: the folder that holds `issues/`, found the same way by every command.
+
+Found from `--project DIR` (or `NEWSLETTER_PROJECT`), else from the issue path a command was
+given, else by walking up from the current folder like git does. `.env` is read from the
+root (the environment still wins) and every relative path in the settings resolves against
+the root, so a send started from another folder sees the same journal and the same list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.errors import InputError
+from newsletter.settings import Settings, load_settings, read_environment
+
+DATABASE = Path(".newsletter") / "newsletter.sqlite3"
+RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
+DATABASE_SETTINGS = ("NEWSLETTER_DATABASE", "NEWSLETTER_JOURNAL")  # the second is the older name
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project root (absolute) and its settings environment (`.env` under os.environ)."""
+
+    root: Path
+    env: Mapping[str, str] = dataclasses.field(repr=False)
+
+    def resolve(self, path: str | Path) -> Path:
+        """A setting's path: `~` expanded, relative paths against the project root."""
+        expanded = Path(path).expanduser()
+        return expanded if expanded.is_absolute() else self.root / expanded
+
+    def setting_path(self, name: str) -> Path | None:
+        value = self.env.get(name, "").strip()
+        return self.resolve(value) if value else None
+
+    @property
+    def database_path(self) -> Path:
+        """NEWSLETTER_DATABASE (or NEWSLETTER_JOURNAL), else `.newsletter/newsletter.sqlite3`; a
+        project that only has the older `.newsletter/journal.sqlite3` keeps using (and upgrades) it."""
+        for name in DATABASE_SETTINGS:
+            if (given := self.setting_path(name)) is not None:
+                return given
+        new, old = self.root / DATABASE, self.root / RELEASE_JOURNAL
+        return old if old.exists() and not new.exists() else new
+
+    @property
+    def dotenv_path(self) -> Path:
+        return self.root / ".env"
+
+    def subscriber_list(self) -> tuple[Path, str | None]:
+        """The CSV that fills an empty list: NEWSLETTER_SUBSCRIBERS, subscribers.csv, or the
+        shipped example list (with a note saying so)."""
+        configured = self.setting_path("NEWSLETTER_SUBSCRIBERS")
+        if configured is not None:
+            return configured, None
+        if (self.root / "subscribers.csv").exists():
+            return self.root / "subscribers.csv", None
+        example = self.root / "subscribers.example.csv"
+        return example, f"using the example list {example} (pass --subscribers or create subscribers.csv)"
+
+    def settings(self) -> Settings:
+        """The publication settings, with the database path resolved against the root."""
+        return dataclasses.replace(load_settings(self.env), journal_path=self.database_path)
+
+
+def _holds_issues(folder: Path) -> bool:
+    return (folder / "issues").is_dir()
+
+
+def _walk_up(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if _holds_issues(folder):
+            return folder
+    return None
+
+
+def _explicit_root(explicit: Path | None) -> Path | None:
+    given, origin = (explicit, "--project") if explicit is not None else (None, "")
+    if given is None and os.environ.get("NEWSLETTER_PROJECT", "").strip():
+        given, origin = Path(os.environ["NEWSLETTER_PROJECT"].strip()), "NEWSLETTER_PROJECT"
+    if given is None:
+        return None
+    root = given.expanduser().resolve()
+    if not root.is_dir():
+        raise InputError(f"{origin} {given}: no such folder")
+    return root
+
+
+def find_root(issue_path: Path | None = None, explicit: Path | None = None) -> Path:
+    """The project root: explicit, else beside the issue's `issues/`, else walking up from the
+    current folder; the current folder itself when no `issues/` is found anywhere."""
+    root = _explicit_root(explicit)
+    if root is not None:
+        return root
+    if issue_path is not None and issue_path.exists():
+        folder = issue_path.resolve().parent
+        return _walk_up(folder.parent if folder.name == "issues" else folder) or folder
+    cwd = Path.cwd()
+    return _walk_up(cwd) or cwd
+
+
+def find_project(issue_path: Path | None = None, explicit: Path | None = None) -> Project:
+    """Find the root and read its `.env` (under the process environment)."""
+    root = find_root(issue_path, explicit)
+    return Project(root, read_environment(root / ".env"))

@@ -1,0 +1,164 @@
+"""Who a send considers: the list of record streamed from the database, or a one-off CSV.
+
+Both give the plan (`send.plan`) the same thing: every subscriber with why they are left out
+(not in the segment, suppressed) or None, and the journal's state for this issue. The
+database is read a page at a time in address order, joined with the journal and the
+suppression list in SQL, so memory stays flat however long the list (addresses were
+validated once, at import: email-validator costs ~150 us an address).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from newsletter.audience import DUPLICATE, Audience, Skipped, Subscriber, load_audience
+from newsletter.issue import Issue
+from newsletter.store.journal import Journal
+from newsletter.store.subscribers import SUBSCRIBED
+from newsletter.subscriber_import import never_used, seed
+from newsletter.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
+
+PAGE = 5000
+Row = tuple[Subscriber, str | None, str | None]  # subscriber, why left out, journal state
+
+_PAGE_SQL = """
+SELECT s.email, s.first_name, s.last_name, s.ward, s.tags, s.consented_at, x.reason, d.state
+FROM subscribers s
+LEFT JOIN suppressions x ON x.email = s.email
+LEFT JOIN deliveries d ON d.issue = ? AND d.email = s.email
+WHERE s.status = ? AND s.email > ? ORDER BY s.email LIMIT ?"""
+
+
+class Recipients(Protocol):
+    """A send's candidates: see the module docstring."""
+
+    source: str
+
+    def rejected(self) -> list[Skipped]:
+        """Rows left out before targeting (a CSV's invalid, duplicate, no-consent rows)."""
+
+    def rows(self, issue: str) -> Iterator[Row]: ...
+
+    def record(self, journal: Journal, issue: str) -> None:
+        """Write every targeted recipient as pending and everyone left out with the reason."""
+
+
+class ListRecipients:
+    """The subscribed people of the database, a page at a time."""
+
+    def __init__(self, db: sqlite3.Connection, targeting: Targeting, source: str, page: int = PAGE) -> None:
+        self.db = db
+        self.targeting = targeting
+        self.source = source
+        self.page = page
+        self._tags: dict[str, tuple[str, ...]] = {}
+        self._dates: dict[str, dt.date | None] = {}
+        if targeting.from_issue or targeting.from_cli:
+            wards = [w for (w,) in db.execute("SELECT DISTINCT ward FROM subscribers WHERE status = ?", (SUBSCRIBED,))]
+            tag_sets = [t for (t,) in db.execute("SELECT DISTINCT tags FROM subscribers WHERE status = ?",
+                                                 (SUBSCRIBED,))]
+            targeting.check_names(wards, {tag for text in tag_sets for tag in self._split(text)})
+
+    def rejected(self) -> list[Skipped]:
+        return []
+
+    def _split(self, text: str) -> tuple[str, ...]:
+        found = self._tags.get(text)
+        if found is None:
+            found = self._tags[text] = tuple(sys.intern(t) for t in text.split(";") if t)
+        return found
+
+    def _date(self, text: str | None) -> dt.date | None:
+        if text is None:
+            return None
+        if text not in self._dates:
+            self._dates[text] = dt.date.fromisoformat(text[:10])
+        return self._dates[text]
+
+    def rows(self, issue: str) -> Iterator[Row]:
+        after = ""
+        left_out = self.targeting.left_out
+        while True:
+            page = self.db.execute(_PAGE_SQL, (issue, SUBSCRIBED, after, self.page)).fetchall()
+            for email, first, last, ward, tags, consented, suppressed, state in page:
+                subscriber = Subscriber(email, first, last, sys.intern(ward), self._split(tags), self._date(consented))
+                if suppressed is not None:
+                    yield subscriber, SUPPRESSED, state
+                elif left_out(subscriber) is not None:
+                    yield subscriber, NOT_IN_SEGMENT, state
+                else:
+                    yield subscriber, None, state
+            if len(page) < self.page:
+                return
+            after = page[-1][0]
+
+    def record(self, journal: Journal, issue: str) -> None:
+        targeted = (s.email for s, reason, _ in self.rows(issue) if reason is None)
+        left_out = ((s.email, reason) for s, reason, _ in self.rows(issue) if reason is not None)
+        journal.prepare(issue, targeted, left_out)
+
+
+class FileRecipients:
+    """A CSV already read and targeted (`targeting.target`), with the journal's states."""
+
+    def __init__(self, audience: Audience, journal: Journal) -> None:
+        self.audience = audience
+        self.journal = journal
+        self.source = str(audience.path)
+
+    def rejected(self) -> list[Skipped]:
+        return self.audience.skipped
+
+    def rows(self, issue: str) -> Iterator[Row]:
+        settled = self.journal.settled_states(issue)
+        for subscriber in self.audience.subscribers:
+            yield subscriber, None, settled.get(subscriber.email.lower())
+
+    def record(self, journal: Journal, issue: str) -> None:
+        eligible = {s.email.lower() for s in self.audience.subscribers}
+        skipped = [(s.email, s.reason) for s in self.audience.skipped
+                   if s.reason != DUPLICATE and s.email and s.email.lower() not in eligible]
+        journal.prepare(issue, (s.email for s in self.audience.subscribers), skipped)
+
+
+@dataclass
+class Selection:
+    """The recipients a send or dry run uses, the CSV audience when it reads one (for its
+    per-row report), and notes for the user."""
+
+    recipients: Recipients
+    audience: Audience | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def select(journal: Journal, database: Path, issue: Issue, one_off: Path | None, seed_list: Path, *,
+           wards: Sequence[str] = (), tags: Sequence[str] = (), write: bool = True) -> Selection:
+    """A one-off CSV when given; else the database's list, filled from `seed_list` on first use
+    (a dry run, which writes nothing, reads `seed_list` instead and says so). `journal` is open
+    on `database` (or, for a dry run before the file exists, on an empty database in memory)."""
+    if one_off is not None:
+        return _from_file(journal, database, issue, one_off, wards, tags, [])
+    notes = []
+    if never_used(journal.db):
+        if not write:
+            if seed_list.is_file():
+                note = f"the list in {database} is empty: this dry run reads {seed_list}, which a real send imports"
+                return _from_file(journal, database, issue, seed_list, wards, tags, [note])
+        elif (report := seed(journal.db, seed_list)) is not None:
+            notes.append(f"the list was empty: imported {seed_list} into {database} ({report.added:,} added, "
+                         f"{len(report.skipped):,} skipped); from now on the database is the list "
+                         "(see `newsletter subscribers`)")
+    return Selection(ListRecipients(journal.db, targeting(issue, wards, tags), f"the list in {database}"), None,
+                     notes)
+
+
+def _from_file(journal: Journal, database: Path, issue: Issue, path: Path, wards: Sequence[str],
+               tags: Sequence[str], notes: list[str]) -> Selection:
+    audience = target(load_audience(path), issue, wards=wards, tags=tags, journal_path=database)
+    return Selection(FileRecipients(audience, journal), audience, notes)
