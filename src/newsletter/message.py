@@ -132,8 +132,10 @@ class MessageFactory:
         self._mailto = f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20"
         self._https = settings.unsubscribe_url + ("&" if "?" in settings.unsubscribe_url else "?") + "token="
         self._date = (0, b"")
-        # One issue time for every preference link of this send: the link expires from it.
-        self.issued = int(time.time())
+        # One time for every preference link of this send, the link's age counted from it. Whole
+        # UTC days: the expiry is in days, and the same issue built twice in a day (preview,
+        # send) gives the same bytes.
+        self.issued = int(time.time()) // 86_400 * 86_400
         self._preferences = settings.preferences_url + ("&" if "?" in settings.preferences_url else "?") + "token="
 
     def unsubscribe_url(self, address: str) -> str:
