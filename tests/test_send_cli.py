@@ -4,7 +4,6 @@ STARTTLS with a throw-away certificate, login, the confirmation rules, test send
 from __future__ import annotations
 
 import csv
-import re
 import sqlite3
 import ssl
 from collections.abc import Iterator
@@ -63,7 +62,7 @@ def test_starttls_and_login_deliver_everyone_then_a_rerun_sends_nothing(
     assert "imported" in result.stderr and "18 added, 2 skipped" in result.stderr
     assert set(states(project).values()) == {"sent"}
     again = run_cli("send", "spring-2018", "--yes", env=env)
-    assert again.returncode == 0 and re.search(r"18\s+skipped: already sent", again.stdout)
+    assert again.returncode == 0 and "18 skipped (already sent)" in again.stdout
     assert "imported" not in again.stderr
     assert len(tls_server.handler.received) == 18
     status = run_cli("status", "spring-2018", env=env)
@@ -142,7 +141,7 @@ def test_status_exports_the_failures(project: Path, run_cli: Run, tls_server: Se
     journal = project / "elsewhere.sqlite3"
     env = relay_env(tls_server, project, ca)
     result = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), env=env)
-    assert result.returncode == 0 and re.search(r"1\s+failed", result.stdout)
+    assert result.returncode == 0 and "1 failed" in result.stdout
     status = run_cli("status", "spring-2018", "--journal", str(journal), "--export", "failures.csv", env=env)
     assert status.returncode == 0, status.stderr
     assert "550 5.1.1 mailbox unavailable" in status.stdout
@@ -151,5 +150,5 @@ def test_status_exports_the_failures(project: Path, run_cli: Run, tls_server: Se
     assert [r["email"] for r in rows] == ["amina.hussain@example.com"]
     assert rows[0]["last_reply"] == f"127.0.0.1:{tls_server.port}: 550 5.1.1 mailbox unavailable"
     retry = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), "--retry-failed", env=env)
-    assert retry.returncode == 0 and re.search(r"1\s+failed", retry.stdout)
-    assert re.search(r"17\s+skipped: already sent", retry.stdout)
+    assert retry.returncode == 0 and "1 failed" in retry.stdout
+    assert "17 skipped (already sent)" in retry.stdout

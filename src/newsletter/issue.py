@@ -14,6 +14,8 @@ from markupsafe import Markup
 from newsletter import prose
 from newsletter.content import SLUG, Article, format_date, load_article, parse_date, text_field
 from newsletter.errors import InputError
+from newsletter.gates.headers import HeaderError, header_value
+from newsletter.gates.text import did_you_mean, shown
 from newsletter.yamlfile import item_lines, load_mapping
 
 FIELDS = {"subject", "date", "preheader", "intro", "articles", "template", "audience"}
@@ -62,6 +64,9 @@ class Issue:
     path: Path
     project: Project
     audience_at: str = ""  # `path:line` of the `audience:` key, for errors about the segment
+    # Article slug -> the wards it is for, as written (`wards: [..]` in its entry); articles not
+    # listed are for everyone. See editions.py.
+    wards: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def date_text(self) -> str:
@@ -95,7 +100,9 @@ def resolve_issue_path(name: str | Path, base: Path | None = None) -> Path:
 def load_issue(path: Path) -> Issue:
     """Read and validate an issue and the articles it selects."""
     if not path.is_file():
-        raise InputError(f"{path}: issue file not found")
+        folder = Project.of_issue(path).root / "issues"
+        names = [p.stem for p in folder.glob("*.y*ml")] if folder.is_dir() else []
+        raise InputError(f"{path}: issue file not found (looked in {folder}/){did_you_mean(path.stem, names)}")
     try:
         text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,6 +115,10 @@ def load_issue(path: Path) -> Issue:
     if unknown:
         raise InputError(f"{doc.at(unknown[0])}: unknown field '{unknown[0]}' (known: {', '.join(sorted(FIELDS))})")
     subject = text_field(doc, "subject") or ""
+    try:  # the header gate, here so the error names the file and line
+        header_value("Subject", subject, f"{doc.at('subject')}: field 'subject'")
+    except HeaderError as exc:
+        raise InputError(str(exc)) from None
     preheader = text_field(doc, "preheader", required=False) or ""
     intro = text_field(doc, "intro", single_line=False) or ""
     if "date" not in doc.data:
@@ -115,12 +126,12 @@ def load_issue(path: Path) -> Issue:
     date = parse_date(doc.data["date"], doc.at("date"), "date")
     template = text_field(doc, "template", required=False) or "newsletter"
     if not TEMPLATE_NAME.match(template):
-        raise InputError(f"{doc.at('template')}: field 'template': {template!r} is not a template name")
+        raise InputError(f"{doc.at('template')}: field 'template': {shown(template)} is not a template name")
     audience = doc.data.get("audience")
     if audience is not None and not isinstance(audience, dict):
         raise InputError(f"{doc.at('audience')}: field 'audience' must be a mapping (wards:, tags:)")
     project = Project.of_issue(path)
-    featured, articles = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
+    featured, articles, wards = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
     return Issue(
         slug=slug,
         subject=subject,
@@ -135,11 +146,14 @@ def load_issue(path: Path) -> Issue:
         path=path,
         project=project,
         audience_at=doc.at("audience"),
+        wards=wards,
     )
 
 
-def _select_articles(entries: Any, where: str, text: str, project: Project) -> tuple[Article | None, list[Article]]:
-    """Resolve the `articles:` list: slugs or `{slug, featured, summary}` mappings."""
+def _select_articles(
+    entries: Any, where: str, text: str, project: Project
+) -> tuple[Article | None, list[Article], dict[str, tuple[str, ...]]]:
+    """Resolve the `articles:` list: slugs or `{slug, featured, summary, wards}` mappings."""
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{where}: field 'articles' must be a non-empty list of article slugs")
     path = where.rsplit(":", 1)[0]
@@ -148,15 +162,19 @@ def _select_articles(entries: Any, where: str, text: str, project: Project) -> t
     chosen: list[Article] = []
     seen: set[str] = set()
     missing: list[tuple[str, str]] = []
+    wards: dict[str, tuple[str, ...]] = {}
     for index, entry in enumerate(entries):
         at = f"{path}:{lines[index]}" if index < len(lines) else where
-        slug, is_featured, summary = _entry(entry, at)
+        slug, is_featured, summary, for_wards = _entry(entry, at)
+        if for_wards:
+            wards[slug] = for_wards
         if slug in seen:
             raise InputError(f"{at}: article '{slug}' is listed twice")
         seen.add(slug)
         article_path = project.articles_dir / f"{slug}.md"
         if not article_path.is_file():
-            missing.append((slug, f"{at}: article '{slug}' not found ({article_path})"))
+            known = [p.stem for p in project.articles_dir.glob("*.md")] if project.articles_dir.is_dir() else []
+            missing.append((slug, f"{at}: article '{slug}' not found ({article_path}){did_you_mean(slug, known)}"))
             continue
         article = load_article(article_path)
         if summary is not None:
@@ -169,16 +187,35 @@ def _select_articles(entries: Any, where: str, text: str, project: Project) -> t
             chosen.append(article)
     if missing:
         raise MissingArticles(missing)
-    return featured, chosen
+    return featured, chosen, wards
 
 
-def _entry(entry: Any, at: str) -> tuple[str, bool, str | None]:
+ENTRY_KEYS = ("slug", "featured", "summary", "wards")
+
+
+def _wards(value: Any, at: str) -> tuple[str, ...]:
+    """`wards: [Brinnington and Central, Heatons North]` (or one name): the wards an article is for."""
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(v, str) and v.strip() and not re.search(r"[\x00-\x1f\x7f]", v) for v in items)
+    ):
+        raise InputError(f"{at}: 'wards' must be a list of ward names, like [Heatons North, Reddish South]")
+    names: dict[str, str] = {}
+    for item in items:
+        names.setdefault(" ".join(item.split()).casefold(), " ".join(item.split()))
+    return tuple(names.values())
+
+
+def _entry(entry: Any, at: str) -> tuple[str, bool, str | None, tuple[str, ...]]:
+    wards: tuple[str, ...] = ()
     if isinstance(entry, str):
         slug, featured, summary = entry.strip(), False, None
     elif isinstance(entry, dict):
-        unknown = sorted(set(map(str, entry)) - {"slug", "featured", "summary"})
+        unknown = sorted(set(map(str, entry)) - set(ENTRY_KEYS))
         if unknown:
-            raise InputError(f"{at}: unknown key '{unknown[0]}' in article entry (known: slug, featured, summary)")
+            raise InputError(f"{at}: unknown key '{unknown[0]}' in article entry (known: {', '.join(ENTRY_KEYS)})")
         slug = str(entry.get("slug") or "").strip()
         featured = entry.get("featured", False)
         if not isinstance(featured, bool):
@@ -187,8 +224,10 @@ def _entry(entry: Any, at: str) -> tuple[str, bool, str | None]:
         if summary is not None and (not isinstance(summary, str) or re.search(r"[\x00-\x1f]", summary.strip())):
             raise InputError(f"{at}: 'summary' must be a single line of text")
         summary = summary.strip() if summary else None
+        if "wards" in entry:
+            wards = _wards(entry["wards"], at)
     else:
         raise InputError(f"{at}: each article must be a slug or a mapping with 'slug'")
     if not SLUG.match(slug):
-        raise InputError(f"{at}: {slug!r} is not an article slug (lowercase letters, digits, hyphens)")
-    return slug, featured, summary
+        raise InputError(f"{at}: {shown(slug)} is not an article slug (lowercase letters, digits, hyphens)")
+    return slug, featured, summary, wards

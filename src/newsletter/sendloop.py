@@ -79,12 +79,6 @@ class SendReport:
             return f"stopped at --not-after {self.late}"
         return "complete" if not self.pending else "stopped"
 
-    def state(self) -> str:
-        """The outcome in words for the summary line."""
-        if self.dry_run:
-            return "dry run"
-        return self.outcome()
-
     def record(self) -> str:
         """The outcome with the counts, as the journal keeps it for each run."""
         return f"{self.outcome()}: {self.sent} sent, {self.failed} failed, {len(self.unknown)} unknown"
@@ -299,7 +293,7 @@ class SendLoop:
         if not item.first_try:
             item.first_try = time.monotonic()
         if self.record:
-            self.journal.mark_sending(self.issue, email, message.message_id)
+            self.journal.mark_sending(self.issue, email, message.message_id, message.edition)
         try:
             reply = await session.deliver(message, self.committer.committed if self.record else _nothing)
         except Spent as exc:  # nothing was sent: again at once, on a fresh connection

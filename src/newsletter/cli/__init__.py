@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from newsletter import __version__
-from newsletter.cli.console import err_console
+from newsletter.cli.console import err_console, styled
 from newsletter.errors import NewsletterError
 
 
@@ -34,9 +34,9 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, dkim, preview, publish, send, status, subscribers
+    from newsletter.cli import build, consent, dkim, preview, publish, send, serve, status, subscribers
 
-    for module in (build, send, subscribers, consent, preview, status, publish, dkim):
+    for module in (build, send, subscribers, consent, serve, preview, status, publish, dkim):
         module.register(cli)
 
 
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="newsletter", standalone_mode=False)
     except NewsletterError as exc:
-        err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err_console().print(styled(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
         if exc.hint:
             err_console().print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
         return exc.exit_code

@@ -8,7 +8,7 @@ import click
 
 from newsletter.checks import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
 from newsletter.cli.common import composed_issue, issue_argument
-from newsletter.cli.console import out_console
+from newsletter.cli.console import out_console, styled
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
 from newsletter.issue import MissingArticles
@@ -29,20 +29,21 @@ def build(issue: str, out_dir: Path) -> None:
     """Build ISSUE: the web copy (<slug>.html, <slug>.txt) and one sample message (<slug>.eml).
 
     The HTML file opens directly in a browser; it is the copy the "view in your browser"
-    link points to, so it carries no reader's name or unsubscribe token.
+    link points to, so it carries no reader's name or unsubscribe token. Each ward edition
+    gets its own copy, <slug>.<edition>.html and .txt.
 
     \b
     Example:
         newsletter build spring-2018 --out build/
     """
     composed = composed_issue(issue)
-    html, text = composed.rendered.personalise(composed.web_values())
     slug = composed.issue.slug
-    files = {
-        out_dir / f"{slug}.html": html.encode("utf-8"),
-        out_dir / f"{slug}.txt": text.encode("utf-8"),
-        out_dir / f"{slug}.eml": composed.factory.build(SAMPLE).data,
-    }
+    files: dict[Path, bytes] = {}
+    for edition in composed.editions:  # a ward edition's copy is <slug>.<edition>.html, where its link points
+        html, text = edition.rendered.personalise(composed.web_values())
+        files[out_dir / f"{edition.edition.file_stem}.html"] = html.encode("utf-8")
+        files[out_dir / f"{edition.edition.file_stem}.txt"] = text.encode("utf-8")
+    files[out_dir / f"{slug}.eml"] = composed.factory.build(SAMPLE).data
     try:
         for path, data in files.items():
             write_atomic(path, data, mode=PUBLIC)
@@ -83,7 +84,7 @@ def check(issue: str, links: bool, concurrency: int, timeout: float) -> None:
     console = out_console()
     for finding in findings:
         style = "bold red" if finding.level == "error" else "yellow"
-        console.print(f"[{style}]{finding.level}[/]: {finding.message}", highlight=False)
+        console.print(styled((finding.level, style), f": {finding.message}"), highlight=False)
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
     console.print(f"{errors} error(s), {warnings} warning(s)" if findings else "No problems found.")

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as Bar
-from rich.table import Table
 
 from newsletter.cli.console import err_console, out_console
 from newsletter.sendloop import Progress, SendReport
@@ -46,32 +45,31 @@ def progress_display(total: int) -> Iterator[Progress]:
 
 
 def print_summary(report: SendReport, console: Console | None = None, *, again: str | None = None) -> None:
-    """The closing summary: one line with the outcome, then a table of what else happened
-    (nothing in both), then what is left and the exact command that continues the send."""
+    """The closing summary: one line with what was sent, failed, skipped and why, what is
+    unknown or still pending, how fast and how the run ended (said once, not again in a
+    table), then the failures by name, then the exact command that continues the send."""
     console = console or out_console()
-    kind = "Test send" if report.test else "Dry run" if report.dry_run else "Send"
     if report.dry_run:
-        headline = f"{report.sent:,} would be sent (every message built and checked; nothing written or sent)"
-    elif not report.total:
-        headline = "nobody left to send to"
+        head = f"Dry run of {report.issue}: {report.sent:,} would be sent"
     else:
-        headline = f"{report.sent:,} of {report.total:,} sent in {report.elapsed:,.2f} s ({report.rate:,.0f}/s)"
-    console.print(f"{kind} of {report.issue} to {report.destination}: {headline}; {report.state()}",
-                  highlight=False, soft_wrap=True)
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(justify="right")
-    table.add_column()
-    rows = [(report.failed, "failed"),
-            (report.new_unknown, "unknown: in flight when the send stopped (they may have it)"),
-            (len(report.unknown) - report.new_unknown, "unknown from an earlier send (not sent again)"),
-            (report.pending, "pending: not sent yet"),
-            *((n, f"skipped: {reason}") for reason, n in sorted(report.skipped.items())),
-            (report.retried, "attempts retried after a temporary failure")]
-    for count, what in rows:
-        if count:
-            table.add_row(f"{count:,}", what)
-    if table.row_count:
-        console.print(table)
+        kind = "Test copy of " if report.test else ""
+        head = f"{kind}{report.issue}: {report.sent:,} sent to {report.destination}"
+    ended = report.outcome()
+    console.print(
+        head
+        + (f", {report.failed:,} failed" if report.failed else "")
+        + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
+        + (f", {len(report.unknown):,} unknown (in flight when a send stopped; see --resend-unknown)"
+           if report.unknown else "")
+        + (f", {report.pending:,} pending" if report.pending else "")
+        + (f", {report.retried:,} retries after a temporary failure" if report.retried else "")
+        + f" in {report.elapsed:,.2f} s"
+        + (f" ({report.rate:,.0f} a second)" if report.sent and not report.dry_run else "")
+        + ("; nothing was written or sent" if report.dry_run else "")
+        + (f"; {ended}" if not report.dry_run and ended != "complete" else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
     for email, reply in report.failures[:20]:
         console.print(f"  failed {email}: {reply}", highlight=False)
     if len(report.failures) > 20:
@@ -80,6 +78,8 @@ def print_summary(report: SendReport, console: Console | None = None, *, again: 
         console.print(f"  unknown {email}", highlight=False)
     if again and report.pending:
         console.print(f"{report.pending:,} still to send: run `{again}` to continue.", highlight=False, soft_wrap=True)
+    elif report.interrupted is not None:
+        console.print("Interrupted: run the same command again to send to the rest.")
     if again and report.unknown:
-        console.print(f"{len(report.unknown):,} unknown: check with the relay's log; `{again} --resend-unknown` "
+        console.print(f"{len(report.unknown):,} unknown: check the relay's log; `{again} --resend-unknown` "
                       "sends to them as well (they may get it twice).", highlight=False, soft_wrap=True)

@@ -10,6 +10,8 @@ from rich.table import Table
 from newsletter.audience import Audience, load_audience
 from newsletter.cli.console import out_console
 
+SKIPPED_SHOWN = 50  # a 100,000-row list of duplicates is a count, not a 99,999-row table
+
 
 def print_audience(audience: Audience, *, details: bool = True) -> None:
     """The audience report: how many rows, how many eligible, every skipped row and why."""
@@ -19,11 +21,16 @@ def print_audience(audience: Audience, *, details: bool = True) -> None:
         f"{audience.path}: {audience.rows:,} rows, {len(audience.subscribers):,} to send to"
         + "".join(f", {n:,} {reason}" for reason, n in sorted(counts.items()))
     )
+    if audience.rows == 0:
+        console.print(f"warning: {audience.path} has a header but no subscriber rows", style="yellow")
     if details and audience.skipped:
         table = Table("line", "address", "skipped because", box=None, pad_edge=False)
-        for skipped in sorted(audience.skipped, key=lambda s: s.line):
+        listed = sorted(audience.skipped, key=lambda s: s.line)
+        for skipped in listed[:SKIPPED_SHOWN]:
             table.add_row(str(skipped.line), skipped.email or "(empty)", f"{skipped.reason}: {skipped.detail}")
         console.print(table)
+        if len(listed) > SKIPPED_SHOWN:
+            console.print(f"... and {len(listed) - SKIPPED_SHOWN:,} more skipped rows (the counts above cover all)")
 
 
 @click.group()
