@@ -49,6 +49,7 @@ class Recorder:
     after_data: deque[Action] = field(default_factory=deque)  # replies to the final dot, used once each
     lock: threading.Lock = field(default_factory=threading.Lock)
     pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads commands in order either way)
+    early_after_data: int = 0  # commands already waiting when a delayed end-of-data reply went out
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -76,6 +77,8 @@ class Recorder:
             action = self.after_data.popleft() if self.after_data else None
         if isinstance(action, tuple):
             await asyncio.sleep(action[1])  # slow, then accepts: the client may have given up
+            if server._reader._buffer:  # the client wrote on before this reply: its next envelope
+                self.early_after_data += 1
         elif action is not None:
             return action
         with self.lock:
