@@ -211,7 +211,7 @@ def test_the_next_envelope_follows_the_body_before_its_reply(project: Path, pipe
     are on the wire while the first body's reply is still awaited (one round trip a message)."""
     with Server(pipelining=pipelining) as server:
         server.handler.after_data.append(("sleep", 0.3))
-        report, rows = send(project, relay_settings(server.port, connections=1), addresses(4))
+        report, _ = send(project, relay_settings(server.port, connections=1), addresses(4))
         early = server.handler.early_after_data
     assert report.sent == 4 and sorted(server.handler.recipients()) == addresses(4)
     assert len({m.peer for m in server.handler.received}) == 1, "both lanes on one connection"
