@@ -19,6 +19,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import InputError
+from newsletter.gates.text import shown
 
 COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at")
 NAME_MAX = 64
@@ -102,9 +103,14 @@ def _header(path: Path, text: str) -> tuple[str, list[str]]:
     if not first:
         raise InputError(f"{path}: the subscriber list is empty")
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    header = [h.strip().lower().replace(" ", "_") for h in next(csv.reader([first], delimiter=delimiter))]
+    try:
+        header = [h.strip().lower().replace(" ", "_") for h in next(csv.reader([first], delimiter=delimiter))]
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise InputError(f"{path}:1: unreadable CSV header: {exc}") from None
     if "email" not in header:
-        raise InputError(f"{path}:1: no 'email' column in the header (columns: {', '.join(COLUMNS)})")
+        found = ", ".join(shown(h, 30) for h in header[:12]) + (", ..." if len(header) > 12 else "")
+        raise InputError(f"{path}:1: no 'email' column in the header; found: {found}"
+                         f" (expected at least email; also read: {', '.join(COLUMNS[1:])})")
     return delimiter, header
 
 

@@ -14,7 +14,7 @@ import hashlib
 import mailbox
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -62,12 +62,30 @@ def open_mailbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:
     return mailbox.mbox(path, create=False)
 
 
-def _messages(box: mailbox.Mailbox[mailbox.Message]) -> Iterator[tuple[str, Message]]:
-    for key in box.iterkeys():
-        raw = box.get_bytes(key)
-        message = email.message_from_bytes(raw)
-        own_id = " ".join(str(message.get("Message-ID", "")).split())
-        yield own_id or "sha256:" + hashlib.sha256(raw).hexdigest(), message
+UNREADABLE = "skipped (unreadable)"
+
+
+def _read(box: mailbox.Mailbox[mailbox.Message], key: str) -> tuple[str, Message]:
+    """(event key, message): the message's own Message-ID, or a hash of its bytes."""
+    raw = box.get_bytes(key)
+    message = email.message_from_bytes(raw)
+    own_id = _readable(" ".join(str(message.get("Message-ID", "")).split()))
+    return own_id or "sha256:" + hashlib.sha256(raw).hexdigest(), message
+
+
+def _readable(text: str) -> str:
+    """Text from a stranger's message as storable text: undecodable bytes (8-bit headers come
+    back as lone surrogates, which SQLite refuses) and controls become U+FFFD."""
+    clean = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join("\ufffd" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in clean)
+
+
+def _findings(message: Message, mailto: str) -> tuple[list[Finding], str]:
+    """`classify`, with every field made storable."""
+    findings, token = classify(message, mailto)
+    cleaned = [Finding(f.kind, _readable(f.email), _readable(f.status), _readable(f.detail),
+                       _readable(f.original_id), _readable(f.issue)) for f in findings]
+    return cleaned, _readable(token)
 
 
 def journal_match(db: sqlite3.Connection, message_id: str) -> tuple[str, str] | None:
@@ -157,9 +175,19 @@ def import_mailbox(path: Path, settings: Settings) -> ImportReport:
     try:
         importer = Importer(db, settings, report)
         with transaction(db):
-            for event_key, message in _messages(box):
+            for key in box.iterkeys():
                 report.messages += 1
-                findings, token = classify(message, settings.unsubscribe_mailto)
+                # Anyone can mail the bounce address: a message nobody can parse (an unknown
+                # charset, 8-bit headers, MIME nested a thousand deep) is skipped and named,
+                # and the import goes on.
+                try:
+                    event_key, message = _read(box, key)
+                    findings, token = _findings(message, settings.unsubscribe_mailto)
+                except Exception as exc:
+                    report.counts[UNREADABLE] += 1
+                    reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+                    report.lines.append(f"message {key}: skipped, cannot be read ({type(exc).__name__}: {reason})")
+                    continue
                 if not findings:
                     report.counts["not a bounce"] += 1
                 for finding in findings:

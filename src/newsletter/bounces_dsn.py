@@ -214,6 +214,8 @@ def classify(message: Message, mailto: str) -> tuple[list[Finding], str]:
         return findings, ""
     wants, token = _unsubscribe_token(message, mailto)
     if wants:
-        sender = parseaddr(str(message.get("From", "")))[1]
+        # Only a From of exactly one address names who asked; two addresses name nobody.
+        senders = [a for _, a in getaddresses([str(v) for v in message.get_all("From", [])]) if a]
+        sender = senders[0] if len(senders) == 1 else ""
         return [Finding(UNSUBSCRIBE, sender, "", "mailto request")], token
     return [], ""

@@ -11,10 +11,13 @@ from markupsafe import Markup
 
 from newsletter import prose
 from newsletter.errors import InputError
-from newsletter.yamlfile import Located, load_mapping
+from newsletter.gates.text import shown
+from newsletter.yamlfile import MAX_CHARS, Located, load_mapping
 
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source"}
+# `import_hash` is written by `newsletter import` (publish/articlefile.py) to detect hand edits.
+FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source", "import_hash"}
 REQUIRED = ("title", "date", "summary", "url", "category")
 
 
@@ -56,7 +59,7 @@ def parse_date(value: object, where: str, field: str) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise InputError(f"{where}: field '{field}': {value!r} is not a date (YYYY-MM-DD)")
+    raise InputError(f"{where}: field '{field}': {shown(value)} is not a date (YYYY-MM-DD)")
 
 
 def text_field(doc: Located, field: str, *, required: bool = True, single_line: bool = True) -> str | None:
@@ -71,12 +74,14 @@ def text_field(doc: Located, field: str, *, required: bool = True, single_line: 
     text = str(value).strip()
     if single_line and re.search(r"[\x00-\x1f\x7f]", text):
         raise InputError(f"{doc.at(field)}: field '{field}' must be a single line")
+    if _BODY_CONTROL.search(text):
+        raise InputError(f"{doc.at(field)}: field '{field}' contains a control character")
     return text
 
 
 def check_url(doc: Located, field: str, url: str | None) -> None:
     if url is not None and not re.match(r"^https?://[^\s/]+\.[^\s]+$", url):
-        raise InputError(f"{doc.at(field)}: field '{field}': {url!r} is not an http(s) URL")
+        raise InputError(f"{doc.at(field)}: field '{field}': {shown(url)} is not an http(s) URL")
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -102,7 +107,14 @@ def load_article(path: Path) -> Article:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
-    front, body, _ = split_front_matter(text, path)
+    if len(text) > MAX_CHARS:
+        raise InputError(f"{path}: {len(text):,} characters is more than the {MAX_CHARS:,} a newsletter file may have")
+    front, body, body_line = split_front_matter(text, path)
+    control = _BODY_CONTROL.search(body)
+    if control:  # the article's fault, not the template's: say so where it is
+        line = body_line + body.count("\n", 0, control.start())
+        raise InputError(f"{path}:{line}: the article contains the control character U+{ord(control.group()):04X}"
+                         " (remove it; it is invisible in most editors)")
     doc = load_mapping(front, path, line_offset=1)
     unknown = sorted(set(doc.data) - FIELDS)
     if unknown:

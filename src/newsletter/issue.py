@@ -14,6 +14,8 @@ from markupsafe import Markup
 from newsletter import prose
 from newsletter.content import SLUG, Article, format_date, load_article, parse_date, text_field
 from newsletter.errors import InputError
+from newsletter.gates.headers import HeaderError, header_value
+from newsletter.gates.text import did_you_mean, shown
 from newsletter.yamlfile import item_lines, load_mapping
 
 FIELDS = {"subject", "date", "preheader", "intro", "articles", "template", "audience"}
@@ -95,7 +97,9 @@ def resolve_issue_path(name: str | Path, base: Path | None = None) -> Path:
 def load_issue(path: Path) -> Issue:
     """Read and validate an issue and the articles it selects."""
     if not path.is_file():
-        raise InputError(f"{path}: issue file not found")
+        folder = Project.of_issue(path).root / "issues"
+        names = [p.stem for p in folder.glob("*.y*ml")] if folder.is_dir() else []
+        raise InputError(f"{path}: issue file not found (looked in {folder}/){did_you_mean(path.stem, names)}")
     try:
         text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
@@ -108,6 +112,10 @@ def load_issue(path: Path) -> Issue:
     if unknown:
         raise InputError(f"{doc.at(unknown[0])}: unknown field '{unknown[0]}' (known: {', '.join(sorted(FIELDS))})")
     subject = text_field(doc, "subject") or ""
+    try:  # the header gate, here so the error names the file and line
+        header_value("Subject", subject, f"{doc.at('subject')}: field 'subject'")
+    except HeaderError as exc:
+        raise InputError(str(exc)) from None
     preheader = text_field(doc, "preheader", required=False) or ""
     intro = text_field(doc, "intro", single_line=False) or ""
     if "date" not in doc.data:
@@ -115,7 +123,7 @@ def load_issue(path: Path) -> Issue:
     date = parse_date(doc.data["date"], doc.at("date"), "date")
     template = text_field(doc, "template", required=False) or "newsletter"
     if not TEMPLATE_NAME.match(template):
-        raise InputError(f"{doc.at('template')}: field 'template': {template!r} is not a template name")
+        raise InputError(f"{doc.at('template')}: field 'template': {shown(template)} is not a template name")
     audience = doc.data.get("audience")
     if audience is not None and not isinstance(audience, dict):
         raise InputError(f"{doc.at('audience')}: field 'audience' must be a mapping (wards:, tags:)")
@@ -156,7 +164,8 @@ def _select_articles(entries: Any, where: str, text: str, project: Project) -> t
         seen.add(slug)
         article_path = project.articles_dir / f"{slug}.md"
         if not article_path.is_file():
-            missing.append((slug, f"{at}: article '{slug}' not found ({article_path})"))
+            known = [p.stem for p in project.articles_dir.glob("*.md")] if project.articles_dir.is_dir() else []
+            missing.append((slug, f"{at}: article '{slug}' not found ({article_path}){did_you_mean(slug, known)}"))
             continue
         article = load_article(article_path)
         if summary is not None:
@@ -190,5 +199,5 @@ def _entry(entry: Any, at: str) -> tuple[str, bool, str | None]:
     else:
         raise InputError(f"{at}: each article must be a slug or a mapping with 'slug'")
     if not SLUG.match(slug):
-        raise InputError(f"{at}: {slug!r} is not an article slug (lowercase letters, digits, hyphens)")
+        raise InputError(f"{at}: {shown(slug)} is not an article slug (lowercase letters, digits, hyphens)")
     return slug, featured, summary

@@ -117,6 +117,27 @@ class Renderer:
             raise RenderError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
         except jinja2.UndefinedError as exc:
             raise RenderError(f"{self.templates / name}:{_template_line(exc)}: {exc.message}") from exc
+        except (RecursionError, MemoryError) as exc:  # a macro that calls itself forever
+            where = _template_where(exc, self.templates / name)
+            raise RenderError(f"{where}: the template recursed too deeply (a macro or include calling itself?)"
+                              ) from None
+        except Exception as exc:  # anything else a template does at render time (1/0, a bad filter argument)
+            where = _template_where(exc, self.templates / name)
+            detail = " ".join(str(exc).split())[:200]
+            raise RenderError(f"{where}: template failed while rendering: {type(exc).__name__}: {detail}") from None
+
+
+def _template_where(exc: BaseException, fallback: Path) -> str:
+    """`file:line` of the innermost frame Jinja attributes to a template (which may be an
+    included or imported one), or the template that was rendered."""
+    found = f"{fallback}"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            found = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
 
 
 def _template_line(exc: BaseException) -> int:

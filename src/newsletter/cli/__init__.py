@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from newsletter import __version__
-from newsletter.cli.console import err_console
+from newsletter.cli.console import err_console, styled
 from newsletter.errors import NewsletterError
 
 
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="newsletter", standalone_mode=False)
     except NewsletterError as exc:
-        err_console().print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        err_console().print(styled(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
         if exc.hint:
             err_console().print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
         return exc.exit_code

@@ -8,7 +8,7 @@ import click
 
 from newsletter.checks import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
 from newsletter.cli.common import composed_issue, issue_argument
-from newsletter.cli.console import out_console
+from newsletter.cli.console import out_console, styled
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
 from newsletter.issue import MissingArticles
@@ -83,7 +83,7 @@ def check(issue: str, links: bool, concurrency: int, timeout: float) -> None:
     console = out_console()
     for finding in findings:
         style = "bold red" if finding.level == "error" else "yellow"
-        console.print(f"[{style}]{finding.level}[/]: {finding.message}", highlight=False)
+        console.print(styled((finding.level, style), f": {finding.message}"), highlight=False)
     errors = sum(f.level == "error" for f in findings)
     warnings = len(findings) - errors
     console.print(f"{errors} error(s), {warnings} warning(s)" if findings else "No problems found.")

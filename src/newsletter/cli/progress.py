@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as Bar
-from rich.table import Table
 
 from newsletter.cli.console import err_console, out_console
 from newsletter.sendloop import Progress, SendReport
@@ -46,33 +45,26 @@ def progress_display(total: int) -> Iterator[Progress]:
 
 
 def print_summary(report: SendReport, console: Console | None = None) -> None:
-    """The closing summary: what was sent, failed, skipped and why, what is unknown, how fast."""
+    """The closing summary: one line with what was sent, failed, skipped and why, what is
+    unknown and how fast (said once, not again in a table), then the failures by name."""
     console = console or out_console()
-    verb = "would be sent" if report.dry_run else "sent"
+    if report.dry_run:
+        head = f"Dry run of {report.issue}: {report.sent:,} would be sent"
+    else:
+        kind = "Test copy of " if report.test else ""
+        head = f"{kind}{report.issue}: {report.sent:,} sent to {report.destination}"
     console.print(
-        f"{report.issue}: {report.sent:,} {verb} to {report.destination}"
+        head
         + (f", {report.failed:,} failed" if report.failed else "")
         + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
-        + (f", {len(report.unknown):,} unknown" if report.unknown else "")
-        + f" in {report.elapsed:.2f} s",
+        + (f", {len(report.unknown):,} unknown (in flight when a send stopped; see --resend-unknown)"
+           if report.unknown else "")
+        + (f", {report.retried:,} retries after a temporary failure" if report.retried else "")
+        + f" in {report.elapsed:,.2f} s"
+        + (f" ({report.rate:,.0f} a second)" if report.sent and not report.dry_run else "")
+        + ("; nothing was written or sent" if report.dry_run else ""),
         highlight=False,
     )
-    kind = "Test send" if report.test else "Dry run" if report.dry_run else "Send"
-    table = Table(title=f"{kind} of {report.issue} to {report.destination}", box=None, show_header=False,
-                  title_justify="left", pad_edge=False)
-    table.add_column(justify="right")
-    table.add_column()
-    table.add_row(f"{report.sent:,}", "would be sent (nothing was written or sent)" if report.dry_run else "sent")
-    if not report.dry_run:
-        table.add_row(f"{report.failed:,}", "failed")
-    for reason, count in sorted(report.skipped.items()):
-        table.add_row(f"{count:,}", f"skipped: {reason}")
-    if report.unknown:
-        table.add_row(f"{len(report.unknown):,}", "unknown: in flight when a send stopped (see --resend-unknown)")
-    if report.retried:
-        table.add_row(f"{report.retried:,}", "attempts retried after a temporary failure")
-    table.add_row(f"{report.elapsed:,.2f} s", f"{report.rate:,.0f} messages a second")
-    console.print(table)
     for email, reply in report.failures[:20]:
         console.print(f"  failed {email}: {reply}", highlight=False)
     if len(report.failures) > 20:
@@ -81,5 +73,4 @@ def print_summary(report: SendReport, console: Console | None = None) -> None:
         console.print(f"  unknown {email}", highlight=False)
     if report.interrupted is not None:
         console.print("Interrupted: run the same command again to send to the rest.")
-    if report.dry_run:
-        console.print("Dry run: nothing was written or sent.")
+

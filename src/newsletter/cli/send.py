@@ -116,6 +116,9 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
             err_console().print(f"note: {note}", highlight=False)
         if chosen.audience is not None:
             print_audience(chosen.audience, details=dry_run)
+            if chosen.audience.rows == 0 and not dry_run:
+                raise InputError(f"{chosen.audience.path}: the subscriber list has a header but no rows:"
+                                 " nothing to send")
         planned = plan(journal, composed.issue.slug, chosen.recipients, resend_unknown=resend_unknown,
                        retry_failed=retry_failed, limit=limit)
         if dry_run:

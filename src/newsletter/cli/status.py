@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import click
@@ -14,6 +12,7 @@ from newsletter.cli.console import out_console
 from newsletter.cli.send import journal_option
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
+from newsletter.gates import cells
 from newsletter.store.journal import STATES, Journal
 
 
@@ -69,12 +68,10 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     for email in unknown:
         console.print(f"  unknown {email} (was in flight when a send stopped; see send --resend-unknown)")
     if export_path is not None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["email", "attempts", "last_reply", "updated_at"])
-        writer.writerows([(f.email, f.attempts, f.last_reply, f.updated_at) for f in failures])
+        data = cells.csv_bytes(["email", "attempts", "last_reply", "updated_at"],
+                               [(f.email, f.attempts, f.last_reply, f.updated_at) for f in failures])
         try:
-            write_atomic(export_path, buffer.getvalue().encode("utf-8"))
+            write_atomic(export_path, data)
         except OSError as exc:
             raise DeliveryError(f"{export_path}: cannot write: {exc.strerror}") from exc
         console.print(f"{len(failures):,} failures written to {export_path}")

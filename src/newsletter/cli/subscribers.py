@@ -28,6 +28,8 @@ from newsletter.store.subscribers import (
 from newsletter.store.suppressions import is_suppressed
 from newsletter.subscriber_import import import_subscribers
 
+SKIPPED_SHOWN = 50  # a 100,000-row list of duplicates is a count, not a 99,999-row table
+
 
 def print_audience(audience: Audience, *, details: bool = True) -> None:
     """The audience report: how many rows, how many eligible, every skipped row and why."""
@@ -37,16 +39,23 @@ def print_audience(audience: Audience, *, details: bool = True) -> None:
         f"{audience.path}: {audience.rows:,} rows, {len(audience.subscribers):,} to send to"
         + "".join(f", {n:,} {reason}" for reason, n in sorted(counts.items()))
     )
+    if audience.rows == 0:
+        console.print(f"warning: {audience.path} has a header but no subscriber rows", style="yellow")
     if details and audience.skipped:
         print_skipped(audience.skipped)
 
 
 def print_skipped(rows: list[Skipped]) -> None:
+    """Every skipped row with its line and reason (the first SKIPPED_SHOWN of them)."""
+    console = out_console()
     table = Table("line", "address", "skipped because", box=None, pad_edge=False)
-    for skipped in sorted(rows, key=lambda s: s.line):
+    listed = sorted(rows, key=lambda s: s.line)
+    for skipped in listed[:SKIPPED_SHOWN]:
         table.add_row(str(skipped.line), escape(skipped.email or "(empty)"),
                       escape(f"{skipped.reason}: {skipped.detail}"))
-    out_console().print(table)
+    console.print(table)
+    if len(listed) > SKIPPED_SHOWN:
+        console.print(f"... and {len(listed) - SKIPPED_SHOWN:,} more skipped rows (the counts above cover all)")
 
 
 def open_list() -> Store:

@@ -31,6 +31,17 @@ def _reply(relay: Relay, code: int, text: str) -> str:
     return f"{relay}: {code} {' '.join(text.split())}".rstrip()
 
 
+def _hint(problems: str) -> str:
+    """What to check, for the problem there was (a refused connection is not a password)."""
+    if "login" in problems:
+        return "check SMTP_USERNAME and SMTP_PASSWORD (or the user and password in SMTP_URLS)"
+    if "TLS" in problems:
+        return "check SMTP_SECURITY (starttls on 587, tls on 465) and SMTP_CA_FILE"
+    if "unknown host" in problems:
+        return "check the host name in SMTP_HOST / SMTP_URLS"
+    return "check SMTP_HOST and SMTP_PORT (or SMTP_URLS), and that the relay is running and reachable"
+
+
 class RelayRotation:
     """Relays shared round-robin; one that keeps failing is taken out of rotation."""
 
@@ -44,8 +55,8 @@ class RelayRotation:
     def pick(self) -> Relay:
         usable = [r for r in self.relays if r not in self.out]
         if not usable:
-            raise DeliveryError("; ".join(self.out.values()) or "no SMTP relay configured",
-                                hint="check SMTP_HOST / SMTP_URLS, the user name and the password")
+            problems = "; ".join(self.out.values())
+            raise DeliveryError(problems or "no SMTP relay configured", hint=_hint(problems))
         relay = usable[self._next % len(usable)]
         self._next += 1
         return relay

@@ -21,6 +21,8 @@ from pathlib import Path
 from newsletter.audience import check_address
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
+from newsletter.gates import cells
+from newsletter.gates.text import shown
 from newsletter.store import database
 from newsletter.store.database import StorageError as StorageError
 from newsletter.store.database import now, transaction
@@ -149,12 +151,8 @@ def entries(db: sqlite3.Connection) -> list[Suppression]:
 
 
 def to_csv(items: Iterable[Suppression]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        writer.writerow([item.email, item.reason, item.source, item.detail, item.created_at])
-    return buffer.getvalue().encode("utf-8")
+    """Through the CSV export gate: a bounce's detail never reaches a spreadsheet as a formula."""
+    return cells.csv_bytes(CSV_COLUMNS, ([i.email, i.reason, i.source, i.detail, i.created_at] for i in items))
 
 
 def export_csv(db: sqlite3.Connection, path: Path) -> int:
@@ -188,7 +186,9 @@ def read_csv(path: Path) -> list[Suppression]:
     try:
         fields = [f.strip().lower() for f in reader.fieldnames or []]
         if "email" not in fields:
-            raise InputError(f"{path}:1: no 'email' column in the header (columns: {', '.join(CSV_COLUMNS)})")
+            columns = ", ".join(shown(f, 30) for f in fields[:12]) or "nothing"
+            raise InputError(f"{path}:1: no 'email' column in the header; found: {columns}"
+                             f" (expected at least email; also read: {', '.join(CSV_COLUMNS[1:])})")
         reader.fieldnames = fields
         found: list[Suppression] = []
         for record in reader:
@@ -199,7 +199,7 @@ def read_csv(path: Path) -> list[Suppression]:
 
 
 def _row(record: Mapping[str, str | None], at: str) -> Suppression:
-    values = {k: (v or "").strip() for k, v in record.items() if isinstance(k, str)}
+    values = {k: cells.restore((v or "").strip()) for k, v in record.items() if isinstance(k, str)}
     try:
         email = check_address(values.get("email", ""))
     except ValueError as exc:
