@@ -1,6 +1,6 @@
 """Issue -> RenderedIssue: Jinja2 -> MJML -> HTML -> premailer, and the text template. Once per issue.
 
-Per-recipient values (greeting, address, unsubscribe link) are rendered as placeholder tokens
+Per-recipient values (greeting, address, unsubscribe and preference links) are rendered as placeholder tokens
 made of letters, digits and underscores: they pass through Jinja's escaping, MJML, premailer and
 quoted-printable unchanged, so `message.py` can splice the real values in per recipient cheaply.
 """
@@ -29,6 +29,7 @@ PLACEHOLDERS = {
     "greeting": "NLPHxGREETINGx7Q",
     "email": "NLPHxEMAILx7Q",
     "unsubscribe_url": "NLPHxUNSUBSCRIBEx7Q",
+    "preferences_url": "NLPHxPREFERENCESx7Q",
 }
 PLACEHOLDER_RE = re.compile("|".join(PLACEHOLDERS.values()))
 DOCTYPE = "<!doctype html>"
@@ -95,8 +96,9 @@ class Renderer:
         self._html_env = _environment(templates, autoescape=True)
         self._text_env = _environment(templates, autoescape=False)
 
-    def render(self, issue: Issue, settings: Settings) -> RenderedIssue:
-        context = _context(issue, settings)
+    def render(self, issue: Issue, settings: Settings, web_name: str | None = None) -> RenderedIssue:
+        """Render the issue; `web_name` names its web copy (a ward edition's `<issue>.<key>`)."""
+        context = _context(issue, settings, web_name)
         mjml_source = self._template(self._html_env, f"{issue.template}.mjml.j2", context)
         html = compile_mjml(mjml_source, self.templates / f"{issue.template}.mjml.j2")
         text = self._template(self._text_env, f"{issue.template}.txt.j2", context)
@@ -106,6 +108,11 @@ class Renderer:
     def render_mjml(self, issue: Issue, settings: Settings) -> str:
         """The MJML source before compilation (for the reference validator)."""
         return self._template(self._html_env, f"{issue.template}.mjml.j2", _context(issue, settings))
+
+    def render_template(self, name: str, context: dict[str, object], *, html: bool) -> str:
+        """Any other template of this folder, with the same filters and errors (the signup
+        confirmation email is rendered through this)."""
+        return self._template(self._html_env if html else self._text_env, name, context)
 
     def _template(self, env: jinja2.Environment, name: str, context: dict[str, object]) -> str:
         try:
@@ -183,13 +190,13 @@ def compile_mjml(source: str, origin: Path) -> str:
     return inlined
 
 
-def _context(issue: Issue, settings: Settings) -> dict[str, object]:
+def _context(issue: Issue, settings: Settings, web_name: str | None = None) -> dict[str, object]:
     site = SimpleNamespace(
         representative=settings.representative,
         constituency=settings.constituency,
         website=settings.website,
         postal_address=settings.postal_address,
-        view_online_url=settings.view_online_url(issue.slug),
+        view_online_url=settings.view_online_url(web_name or issue.slug),
         footer_note=settings.footer_note,
     )
     return {
