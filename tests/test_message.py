@@ -17,7 +17,7 @@ from newsletter.compose import Composed, compose
 from newsletter.message import MessageFactory, wire_form
 from newsletter.render import PLACEHOLDERS
 from newsletter.settings import load_settings
-from newsletter.tokens import make_token, verify_token
+from newsletter.tokens import PREFERENCES, make_token, verify_link_token, verify_token
 from tests.conftest import REPO
 
 
@@ -75,6 +75,24 @@ def test_list_unsubscribe_carries_a_signed_token_for_this_address(composed: Comp
     text, html = parts(message)
     assert https in text
     assert https in html
+
+
+def test_the_footer_carries_a_signed_preference_link_for_this_address(composed: Composed) -> None:
+    message = parse(composed.factory.build(Subscriber(email="ann@example.org")).data)
+    text, html = parts(message)
+    [url] = set(re.findall(r"https://www\.example\.org/preferences\?token=[A-Za-z0-9_.-]+", text))
+    assert f'href="{url}"' in html and "Manage your preferences" in html
+    settings = composed.settings
+    token = url.split("token=", 1)[1]
+    now = composed.factory.issued
+    found = verify_link_token(token, PREFERENCES, settings.list_id, [settings.unsubscribe_secret],
+                              max_age=3600, now=now)
+    assert found == ("ann@example.org", False)
+    assert verify_token(token, settings.list_id, [settings.unsubscribe_secret]) is None, "not an unsubscribe token"
+    assert verify_link_token(token, "confirm", settings.list_id, [settings.unsubscribe_secret],
+                             max_age=3600, now=now) is None, "a preference token must not confirm a signup"
+    other = parse(composed.factory.build(Subscriber(email="bob@example.org")).data)
+    assert url not in parts(other)[0]
 
 
 def test_every_message_is_unique_and_otherwise_identical(composed: Composed) -> None:

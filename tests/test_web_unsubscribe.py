@@ -3,18 +3,16 @@ test_unsubscribe_e2e.py): RFC 8058 one-click, the page and its form, bad tokens,
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from newsletter.settings import load_settings
 from newsletter.tokens import make_token
-from newsletter.web import make_app
 from newsletter.web.app import WebApp
 from newsletter.web.pages import mask
+from tests.support.web import call as web_call
+from tests.support.web import web_app
 
 SECRET = "a-test-secret-that-is-long-enough"
 ADDRESS = "anne.example@example.org"
@@ -22,13 +20,7 @@ ADDRESS = "anne.example@example.org"
 
 @pytest.fixture
 def app(tmp_path: Path) -> WebApp:
-    settings = load_settings({
-        "UNSUBSCRIBE_SECRET": SECRET,
-        "UNSUBSCRIBE_PREVIOUS_SECRETS": "an-old-secret-from-last-year",
-        "UNSUBSCRIBE_URL": "https://www.example.org/newsletter/unsubscribe",
-        "NEWSLETTER_JOURNAL": str(tmp_path / "journal.sqlite3"),
-    })
-    return make_app(settings)
+    return web_app(tmp_path)
 
 
 def token(address: str = ADDRESS, secret: str = SECRET) -> str:
@@ -38,17 +30,8 @@ def token(address: str = ADDRESS, secret: str = SECRET) -> str:
 def call(app: WebApp, method: str, query: str = "", body: bytes = b"",
          content_type: str = "application/x-www-form-urlencoded",
          path: str = "/newsletter/unsubscribe") -> tuple[str, dict[str, str], str]:
-    captured: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        captured["status"], captured["headers"] = status, dict(headers)
-
-    environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
-        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-    }
-    out = b"".join(app(environ, start_response))
-    return captured["status"], captured["headers"], out.decode("utf-8")
+    answer = web_call(app, method, path, query, body, content_type=content_type)
+    return answer.status, answer.headers, answer.body
 
 
 def suppressed(app: WebApp) -> list[tuple[str, str, str]]:

@@ -31,6 +31,7 @@ class Composed:
             "greeting": self.factory.greeting(subscriber),
             "email": subscriber.email,
             "unsubscribe_url": self.factory.unsubscribe_url(subscriber.email),
+            "preferences_url": self.factory.preferences_url(subscriber.email),
         }
 
     def web_values(self) -> dict[str, str]:
@@ -40,6 +41,7 @@ class Composed:
             "greeting": self.factory.greeting(Subscriber(email="")),
             "email": "your address",
             "unsubscribe_url": mailto,
+            "preferences_url": self.settings.preferences_url,  # without a token: the page explains
         }
 
     def personalise(self, subscriber: Subscriber) -> tuple[str, str]:

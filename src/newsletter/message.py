@@ -24,7 +24,7 @@ from newsletter.audience import Subscriber, clean_name
 from newsletter.gates.headers import address_header, fold
 from newsletter.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
 from newsletter.settings import Settings
-from newsletter.tokens import make_token
+from newsletter.tokens import PREFERENCES, make_link_token, make_token
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
@@ -132,10 +132,20 @@ class MessageFactory:
         self._mailto = f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20"
         self._https = settings.unsubscribe_url + ("&" if "?" in settings.unsubscribe_url else "?") + "token="
         self._date = (0, b"")
+        # One time for every preference link of this send, the link's age counted from it. Whole
+        # UTC days: the expiry is in days, and the same issue built twice in a day (preview,
+        # send) gives the same bytes.
+        self.issued = int(time.time()) // 86_400 * 86_400
+        self._preferences = settings.preferences_url + ("&" if "?" in settings.preferences_url else "?") + "token="
 
     def unsubscribe_url(self, address: str) -> str:
         token = make_token(address, self.settings.list_id, self.settings.unsubscribe_secret)
         return self._https + token
+
+    def preferences_url(self, address: str) -> str:
+        token = make_link_token(PREFERENCES, address, self.settings.list_id, self.settings.unsubscribe_secret,
+                                self.issued)
+        return self._preferences + token
 
     def greeting(self, subscriber: Subscriber) -> str:
         first = clean_name(subscriber.first_name)
@@ -160,6 +170,7 @@ class MessageFactory:
         address = subscriber.email
         token = make_token(address, self.settings.list_id, self.settings.unsubscribe_secret)
         https = self._https + token
+        preferences = self.preferences_url(address)
         message_id = f"<{self.slug}.{secrets.token_hex(10)}@{self.domain}>"
         greeting = self.greeting(subscriber)
         values = {
@@ -169,6 +180,8 @@ class MessageFactory:
             ("email", "html"): _value(str(escape(address))),
             ("unsubscribe_url", "text"): _value(https),
             ("unsubscribe_url", "html"): _value(str(escape(https))),
+            ("preferences_url", "text"): _value(preferences),
+            ("preferences_url", "html"): _value(str(escape(preferences))),
         }
         headers = b"".join(
             [

@@ -1,6 +1,6 @@
 """Issue -> RenderedIssue: Jinja2 -> MJML -> HTML -> premailer, and the text template. Once per issue.
 
-Per-recipient values (greeting, address, unsubscribe link) are rendered as placeholder tokens
+Per-recipient values (greeting, address, unsubscribe and preference links) are rendered as placeholder tokens
 made of letters, digits and underscores: they pass through Jinja's escaping, MJML, premailer and
 quoted-printable unchanged, so `message.py` can splice the real values in per recipient cheaply.
 """
@@ -29,6 +29,7 @@ PLACEHOLDERS = {
     "greeting": "NLPHxGREETINGx7Q",
     "email": "NLPHxEMAILx7Q",
     "unsubscribe_url": "NLPHxUNSUBSCRIBEx7Q",
+    "preferences_url": "NLPHxPREFERENCESx7Q",
 }
 PLACEHOLDER_RE = re.compile("|".join(PLACEHOLDERS.values()))
 DOCTYPE = "<!doctype html>"
@@ -106,6 +107,11 @@ class Renderer:
     def render_mjml(self, issue: Issue, settings: Settings) -> str:
         """The MJML source before compilation (for the reference validator)."""
         return self._template(self._html_env, f"{issue.template}.mjml.j2", _context(issue, settings))
+
+    def render_template(self, name: str, context: dict[str, object], *, html: bool) -> str:
+        """Any other template of this folder, with the same filters and errors (the signup
+        confirmation email is rendered through this)."""
+        return self._template(self._html_env if html else self._text_env, name, context)
 
     def _template(self, env: jinja2.Environment, name: str, context: dict[str, object]) -> str:
         try:

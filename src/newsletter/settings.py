@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, str] = {
     "UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
     "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
     "UNSUBSCRIBE_PREVIOUS_SECRETS": "",
+    "NEWSLETTER_PREFERENCES_URL": "",  # empty: UNSUBSCRIBE_URL's origin + /preferences
     "NEWSLETTER_JOURNAL": ".newsletter/newsletter.sqlite3",
 }
 
@@ -79,6 +81,7 @@ class Settings:
     unsubscribe_mailto: str
     unsubscribe_secret: str
     previous_secrets: tuple[str, ...] = ()
+    preferences_url: str = "https://www.example.org/preferences"
     journal_path: Path = Path(DEFAULTS["NEWSLETTER_JOURNAL"])
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -125,6 +128,12 @@ def _url(env: Mapping[str, str], name: str, **rules: Any) -> str:
     return values.web_url(name, _text(env, name), **rules)
 
 
+def origin(url: str) -> str:
+    """`https://www.example.org/a/b?c` -> `https://www.example.org`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from a mapping (default: `.env` merged under the process environment)."""
     env = read_environment() if env is None else env
@@ -142,6 +151,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         headers.header_value("List-Id", list_id, "NEWSLETTER_LIST_ID")
     except HeaderError as exc:
         raise ConfigError(str(exc)) from None
+    unsubscribe_url = _url(env, "UNSUBSCRIBE_URL", reserved_keys=("token",))
+    preferences_url = (_url(env, "NEWSLETTER_PREFERENCES_URL", reserved_keys=("token",))
+                       if _text(env, "NEWSLETTER_PREFERENCES_URL") else origin(unsubscribe_url) + "/preferences")
     return Settings(
         from_header=_text(env, "NEWSLETTER_FROM"),
         from_name=from_name or _text(env, "NEWSLETTER_REPRESENTATIVE"),
@@ -154,10 +166,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         website=_url(env, "NEWSLETTER_WEBSITE"),
         archive_url=_url(env, "NEWSLETTER_ARCHIVE_URL"),
         footer_note=_text(env, "NEWSLETTER_FOOTER_NOTE"),
-        unsubscribe_url=_url(env, "UNSUBSCRIBE_URL", reserved_keys=("token",)),
+        unsubscribe_url=unsubscribe_url,
         unsubscribe_mailto=mailto,
         unsubscribe_secret=secret,
         previous_secrets=previous,
+        preferences_url=preferences_url,
         journal_path=Path(_text(env, "NEWSLETTER_JOURNAL")),
         env=dict(env),
     )

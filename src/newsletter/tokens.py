@@ -1,8 +1,9 @@
-"""Signed unsubscribe tokens: they name the address and the list and cannot be forged or moved.
+"""Signed tokens for links: they name the address and the list and cannot be forged or moved.
 
-A token is `base64url(address) "." base64url(HMAC-SHA256(secret, list-id NUL address)[:16])`.
+An unsubscribe token is `base64url(address) "." base64url(HMAC-SHA256(secret, list-id NUL address)[:16])`.
 It needs no database to verify, so it survives restarts; old secrets can be kept in a grace
 list (`UNSUBSCRIBE_PREVIOUS_SECRETS`) so links in already-delivered mail keep working.
+Signup confirmations and preference links use purpose-bound tokens that expire (below).
 """
 
 from __future__ import annotations
@@ -51,4 +52,49 @@ def verify_token(token: str, list_id: str, secrets: Iterable[str]) -> str | None
     for secret in secrets:
         if hmac.compare_digest(given, _mac(secret, list_id, address)):
             return address
+    return None
+
+
+# Purpose-bound links (confirm a signup, manage preferences) carry the time they were issued,
+# so they can expire, and sign the purpose, so a token made for one page opens no other:
+# `base64url(address) "." issued "." base64url(HMAC-SHA256(secret, purpose NUL list-id NUL
+# issued NUL address)[:16])`, `issued` in whole seconds since the epoch, in decimal.
+CONFIRM = "confirm"  # the double opt-in link in the confirmation email
+PREFERENCES = "preferences"  # the "manage your preferences" link in every issue's footer
+CLOCK_SKEW = 300  # seconds a token may seem to come from the future (servers' clocks differ)
+
+
+def _link_mac(secret: str, purpose: str, list_id: str, issued: int, address: str) -> bytes:
+    message = b"\0".join([purpose.encode(), list_id.encode(), str(issued).encode(), address.encode()])
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def make_link_token(purpose: str, address: str, list_id: str, secret: str, issued: int) -> str:
+    """A token for one address, one purpose and one list, issued at `issued` (epoch seconds)."""
+    return f"{_b64(address.encode())}.{issued}.{_b64(_link_mac(secret, purpose, list_id, issued, address))}"
+
+
+def verify_link_token(token: str, purpose: str, list_id: str, secrets: Iterable[str], *,
+                      max_age: float, now: float) -> tuple[str, bool] | None:
+    """(address, expired) if any of `secrets` signed this token for `purpose` on this list;
+    None if it is forged, altered or malformed. An expired token still names its address (so
+    a page can say "this link has expired" rather than "this link is broken")."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or len(token) > 600:
+        return None
+    encoded, issued_text, signature = parts
+    if not (issued_text.isascii() and issued_text.isdigit()) or len(issued_text) > 12 or issued_text[0] == "0":
+        return None
+    try:
+        address = _unb64(encoded).decode("utf-8")
+        given = _unb64(signature)
+    except (binascii.Error, ValueError):
+        return None
+    if _b64(address.encode()) != encoded or _b64(given) != signature or "@" not in address:
+        return None
+    issued = int(issued_text)
+    for secret in secrets:
+        if hmac.compare_digest(given, _link_mac(secret, purpose, list_id, issued, address)):
+            expired = now - issued > max_age or issued - now > CLOCK_SKEW
+            return address, expired
     return None

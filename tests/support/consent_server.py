@@ -19,6 +19,7 @@ from pathlib import Path
 class Server:
     base: str  # http://127.0.0.1:PORT
     process: subprocess.Popen[str]
+    banner: str = ""  # the line `serve` printed when it started
 
 
 @contextmanager
@@ -37,7 +38,7 @@ def serving(project: Path, env: dict[str, str]) -> Iterator[Server]:
         if not match:
             process.kill()
             raise AssertionError(f"serve printed {line!r}; stderr: {process.communicate(timeout=10)[1]}")
-        yield Server(f"http://127.0.0.1:{match.group(1)}", process)
+        yield Server(f"http://127.0.0.1:{match.group(1)}", process, line)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)

@@ -34,9 +34,9 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, preview, publish, send, status, subscribers
+    from newsletter.cli import build, consent, preview, publish, send, serve, status, subscribers
 
-    for module in (build, send, subscribers, consent, preview, status, publish):
+    for module in (build, send, subscribers, consent, serve, preview, status, publish):
         module.register(cli)
 
 

@@ -1,12 +1,8 @@
-"""Consent commands: `unsubscribe`, `suppressions ...`, `serve` (the unsubscribe endpoint) and
-`bounces import`."""
+"""Consent commands: `unsubscribe`, `suppressions ...` and `bounces import`."""
 
 from __future__ import annotations
 
-import signal
-import sys
 from pathlib import Path
-from types import FrameType
 
 import click
 from rich.table import Table
@@ -14,9 +10,8 @@ from rich.table import Table
 from newsletter.audience import check_address
 from newsletter.bounces import import_mailbox
 from newsletter.cli.common import settings
-from newsletter.cli.console import err_console, out_console
+from newsletter.cli.console import out_console
 from newsletter.errors import InputError
-from newsletter.gates import values
 from newsletter.store import suppressions
 from newsletter.store.database import transaction
 
@@ -140,41 +135,6 @@ def remove_suppression(email: str) -> None:
         out_console().print(f"{removed.email}: removed ({removed.reason}, {removed.source}, {removed.created_at})")
 
 
-@click.command()
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: put a reverse proxy in front).")
-@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8080; 0 picks a free one).")
-def serve(host: str | None, port: int | None) -> None:
-    """Run the unsubscribe endpoint (the https URL in List-Unsubscribe) with waitress, until
-    Ctrl-C. It answers the path of UNSUBSCRIBE_URL and /healthz.
-
-    \b
-    Example:
-        newsletter serve --port 8080
-    """
-    from waitress import create_server
-
-    from newsletter.web import make_app
-
-    config = settings()
-    host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
-    if port is None:
-        port = values.port("NEWSLETTER_SERVE_PORT", config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
-    app = make_app(config)
-    server = create_server(app, host=host, port=port, threads=4, max_request_body_size=64 * 1024,
-                           ident="newsletter", channel_timeout=30)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    shown = f"[{host}]" if ":" in host else host
-    out_console().print(f"Serving unsubscribe links on http://{shown}:{server.effective_port}{app.path}"
-                        f" (journal {config.journal_path}); Ctrl-C stops")
-    sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
-    server.run()  # waitress closes its sockets on Ctrl-C or SystemExit
-    err_console().print("stopped")
-
-
 @click.group()
 def bounces() -> None:
     """Take in bounces, complaints and unsubscribe mails from the office's mailbox.
@@ -205,5 +165,5 @@ def import_bounces(mailbox_path: Path) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (unsubscribe, suppressions_group, serve, bounces):
+    for command in (unsubscribe, suppressions_group, bounces):
         group.add_command(command)

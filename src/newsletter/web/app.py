@@ -1,5 +1,6 @@
 """The WSGI application of `newsletter serve`: a router over small handlers, and the rules
-every answer follows.
+every answer follows. Routes: the path of UNSUBSCRIBE_URL (one-click unsubscribe), of
+NEWSLETTER_SUBSCRIBE_URL (signup) and `<it>/confirm`, of NEWSLETTER_PREFERENCES_URL, and `/healthz`.
 
 - Each path has one handler with `get` and `post`; HEAD is GET without a body; anything else
   is 405. `/healthz` answers `ok`.
@@ -16,13 +17,20 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
-from newsletter import suppressions
+from newsletter.errors import ConfigError
 from newsletter.settings import Settings
+from newsletter.store.database import StorageError, connect
+from newsletter.web.config import WebSettings, load_web_settings
 from newsletter.web.http import BadRequest, Response, read_request, security_headers
+from newsletter.web.links import Links
+from newsletter.web.mail import ConfirmationMail
 from newsletter.web.pages import Pages, Site, content_security_policy
+from newsletter.web.preferences import Preferences
+from newsletter.web.signup import Confirm, Signup
 from newsletter.web.unsubscribe import Unsubscribe
 
 if TYPE_CHECKING:
@@ -50,22 +58,35 @@ def url_path(url: str, default: str) -> str:
 class WebApp:
     """Holds the settings, the routes, and one SQLite connection per server thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, root: Path) -> None:
         self.settings = settings
+        self.web: WebSettings = load_web_settings(settings)
         self.name = list_name(settings)
-        self.pages = Pages(Site(settings.representative, settings.constituency, settings.website))
+        self.pages = Pages(Site(settings.representative, settings.constituency, settings.website),
+                           self.web.privacy_url)
         self._local = threading.local()
-        suppressions.connect(settings.journal_path).close()  # fail at start-up, not on a constituent
+        connect(settings.journal_path).close()  # fail at start-up, not on a constituent
+        self.mail = ConfirmationMail(settings, root / "templates", root / "outbox" / "confirmations",
+                                     list_name=self.name, expiry_days=self.web.confirm_seconds // 86_400,
+                                     privacy_url=self.web.privacy_url)
+        self.links = links = Links(settings, self.web)
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
+        web = self.web
         self.routes: dict[str, Handler] = {
             self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
+            web.subscribe_path: Signup(self.pages, self._db, web, links, self.mail, self.name),
+            web.confirm_path: Confirm(self.pages, self._db, links, self.name, web.subscribe_url),
+            web.preferences_path: Preferences(self.pages, self._db, web, links, self.name),
         }
+        if len(self.routes) < 4:
+            raise ConfigError("UNSUBSCRIBE_URL, NEWSLETTER_SUBSCRIBE_URL and NEWSLETTER_PREFERENCES_URL must "
+                              "have different paths")
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = suppressions.connect(self.settings.journal_path)
+            db = connect(self.settings.journal_path)
             self._local.db = db
         return db
 
@@ -81,7 +102,7 @@ class WebApp:
             return self._dispatch(environ)
         except BadRequest as exc:
             return Response(exc.status, self.pages.message("Bad request", str(exc)))
-        except (sqlite3.Error, suppressions.StorageError) as exc:
+        except (sqlite3.Error, StorageError) as exc:
             log.warning("database: %s", exc)
             return self._unavailable()
         except Exception:
@@ -107,6 +128,7 @@ class WebApp:
         return handler.post(request) if method == "POST" else handler.get(request)
 
 
-def make_app(settings: Settings) -> WebApp:
-    """The WSGI application for these settings (any WSGI server can run it)."""
-    return WebApp(settings)
+def make_app(settings: Settings, root: Path) -> WebApp:
+    """The WSGI application for these settings and the project at `root` (its templates and
+    outbox); any WSGI server can run it."""
+    return WebApp(settings, root)

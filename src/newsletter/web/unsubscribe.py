@@ -1,7 +1,8 @@
 """RFC 8058 one-click unsubscribe and its confirmation page.
 
 - POST (the mailbox provider's one-click button, body `List-Unsubscribe=One-Click`, or the
-  page's form): verify the token, suppress the address, commit, then answer 200. No redirect,
+  page's form): verify the token, unsubscribe and suppress the address (a consent event
+  with the IP address and user agent), commit, then answer 200. No redirect,
   no cookie, no second step, as RFC 8058 section 3.2 requires.
 - GET: never unsubscribes (link scanners fetch every URL in a message); it shows the masked
   address and a button that POSTs.
@@ -13,7 +14,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from newsletter import suppressions
+from newsletter.store import subscribers
+from newsletter.store.consent import Evidence
 from newsletter.tokens import verify_token
 from newsletter.web.http import Request, Response
 from newsletter.web.pages import Pages, mask
@@ -53,7 +55,8 @@ class Unsubscribe:
             return Response("400 Bad Request", self.pages.invalid_link())
         one_click = request.field("List-Unsubscribe") == ONE_CLICK
         source = "one-click (RFC 8058)" if one_click else "unsubscribe page"
-        suppressions.add(self.db(), address, "unsubscribed", source, "via " + self.path)
+        evidence = Evidence(source, "via " + self.path, "", request.client, request.user_agent)
+        subscribers.unsubscribe(self.db(), address, evidence)
         page = self.pages.render("unsubscribed.html", "You are unsubscribed", list_name=self.list_name,
                                  masked=mask(address))
         return Response("200 OK", page)

@@ -1,0 +1,110 @@
+"""The signup confirmation email: rendered once at start-up, personalised and sent per signup.
+
+`templates/confirm.mjml.j2` and `templates/confirm.txt.j2` (the project's own, beside the
+newsletter's) are rendered through the same Jinja -> MJML -> premailer path as an issue, once
+for a new signup and once for someone already subscribed, with placeholders where the
+greeting and the link go. It is sent through the configured relay (SMTP_HOST / SMTP_URLS),
+else written to the outbox folder, like an issue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate
+from pathlib import Path
+from types import SimpleNamespace
+
+from markupsafe import escape
+
+from newsletter.audience import clean_name
+from newsletter.delivery.base import DeliveryOutcome
+from newsletter.delivery.outbox import Outbox
+from newsletter.delivery.relays import SmtpSettings, smtp_settings
+from newsletter.delivery.smtp import SmtpBackend
+from newsletter.errors import ConfigError, NewsletterError
+from newsletter.message import GREETING, GREETING_FALLBACK, OutgoingMessage
+from newsletter.render import Renderer, compile_mjml
+from newsletter.settings import Settings
+
+PLACEHOLDERS = {"greeting": "NLPHxGREETINGx7Q", "link_url": "NLPHxLINKx7Q"}
+
+
+class MailNotSent(NewsletterError):
+    """The confirmation could not be handed to the relay or written to the outbox."""
+
+
+class ConfirmationMail:
+    """The two rendered variants (new signup, already subscribed) and how to send them."""
+
+    def __init__(self, settings: Settings, templates: Path, outbox: Path, *, list_name: str,
+                 expiry_days: int, privacy_url: str) -> None:
+        self.settings = settings
+        self.list_name = list_name
+        site = SimpleNamespace(
+            representative=settings.representative, constituency=settings.constituency,
+            website=settings.website, postal_address=settings.postal_address, privacy_url=privacy_url)
+        renderer = Renderer(templates)
+        self.variants: dict[bool, tuple[str, str]] = {}
+        for already in (False, True):
+            context: dict[str, object] = {
+                "site": site, "list_name": list_name, "expiry_days": expiry_days,
+                "already_subscribed": already, "recipient": SimpleNamespace(**PLACEHOLDERS)}
+            source = renderer.render_template("confirm.mjml.j2", context, html=True)
+            html = compile_mjml(source, templates / "confirm.mjml.j2")
+            text = renderer.render_template("confirm.txt.j2", context, html=False).strip("\n") + "\n"
+            self.variants[already] = (html, text)
+        self.smtp: SmtpSettings | None = smtp_settings(settings.env)
+        example = settings.example_values_in_use()
+        if self.smtp is not None and example:
+            raise ConfigError(f"refusing to send confirmation emails while {' and '.join(example)} still hold "
+                              "example values", hint="set them in .env (see .env.example)")
+        self.outbox = Outbox(outbox)
+
+    def describe(self) -> str:
+        return self.smtp.describe() if self.smtp is not None else self.outbox.describe()
+
+    def build(self, address: str, first_name: str, link: str, *, already_subscribed: bool) -> OutgoingMessage:
+        """One confirmation message (a signup is rare: an EmailMessage per message is fine here)."""
+        first = clean_name(first_name)
+        greeting = GREETING.format(name=first) if first else GREETING_FALLBACK
+        html, text = self.variants[already_subscribed]
+        for name, value in (("greeting", greeting), ("link_url", link)):
+            html = html.replace(PLACEHOLDERS[name], str(escape(value)))
+            text = text.replace(PLACEHOLDERS[name], value)
+        message = EmailMessage(policy=SMTP)
+        message["From"] = self.settings.from_header
+        message["To"] = address
+        message["Reply-To"] = self.settings.reply_to
+        subject = "You are already subscribed" if already_subscribed else "Please confirm your subscription"
+        message["Subject"] = f"{subject}: {self.list_name}"
+        message["Date"] = formatdate(usegmt=True)
+        message_id = f"<confirm.{secrets.token_hex(10)}@{self.settings.sender_domain}>"
+        message["Message-ID"] = message_id
+        message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
+        message.set_content(text, cte="quoted-printable")
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
+        return OutgoingMessage(address, message_id, message.as_bytes())
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Deliver one message now; raises MailNotSent naming the relay or the folder."""
+        try:
+            if self.smtp is None:
+                return self.outbox.write(message)
+            return asyncio.run(self._smtp(message, self.smtp))
+        except (DeliveryOutcome, NewsletterError) as exc:
+            raise MailNotSent(str(exc)) from exc
+
+    async def _smtp(self, message: OutgoingMessage, smtp: SmtpSettings) -> str:
+        backend = SmtpBackend(smtp, self.settings.from_address)
+        session = await backend.open()
+        try:
+            return await session.deliver(message, _nothing)
+        finally:
+            await session.close()
+
+
+async def _nothing() -> None:
+    return None
