@@ -25,11 +25,11 @@ from newsletter.errors import ConfigError
 from newsletter.gates.cells import FORMULA_START, csv_bytes, restore
 from newsletter.gates.headers import CONTROL, HeaderError, address_header, fold
 from newsletter.settings import load_settings
-from newsletter.web import make_app
 from tests.conftest import REAL_SETTINGS
 from tests.hostile import corpus
 from tests.hostile.corpus import Case
 from tests.support.bounce_mail import fixture_text
+from tests.support.web import web_app
 
 
 def ids(cases: list[Case]) -> list[str]:
@@ -217,8 +217,7 @@ def call(app: Any, given: tuple[str, str, str, bytes, str]) -> tuple[int, bytes]
 
 @pytest.mark.parametrize("case", corpus.WEB, ids=ids(corpus.WEB))
 def test_web_rows(case: Case, tmp_path: Path) -> None:
-    settings = load_settings({**REAL_SETTINGS, "NEWSLETTER_JOURNAL": str(tmp_path / "db.sqlite3")})
-    status, body = call(make_app(settings), case.given)  # type: ignore[arg-type]
+    status, body = call(web_app(tmp_path), case.given)  # type: ignore[arg-type]
     assert 200 <= status < 500, status
     assert b"<script>alert(1)" not in body
 

@@ -24,12 +24,10 @@ from newsletter.audience import Subscriber, clean_name, load_audience
 from newsletter.bounces_dsn import classify
 from newsletter.compose import Composed
 from newsletter.errors import InputError
-from newsletter.settings import load_settings
-from newsletter.web import make_app
 from newsletter.yamlfile import load_mapping
-from tests.conftest import REAL_SETTINGS
 from tests.hostile.strategies import NASTY, hostile_text
 from tests.support.sending import composed_issue
+from tests.support.web import web_app
 
 LOCATED = re.compile(r"^issues/x\.yaml(:\d+)?: ")
 YAML_PIECES = st.sampled_from(["subject: ", "date: ", "2018-02-30", "0000-01-01", "&a ", "*a", "[", "]", "{", "}",
@@ -105,13 +103,13 @@ def test_the_bounce_classifier_reads_any_message_or_says_why(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    folder = tmp_path_factory.mktemp("web")
-    return make_app(load_settings({**REAL_SETTINGS, "NEWSLETTER_JOURNAL": str(folder / "db.sqlite3")}))
+    return web_app(tmp_path_factory.mktemp("web"))
 
 
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "X"]),
-    path=st.one_of(st.sampled_from(["/unsubscribe", "/healthz", "/", "/unsubscribe/"]), hostile_text(30)),
+    path=st.one_of(st.sampled_from(["/newsletter/unsubscribe", "/subscribe", "/subscribe/confirm", "/preferences",
+                                    "/healthz", "/", "/newsletter/unsubscribe/"]), hostile_text(30)),
     query=st.one_of(hostile_text(), st.lists(st.sampled_from(["token=", "a=b", "&", "%", "%00", "=", "x"]),
                                              max_size=60).map("".join)),
     body=st.binary(max_size=300),

@@ -252,22 +252,22 @@ BOUNCES = _cases("bounce mailbox", SKIPPED_AND_GOES_ON, [
 
 # (method, path, query, body, content type)
 WEB = _cases("web request", NOT_500, [
-    ("twelve-query-fields", ("GET", "/unsubscribe", "&".join(f"f{i}=x" for i in range(12)), b"", "")),
-    ("hundred-query-fields", ("GET", "/unsubscribe", "&".join(f"f{i}=x" for i in range(100)), b"", "")),
-    ("forged-token", ("GET", "/unsubscribe", "token=AAAA", b"", "")),
-    ("script-in-token", ("GET", "/unsubscribe", "token=%3Cscript%3Ealert(1)%3C/script%3E", b"", "")),
+    ("twelve-query-fields", ("GET", "/newsletter/unsubscribe", "&".join(f"f{i}=x" for i in range(12)), b"", "")),
+    ("hundred-query-fields", ("GET", "/newsletter/unsubscribe", "&".join(f"f{i}=x" for i in range(100)), b"", "")),
+    ("forged-token", ("GET", "/newsletter/unsubscribe", "token=AAAA", b"", "")),
+    ("script-in-token", ("GET", "/newsletter/unsubscribe", "token=%3Cscript%3Ealert(1)%3C/script%3E", b"", "")),
     ("script-in-path", ("GET", "/%3Cscript%3Ealert(1)%3C/script%3E", "", b"", "")),
     ("traversal-path", ("GET", "/../../etc/passwd", "", b"", "")),
-    ("post-huge-length", ("POST", "/unsubscribe", "", b"x", "application/x-www-form-urlencoded")),
-    ("post-bad-utf8", ("POST", "/unsubscribe", "", b"token=\xff\xfe", "application/x-www-form-urlencoded")),
-    ("post-broken-multipart", ("POST", "/unsubscribe", "", b"--z\r\nnonsense", "multipart/form-data; boundary=z")),
-    ("post-multipart-no-boundary", ("POST", "/unsubscribe", "", b"x", "multipart/form-data")),
-    ("post-many-fields", ("POST", "/unsubscribe", "", "&".join(f"f{i}=x" for i in range(200)).encode(),
+    ("post-huge-length", ("POST", "/newsletter/unsubscribe", "", b"x", "application/x-www-form-urlencoded")),
+    ("post-bad-utf8", ("POST", "/newsletter/unsubscribe", "", b"token=\xff\xfe", "application/x-www-form-urlencoded")),
+    ("post-broken-multipart", ("POST", "/newsletter/unsubscribe", "", b"--z\r\nnonsense", "multipart/form-data; boundary=z")),
+    ("post-multipart-no-boundary", ("POST", "/newsletter/unsubscribe", "", b"x", "multipart/form-data")),
+    ("post-many-fields", ("POST", "/newsletter/unsubscribe", "", "&".join(f"f{i}=x" for i in range(200)).encode(),
                           "application/x-www-form-urlencoded")),
-    ("method-delete", ("DELETE", "/unsubscribe", "", b"", "")),
-    ("method-garbage", ("\r\nX", "/unsubscribe", "", b"", "")),
-    ("query-bad-percent", ("GET", "/unsubscribe", "token=%ZZ%", b"", "")),
-    ("query-nul", ("GET", "/unsubscribe", "token=%00", b"", "")),
+    ("method-delete", ("DELETE", "/newsletter/unsubscribe", "", b"", "")),
+    ("method-garbage", ("\r\nX", "/newsletter/unsubscribe", "", b"", "")),
+    ("query-bad-percent", ("GET", "/newsletter/unsubscribe", "token=%ZZ%", b"", "")),
+    ("query-nul", ("GET", "/newsletter/unsubscribe", "token=%00", b"", "")),
 ])
 
 CSV_EXPORT = _cases("CSV export cell", NO_FORMULA, [
