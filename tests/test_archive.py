@@ -51,7 +51,7 @@ def test_the_site_has_a_page_per_sent_issue_an_index_feed_and_sitemap(sent_two: 
     assert result.returncode == 0, result.stderr
     site = sent_two / "site"
     assert sorted(p.name for p in site.iterdir()) == [
-        "early-2019.html", "feed.xml", "index.html", "sitemap.xml", "spring-2018.html"]
+        ".newsletter-archive", "early-2019.html", "feed.xml", "index.html", "sitemap.xml", "spring-2018.html"]
     assert "2 issue(s)" in result.stdout and f"{BASE}feed.xml" in result.stdout
     for path in site.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, f"{path.name} must be world-readable for the web server"
@@ -117,7 +117,7 @@ def test_the_same_inputs_give_the_same_bytes_and_rebuilds_touch_nothing(sent_two
     for path in first.written:
         assert path.read_bytes() == (sent_two / "two" / path.name).read_bytes(), path.name
     again = build_archive(sent_two, config, sent, sent_two / "one")
-    assert again.written == [] and len(again.unchanged) == 5
+    assert again.written == [] and len(again.unchanged) == 5 and again.removed == []
     record_sent(sent_two / JOURNAL, "november-2019", "a@example.org")
     third = build_archive(sent_two, config, sent_issues(sent_two / JOURNAL), sent_two / "one")
     assert sorted(p.name for p in third.written) == ["feed.xml", "index.html", "november-2019.html", "sitemap.xml"]
@@ -175,3 +175,20 @@ def test_pages_pass_axe_and_fit_a_phone(sent_two: Path, chromium: object, page: 
         assert scroll <= width, f"{page} scrolls sideways at 375 px ({scroll} > {width})"
     finally:
         context.close()
+
+
+def test_a_preview_of_drafts_is_cleared_by_the_next_real_build(sent_two: Path, run_cli: Run) -> None:
+    """Pages of an --include-unsent preview must not stay in the folder to be uploaded."""
+    site = sent_two / "site"
+    site.mkdir()
+    (site / "about.html").write_text("<p>The office's own page</p>")
+    assert run_cli("archive", "--out", "site", "--include-unsent").returncode == 0
+    assert (site / "november-2019.html").is_file()
+    (site / ".newsletter-archive").write_text(
+        (site / ".newsletter-archive").read_text() + "../outside.html\nabout.html.bak\n")
+    result = run_cli("archive", "--out", "site")
+    assert result.returncode == 0, result.stderr
+    assert "removed site/november-2019.html: no longer published" in result.stdout
+    assert not (site / "november-2019.html").exists()
+    assert (site / "about.html").is_file(), "files the archive did not write are left alone"
+    assert "november-2019" not in (site / "index.html").read_text()

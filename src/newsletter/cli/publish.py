@@ -46,6 +46,8 @@ def archive(out_dir: Path | None, include_unsent: bool) -> None:
     console = out_console()
     for slug in report.missing:
         console.print(f"[yellow]warning[/]: {slug} was sent but issues/{slug}.yaml is gone: left out", highlight=False)
+    for path in report.removed:
+        console.print(f"removed {shown(path, home.root)}: no longer published", highlight=False)
     console.print(f"Archive of {len(report.issues)} issue(s) in {shown(out_dir, home.root)}: "
                   f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged.", highlight=False)
     if not report.issues and not include_unsent:

@@ -10,6 +10,7 @@ compare times, such as rsync, then send only what changed).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from newsletter.publish import atom, site
 from newsletter.publish.sitemap import sitemap_xml
 from newsletter.render import Renderer
 from newsletter.settings import Settings
+
+MANIFEST = ".newsletter-archive"  # the files the last build wrote, one name a line
+SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(html|xml)$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class ArchivedIssue:
     date_text: str
     sent_at: str | None
     html: str
+    # Ward editions (editions.py): (file stem `<slug>.<key>`, wards, web copy). The index, feed and
+    # sitemap show the edition for everyone; each ward edition's page is where its messages link.
+    editions: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -44,6 +51,7 @@ class ArchiveReport:
     issues: list[ArchivedIssue] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)  # pages of an earlier build no longer published
     missing: list[str] = field(default_factory=list)  # sent according to the journal, but no issue file
 
 
@@ -65,8 +73,12 @@ def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_
         composed = compose(path, settings, renderer)
         html, _text = composed.rendered.personalise(composed.web_values())
         issue = composed.issue
+        ward_editions = tuple(
+            (e.edition.file_stem, e.edition.label, e.rendered.personalise(composed.web_values())[0])
+            for e in composed.editions[1:]
+        )
         found.append(ArchivedIssue(issue.slug, issue.subject, issue.preheader, issue.date, issue.date_text,
-                                   sent.get(issue.slug), html))
+                                   sent.get(issue.slug), html, ward_editions))
     found.sort(key=lambda i: (i.date, i.sent_at or "", i.slug), reverse=True)
     return found
 
@@ -75,6 +87,9 @@ def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, by
     """File name -> bytes of every file of the site."""
     base = site.index_url(settings)
     files = {f"{i.slug}.html": site.issue_page(i.html, settings, i.slug) for i in issues}
+    for i in issues:
+        for stem, _wards, html in i.editions:
+            files[f"{stem}.html"] = site.issue_page(html, settings, stem)
     files[site.INDEX] = site.index_page(settings, issues)
     info = atom.FeedInfo(
         title=site.feed_title(settings),
@@ -106,19 +121,40 @@ def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, by
 def build_archive(
     root: Path, settings: Settings, sent: Mapping[str, str], out_dir: Path, *, include_unsent: bool = False
 ) -> ArchiveReport:
-    """Build the site into `out_dir` (created if needed), replacing earlier builds in place."""
+    """Build the site into `out_dir` (created if needed), replacing earlier builds in place.
+
+    Pages an earlier build wrote that this one does not (a draft from an `--include-unsent`
+    preview, an issue whose file was deleted) are removed, so they are not uploaded with the
+    rest. Only files listed in the folder's manifest are ever removed: the folder may hold
+    other files of the website.
+    """
     issues = collect(root, settings, sent, include_unsent=include_unsent)
     report = ArchiveReport(out_dir=out_dir, issues=issues)
     report.missing = sorted(set(sent) - {i.slug for i in issues})
-    for name, data in sorted(render_site(settings, issues).items()):
-        path = out_dir / name
-        try:
+    files = render_site(settings, issues)
+    manifest = out_dir / MANIFEST
+    try:
+        for name, data in sorted(files.items()):
+            path = out_dir / name
             if path.is_file() and path.read_bytes() == data:
                 path.chmod(PUBLIC)
                 report.unchanged.append(path)
                 continue
             write_atomic(path, data, mode=PUBLIC)
-        except OSError as exc:
-            raise DeliveryError(f"{path}: cannot write: {exc.strerror}") from exc
-        report.written.append(path)
+            report.written.append(path)
+        for name in sorted(_listed(manifest) - set(files)):
+            (out_dir / name).unlink(missing_ok=True)
+            report.removed.append(out_dir / name)
+        write_atomic(manifest, "".join(f"{name}\n" for name in sorted(files)).encode(), mode=PUBLIC)
+    except OSError as exc:
+        raise DeliveryError(f"{out_dir}: cannot write the archive: {exc.strerror}") from exc
     return report
+
+
+def _listed(manifest: Path) -> set[str]:
+    """File names an earlier build wrote (plain names only: nothing outside the folder)."""
+    try:
+        lines = manifest.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {name for name in lines if SAFE_NAME.match(name)}
