@@ -100,15 +100,15 @@ def test_preheader_is_hidden_without_colour_and_followed_by_filler(path: Path) -
 
 @pytest.mark.parametrize("path", ISSUES, ids=[p.stem for p in ISSUES])
 def test_one_link_per_destination_per_article_and_no_vague_text(path: Path) -> None:
-    composed = compose(path, load_settings({}))
-    links = parsed(composed.rendered.html).links
-    by_href = Counter(href for href, _ in links)
-    for article in composed.issue.all_articles:
-        assert by_href[article.url] == 1, f"{article.slug}: {by_href[article.url]} links to {article.url}"
-    for href, text in links:
-        assert text.lower().strip(" .:") not in VAGUE, f"vague link text {text!r} for {href}"
-        assert text and text != href
-    assert 'aria-label="Read more' not in composed.rendered.html
+    for edition in compose(path, load_settings({})).editions:
+        links = parsed(edition.rendered.html).links
+        by_href = Counter(href for href, _ in links)
+        for article in edition.edition.issue.all_articles:
+            assert by_href[article.url] == 1, f"{article.slug}: {by_href[article.url]} links to {article.url}"
+        for href, text in links:
+            assert text.lower().strip(" .:") not in VAGUE, f"vague link text {text!r} for {href}"
+            assert text and text != href
+        assert 'aria-label="Read more' not in edition.rendered.html
 
 
 def test_date_header_has_a_numeric_zone_and_text_is_flowed() -> None:
@@ -128,16 +128,17 @@ def test_date_header_has_a_numeric_zone_and_text_is_flowed() -> None:
 
 @pytest.mark.parametrize("path", ISSUES, ids=[p.stem for p in ISSUES])
 def test_flowed_text_reads_back_with_every_link_whole(path: Path) -> None:
-    composed = compose(path, load_settings({}))
-    text = composed.rendered.text
-    unflowed = flowed.unflow(text)
-    for article in composed.issue.all_articles:
-        assert article.url in unflowed
-        first_sentence = article.summary.split(". ")[0]
-        if article is not composed.issue.featured:
-            assert first_sentence in unflowed, f"{article.slug}: the summary reads back as one line"
-    for url in re.findall(r"https?://\S+", text):
-        assert url.rstrip(").,") in unflowed
+    for edition in compose(path, load_settings({})).editions:
+        text = edition.rendered.text
+        unflowed = flowed.unflow(text)
+        issue = edition.edition.issue
+        for article in issue.all_articles:
+            assert article.url in unflowed
+            first_sentence = article.summary.split(". ")[0]
+            if article is not issue.featured:
+                assert first_sentence in unflowed, f"{article.slug}: the summary reads back as one line"
+        for url in re.findall(r"https?://\S+", text):
+            assert url.rstrip(").,") in unflowed
 
 
 def test_flowed_finish_marks_soft_breaks_and_stuffs() -> None:

@@ -56,21 +56,21 @@ def test_html_is_complete_email_html(path: Path) -> None:
 
 @pytest.mark.parametrize("path", ISSUES, ids=[p.stem for p in ISSUES])
 def test_plain_text_rules(path: Path) -> None:
-    composed = compose(path, load_settings({}))
-    text = composed.rendered.text
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        assert len(line) <= 78 or " " not in line.strip(), f"line too long: {line!r}"
-        if line != line.rstrip():  # a format=flowed soft break: one space, then more of the paragraph
-            assert line == line.rstrip() + " " and line.strip(), f"stray trailing space: {line!r}"
-            assert lines[index + 1].strip(), f"soft break before a blank line: {line!r}"
-        assert not line.startswith((">", "From ")), f"not space-stuffed: {line!r}"
-    assert not re.search(r"<[a-zA-Z/][^>]*>", text), "no HTML tags in the text part"
-    assert not re.search(r"&(#\d+|[a-z]+);", text), "no HTML entities in the text part"
-    assert PLACEHOLDERS["unsubscribe_url"] in text
-    for article in composed.issue.all_articles:
-        assert article.url in text, f"{article.slug}: its link must be written out"
-    assert "\n\n\n" not in text
+    for edition in compose(path, load_settings({})).editions:
+        text = edition.rendered.text
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
+            assert len(line) <= 78 or " " not in line.strip(), f"line too long: {line!r}"
+            if line != line.rstrip():  # a format=flowed soft break: one space, then more of the paragraph
+                assert line == line.rstrip() + " " and line.strip(), f"stray trailing space: {line!r}"
+                assert lines[index + 1].strip(), f"soft break before a blank line: {line!r}"
+            assert not line.startswith((">", "From ")), f"not space-stuffed: {line!r}"
+        assert not re.search(r"<[a-zA-Z/][^>]*>", text), "no HTML tags in the text part"
+        assert not re.search(r"&(#\d+|[a-z]+);", text), "no HTML entities in the text part"
+        assert PLACEHOLDERS["unsubscribe_url"] in text
+        for article in edition.edition.issue.all_articles:
+            assert article.url in text, f"{article.slug}: its link must be written out"
+        assert "\n\n\n" not in text
 
 
 def test_nothing_is_rendered_per_recipient(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from newsletter.audience import Subscriber
 from newsletter.compose import Composed
 from newsletter.findings import Finding
 from newsletter.issue import MissingArticles
-from newsletter.render import PLACEHOLDERS
+from newsletter.render import PLACEHOLDERS, RenderedIssue
 
 KB = 1024
 SIZE_WARNING = 90 * KB
@@ -50,14 +50,66 @@ class LinkCheck:
 
 
 def run_checks(composed: Composed, links: LinkCheck | None = None) -> list[Finding]:
-    """Every finding for a composed issue, errors first; with `links`, also what fetching them found."""
-    issue, rendered = composed.issue, composed.rendered
-    found: list[Finding] = []
-    sample_html, sample_text = composed.personalise(SAMPLE)
+    """Every finding for a composed issue, errors first; with `links`, also what fetching them found.
+
+    Every ward edition is checked too; a finding in a ward edition that the edition for everyone
+    does not have is named with the edition's wards.
+    """
+    issue = composed.issue
+    values = composed.values_for(SAMPLE)
+    everyone = composed.editions[0]
+    found = _edition_findings(everyone.rendered, values)
+    seen = {f.message for f in found}
+    for edition in composed.editions[1:]:
+        for finding in _edition_findings(edition.rendered, values):
+            if finding.message not in seen:
+                seen.add(finding.message)
+                where = f"edition for {edition.edition.label}: "
+                found.append(Finding(finding.level, finding.code, where + finding.message))
     if links is not None:
-        found += linkcheck.check_links(
-            linkcheck.targets(sample_html, sample_text), concurrency=links.concurrency, timeout=links.timeout
+        targets: dict[str, linkcheck.Target] = {}
+        for edition in composed.editions:  # every edition's links, each fetched once
+            html, text = edition.rendered.personalise(values)
+            for target in linkcheck.targets(html, text):
+                targets.setdefault(target.url, target)
+        found += linkcheck.check_links(targets.values(), concurrency=links.concurrency, timeout=links.timeout)
+    if not issue.preheader:
+        found.append(
+            Finding(
+                "warning", "preheader", f"{issue.path}: the preheader is empty (inboxes show the first text instead)"
+            )
         )
+    elif len(issue.preheader) > PREHEADER_MAX:
+        found.append(
+            Finding(
+                "warning",
+                "preheader",
+                f"{issue.path}: the preheader is {len(issue.preheader)} characters; inboxes show about {PREHEADER_MAX}",
+            )
+        )
+    if len(issue.subject) > SUBJECT_MAX:
+        found.append(
+            Finding(
+                "warning",
+                "subject",
+                f"{issue.path}: the subject is {len(issue.subject)} characters (over {SUBJECT_MAX})",
+            )
+        )
+    if not composed.settings.postal_address:
+        found.append(
+            Finding(
+                "error",
+                "postal-address",
+                "NEWSLETTER_POSTAL_ADDRESS is empty: bulk mail must carry the sender's address",
+            )
+        )
+    return sorted(found, key=lambda f: f.level != "error")
+
+
+def _edition_findings(rendered: RenderedIssue, values: dict[str, str]) -> list[Finding]:
+    """What one rendered edition shows: size, unsubscribe link, links, accessibility, text width."""
+    found: list[Finding] = []
+    sample_html = rendered.personalise(values)[0]
     size = len(sample_html.encode("utf-8"))
     if size >= SIZE_ERROR:
         found.append(Finding("error", "html-size", f"HTML is {size / KB:.1f} KB: Gmail clips messages over 102 KB"))
@@ -81,42 +133,12 @@ def run_checks(composed: Composed, links: LinkCheck | None = None) -> list[Findi
                         "where it goes, and spam filters distrust them")
             )
     found += accessibility.audit(sample_html)
-    if not issue.preheader:
-        found.append(
-            Finding(
-                "warning", "preheader", f"{issue.path}: the preheader is empty (inboxes show the first text instead)"
-            )
-        )
-    elif len(issue.preheader) > PREHEADER_MAX:
-        found.append(
-            Finding(
-                "warning",
-                "preheader",
-                f"{issue.path}: the preheader is {len(issue.preheader)} characters; inboxes show about {PREHEADER_MAX}",
-            )
-        )
-    if len(issue.subject) > SUBJECT_MAX:
-        found.append(
-            Finding(
-                "warning",
-                "subject",
-                f"{issue.path}: the subject is {len(issue.subject)} characters (over {SUBJECT_MAX})",
-            )
-        )
     for number, line in enumerate(rendered.text.splitlines(), start=1):
         if len(line) > TEXT_WIDTH and " " in line.strip():
             found.append(
                 Finding("warning", "text-width", f"plain text line {number} is {len(line)} columns (over {TEXT_WIDTH})")
             )
-    if not composed.settings.postal_address:
-        found.append(
-            Finding(
-                "error",
-                "postal-address",
-                "NEWSLETTER_POSTAL_ADDRESS is empty: bulk mail must carry the sender's address",
-            )
-        )
-    return sorted(found, key=lambda f: f.level != "error")
+    return found
 
 
 def has_errors(findings: list[Finding]) -> bool:

@@ -64,6 +64,9 @@ class Issue:
     path: Path
     project: Project
     audience_at: str = ""  # `path:line` of the `audience:` key, for errors about the segment
+    # Article slug -> the wards it is for, as written (`wards: [..]` in its entry); articles not
+    # listed are for everyone. See editions.py.
+    wards: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     @property
     def date_text(self) -> str:
@@ -128,7 +131,7 @@ def load_issue(path: Path) -> Issue:
     if audience is not None and not isinstance(audience, dict):
         raise InputError(f"{doc.at('audience')}: field 'audience' must be a mapping (wards:, tags:)")
     project = Project.of_issue(path)
-    featured, articles = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
+    featured, articles, wards = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
     return Issue(
         slug=slug,
         subject=subject,
@@ -143,11 +146,14 @@ def load_issue(path: Path) -> Issue:
         path=path,
         project=project,
         audience_at=doc.at("audience"),
+        wards=wards,
     )
 
 
-def _select_articles(entries: Any, where: str, text: str, project: Project) -> tuple[Article | None, list[Article]]:
-    """Resolve the `articles:` list: slugs or `{slug, featured, summary}` mappings."""
+def _select_articles(
+    entries: Any, where: str, text: str, project: Project
+) -> tuple[Article | None, list[Article], dict[str, tuple[str, ...]]]:
+    """Resolve the `articles:` list: slugs or `{slug, featured, summary, wards}` mappings."""
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{where}: field 'articles' must be a non-empty list of article slugs")
     path = where.rsplit(":", 1)[0]
@@ -156,9 +162,12 @@ def _select_articles(entries: Any, where: str, text: str, project: Project) -> t
     chosen: list[Article] = []
     seen: set[str] = set()
     missing: list[tuple[str, str]] = []
+    wards: dict[str, tuple[str, ...]] = {}
     for index, entry in enumerate(entries):
         at = f"{path}:{lines[index]}" if index < len(lines) else where
-        slug, is_featured, summary = _entry(entry, at)
+        slug, is_featured, summary, for_wards = _entry(entry, at)
+        if for_wards:
+            wards[slug] = for_wards
         if slug in seen:
             raise InputError(f"{at}: article '{slug}' is listed twice")
         seen.add(slug)
@@ -178,16 +187,35 @@ def _select_articles(entries: Any, where: str, text: str, project: Project) -> t
             chosen.append(article)
     if missing:
         raise MissingArticles(missing)
-    return featured, chosen
+    return featured, chosen, wards
 
 
-def _entry(entry: Any, at: str) -> tuple[str, bool, str | None]:
+ENTRY_KEYS = ("slug", "featured", "summary", "wards")
+
+
+def _wards(value: Any, at: str) -> tuple[str, ...]:
+    """`wards: [Brinnington and Central, Heatons North]` (or one name): the wards an article is for."""
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(v, str) and v.strip() and not re.search(r"[\x00-\x1f\x7f]", v) for v in items)
+    ):
+        raise InputError(f"{at}: 'wards' must be a list of ward names, like [Heatons North, Reddish South]")
+    names: dict[str, str] = {}
+    for item in items:
+        names.setdefault(" ".join(item.split()).casefold(), " ".join(item.split()))
+    return tuple(names.values())
+
+
+def _entry(entry: Any, at: str) -> tuple[str, bool, str | None, tuple[str, ...]]:
+    wards: tuple[str, ...] = ()
     if isinstance(entry, str):
         slug, featured, summary = entry.strip(), False, None
     elif isinstance(entry, dict):
-        unknown = sorted(set(map(str, entry)) - {"slug", "featured", "summary"})
+        unknown = sorted(set(map(str, entry)) - set(ENTRY_KEYS))
         if unknown:
-            raise InputError(f"{at}: unknown key '{unknown[0]}' in article entry (known: slug, featured, summary)")
+            raise InputError(f"{at}: unknown key '{unknown[0]}' in article entry (known: {', '.join(ENTRY_KEYS)})")
         slug = str(entry.get("slug") or "").strip()
         featured = entry.get("featured", False)
         if not isinstance(featured, bool):
@@ -196,8 +224,10 @@ def _entry(entry: Any, at: str) -> tuple[str, bool, str | None]:
         if summary is not None and (not isinstance(summary, str) or re.search(r"[\x00-\x1f]", summary.strip())):
             raise InputError(f"{at}: 'summary' must be a single line of text")
         summary = summary.strip() if summary else None
+        if "wards" in entry:
+            wards = _wards(entry["wards"], at)
     else:
         raise InputError(f"{at}: each article must be a slug or a mapping with 'slug'")
     if not SLUG.match(slug):
         raise InputError(f"{at}: {shown(slug)} is not an article slug (lowercase letters, digits, hyphens)")
-    return slug, featured, summary
+    return slug, featured, summary, wards

@@ -44,6 +44,7 @@ class OutgoingMessage:
     message_id: str
     data: bytes
     wire: bytes = b""
+    edition: str = ""  # the ward edition's key ("" for everyone), recorded in the journal
 
 
 def dot_stuff(part: bytes, *, line_start: bool = True) -> bytes:
@@ -100,8 +101,9 @@ def _split_body(body: str) -> list[bytes | str]:
 class MessageFactory:
     """Builds each recipient's message from one rendered issue."""
 
-    def __init__(self, rendered: RenderedIssue, settings: Settings) -> None:
+    def __init__(self, rendered: RenderedIssue, settings: Settings, edition: str = "") -> None:
         self.settings = settings
+        self.edition = edition
         self.slug = rendered.issue.slug
         self.domain = settings.sender_domain
         digest = hashlib.sha256((rendered.subject + rendered.text + rendered.html).encode()).hexdigest()
@@ -193,8 +195,8 @@ class MessageFactory:
         )
         data = b"".join([headers, self.static_headers, *(p if isinstance(p, bytes) else values[p] for p in self.body)])
         if not wire:
-            return OutgoingMessage(address, message_id, data)
+            return OutgoingMessage(address, message_id, data, edition=self.edition)
         stuffed = {key: dot_stuff(value) for key, value in values.items()}
         transfer = b"".join([headers, self.stuffed_headers,
                              *(p if isinstance(p, bytes) else stuffed[p] for p in self.stuffed_body), b".\r\n"])
-        return OutgoingMessage(address, message_id, data, transfer)
+        return OutgoingMessage(address, message_id, data, transfer, self.edition)

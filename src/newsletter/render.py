@@ -96,8 +96,9 @@ class Renderer:
         self._html_env = _environment(templates, autoescape=True)
         self._text_env = _environment(templates, autoescape=False)
 
-    def render(self, issue: Issue, settings: Settings) -> RenderedIssue:
-        context = _context(issue, settings)
+    def render(self, issue: Issue, settings: Settings, web_name: str | None = None) -> RenderedIssue:
+        """Render the issue; `web_name` names its web copy (a ward edition's `<issue>.<key>`)."""
+        context = _context(issue, settings, web_name)
         mjml_source = self._template(self._html_env, f"{issue.template}.mjml.j2", context)
         html = compile_mjml(mjml_source, self.templates / f"{issue.template}.mjml.j2")
         text = self._template(self._text_env, f"{issue.template}.txt.j2", context)
@@ -189,13 +190,13 @@ def compile_mjml(source: str, origin: Path) -> str:
     return inlined
 
 
-def _context(issue: Issue, settings: Settings) -> dict[str, object]:
+def _context(issue: Issue, settings: Settings, web_name: str | None = None) -> dict[str, object]:
     site = SimpleNamespace(
         representative=settings.representative,
         constituency=settings.constituency,
         website=settings.website,
         postal_address=settings.postal_address,
-        view_online_url=settings.view_online_url(issue.slug),
+        view_online_url=settings.view_online_url(web_name or issue.slug),
         footer_note=settings.footer_note,
     )
     return {

@@ -249,7 +249,7 @@ class SendLoop:
         if not item.first_try:
             item.first_try = time.monotonic()
         if self.record:
-            self.journal.mark_sending(self.issue, email, message.message_id)
+            self.journal.mark_sending(self.issue, email, message.message_id, message.edition)
         try:
             reply = await session.deliver(message, self.committer.committed if self.record else _nothing)
         except Temporary as exc:

@@ -29,20 +29,21 @@ def build(issue: str, out_dir: Path) -> None:
     """Build ISSUE: the web copy (<slug>.html, <slug>.txt) and one sample message (<slug>.eml).
 
     The HTML file opens directly in a browser; it is the copy the "view in your browser"
-    link points to, so it carries no reader's name or unsubscribe token.
+    link points to, so it carries no reader's name or unsubscribe token. Each ward edition
+    gets its own copy, <slug>.<edition>.html and .txt.
 
     \b
     Example:
         newsletter build spring-2018 --out build/
     """
     composed = composed_issue(issue)
-    html, text = composed.rendered.personalise(composed.web_values())
     slug = composed.issue.slug
-    files = {
-        out_dir / f"{slug}.html": html.encode("utf-8"),
-        out_dir / f"{slug}.txt": text.encode("utf-8"),
-        out_dir / f"{slug}.eml": composed.factory.build(SAMPLE).data,
-    }
+    files: dict[Path, bytes] = {}
+    for edition in composed.editions:  # a ward edition's copy is <slug>.<edition>.html, where its link points
+        html, text = edition.rendered.personalise(composed.web_values())
+        files[out_dir / f"{edition.edition.file_stem}.html"] = html.encode("utf-8")
+        files[out_dir / f"{edition.edition.file_stem}.txt"] = text.encode("utf-8")
+    files[out_dir / f"{slug}.eml"] = composed.factory.build(SAMPLE).data
     try:
         for path, data in files.items():
             write_atomic(path, data, mode=PUBLIC)

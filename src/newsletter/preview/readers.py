@@ -7,10 +7,12 @@ reader and a note for the page, so a half-saved CSV never stops the preview.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.audience import Subscriber, load_audience
+from newsletter.editions import Edition
 from newsletter.errors import NewsletterError
 
 GENERIC = Subscriber(email="reader@example.org")
@@ -32,6 +34,7 @@ class Readers:
         self.note = ""
         self._by_email: dict[str, Subscriber] = {}
         self._order: list[Subscriber] = []
+        self._editions: list[tuple[Subscriber, str]] = []  # a generic reader per ward edition
         self._lock = threading.Lock()
         self.reload()
 
@@ -55,6 +58,16 @@ class Readers:
         with self._lock:
             self._by_email, self._order, self.note = by_email, order, note
 
+    def show_editions(self, editions: Sequence[Edition]) -> None:
+        """One generic reader per ward edition, so the picker shows every edition of the issue."""
+        readers = [
+            (Subscriber(email=f"reader+{e.key}@example.org", ward=e.wards[0]), f"Generic reader, edition for {e.label}")
+            for e in editions
+            if e.key
+        ]
+        with self._lock:
+            self._editions = readers
+
     @property
     def default(self) -> Subscriber:
         """`--subscriber` when given, else the generic reader."""
@@ -64,14 +77,20 @@ class Readers:
         """The subscriber with this address; the default reader for none, generic for unknown."""
         if not address:
             return self.default
+        wanted = address.strip().lower()
         with self._lock:
-            return self._by_email.get(address.strip().lower(), GENERIC)
+            for reader, _label in self._editions:
+                if reader.email == wanted:
+                    return reader
+            return self._by_email.get(wanted, GENERIC)
 
     def choices(self) -> tuple[list[Choice], int]:
         """Picker entries (generic reader first) and how many subscribers there are in all."""
         with self._lock:
             shown, total = self._order[:PICKER_MAX], len(self._order)
-        entries = [Choice(GENERIC.email, "Generic reader (no name)")]
+            editions = list(self._editions)
+        entries = [Choice(GENERIC.email, "Generic reader (no name)" + (", edition for everyone" if editions else ""))]
+        entries += [Choice(reader.email, label) for reader, label in editions]
         for subscriber in shown:
             name = subscriber.name
             label = f"{name} <{subscriber.email}>" if name else subscriber.email

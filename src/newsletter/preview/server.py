@@ -60,6 +60,7 @@ class PreviewServer:
         self._closing = threading.Event()
         self._serving: threading.Thread | None = None
         self._snapshot = self._rebuilder.rebuild(1, readers.default)
+        self._show_editions(self._snapshot)
         try:
             self.httpd = _HTTPServer((HOST, port), _Handler)
         except OSError as exc:
@@ -86,11 +87,17 @@ class PreviewServer:
         """Build again from disk and tell every open page (one build at a time)."""
         with self._build_lock:
             snapshot = self._rebuilder.rebuild(self.snapshot.version + 1, self.readers.default)
+            self._show_editions(snapshot)
             with self._changed:
                 self._snapshot = snapshot
                 self._changed.notify_all()
         self.log(describe(snapshot))
         return snapshot
+
+    def _show_editions(self, snapshot: Snapshot) -> None:
+        """The reader picker offers a generic reader for each ward edition of the issue."""
+        if snapshot.composed is not None:
+            self.readers.show_editions([e.edition for e in snapshot.composed.editions])
 
     def wait_for_change(self, seen: int, timeout: float) -> Snapshot | None:
         """The snapshot once its version is not `seen`; None on timeout or when closing."""

@@ -38,6 +38,9 @@ class ArchivedIssue:
     date_text: str
     sent_at: str | None
     html: str
+    # Ward editions (editions.py): (file stem `<slug>.<key>`, wards, web copy). The index, feed and
+    # sitemap show the edition for everyone; each ward edition's page is where its messages link.
+    editions: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -70,8 +73,12 @@ def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_
         composed = compose(path, settings, renderer)
         html, _text = composed.rendered.personalise(composed.web_values())
         issue = composed.issue
+        ward_editions = tuple(
+            (e.edition.file_stem, e.edition.label, e.rendered.personalise(composed.web_values())[0])
+            for e in composed.editions[1:]
+        )
         found.append(ArchivedIssue(issue.slug, issue.subject, issue.preheader, issue.date, issue.date_text,
-                                   sent.get(issue.slug), html))
+                                   sent.get(issue.slug), html, ward_editions))
     found.sort(key=lambda i: (i.date, i.sent_at or "", i.slug), reverse=True)
     return found
 
@@ -80,6 +87,9 @@ def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, by
     """File name -> bytes of every file of the site."""
     base = site.index_url(settings)
     files = {f"{i.slug}.html": site.issue_page(i.html, settings, i.slug) for i in issues}
+    for i in issues:
+        for stem, _wards, html in i.editions:
+            files[f"{stem}.html"] = site.issue_page(html, settings, stem)
     files[site.INDEX] = site.index_page(settings, issues)
     info = atom.FeedInfo(
         title=site.feed_title(settings),
