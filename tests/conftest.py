@@ -21,7 +21,8 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # for `benchmarks/hostile_long.py`-style runs (`HYPOTHESIS_PROFILE=long`).
 hypothesis_settings.register_profile("suite", max_examples=60, deadline=None, derandomize=CI,
                                      suppress_health_check=[HealthCheck.too_slow])
-hypothesis_settings.register_profile("long", max_examples=10_000, deadline=None,
+hypothesis_settings.register_profile("long", max_examples=int(os.environ.get("HYPOTHESIS_LONG_EXAMPLES", "10000")),
+                                     deadline=None,
                                      suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 

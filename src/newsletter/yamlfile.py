@@ -67,7 +67,16 @@ class _Loader(yaml.SafeLoader):
                                    node.start_mark) from None
 
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return SafeConstructor.construct_yaml_int(self, node)
+        except ValueError:  # Python refuses to convert more than 4,300 digits
+            raise ConstructorError(None, None, f"a number of {len(node.value):,} digits is too long",
+                                   node.start_mark) from None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def _hint(problem: str) -> str:

@@ -105,7 +105,8 @@ def mailbox(raw: str, what: str) -> Address:
     """`Name <local@domain>` or a bare address, as one `Address`; anything else is refused."""
     header = _parsed("From", raw, what)
     addresses: tuple[Address, ...] = getattr(header, "addresses", ())
-    if len(addresses) != 1 or header.defects:
+    groups = getattr(header, "groups", ())
+    if len(addresses) != 1 or header.defects or any(g.display_name is not None for g in groups):
         raise HeaderError(f"{what}: {raw[:80]!r} is not one address like 'Name <news@example.org>'")
     found: Address = addresses[0]
     _check_address_parts(what, found)

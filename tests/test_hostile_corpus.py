@@ -1,0 +1,249 @@
+"""The hand-written hostile corpus (tests/hostile/corpus.py), each row held to its contract.
+
+CLI rows run the real command in-process (`newsletter.cli.main`, as pypa/build's tests do) in
+a copy of the example project; the rest call the boundary's gate directly.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import re
+from collections import Counter
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsletter.bounces import import_mailbox, soft_limit
+from newsletter.cli import main
+from newsletter.cli.console import TextConsole, printable
+from newsletter.delivery.relays import smtp_settings
+from newsletter.errors import ConfigError
+from newsletter.gates.cells import FORMULA_START, csv_bytes, restore
+from newsletter.gates.headers import CONTROL, HeaderError, address_header, fold
+from newsletter.settings import load_settings
+from tests.conftest import REAL_SETTINGS
+from tests.hostile import corpus
+from tests.hostile.corpus import Case
+from tests.support.bounce_mail import fixture_text
+from tests.support.web import web_app
+
+
+def ids(cases: list[Case]) -> list[str]:
+    return [case.id for case in cases]
+
+
+def snapshot(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line(code: int, out: str, err: str, expect: str) -> None:
+    """The contract for bad input through the CLI: exit 2, one line on stderr, no traceback."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, out + err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in out + err
+    assert expect in lines[0], lines[0]
+
+
+def test_the_corpus_is_large_and_every_row_has_a_contract() -> None:
+    assert len(corpus.ALL) >= 150
+    assert {case.contract for case in corpus.ALL} <= set(corpus.CONTRACTS)
+    keys = Counter((case.boundary, case.id) for case in corpus.ALL)
+    assert max(keys.values()) == 1
+
+
+@pytest.mark.parametrize("case", corpus.HEADERS, ids=ids(corpus.HEADERS))
+def test_header_rows(case: Case) -> None:
+    assert isinstance(case.given, str)
+    try:
+        folded = fold("Subject", case.given)
+    except HeaderError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("header Subject: ")
+        return
+    message = email.message_from_bytes(folded + b"\r\n", policy=email.policy.default)
+    assert list(message.keys()) == ["Subject"]
+    assert not CONTROL.search(str(message["Subject"]))
+
+
+@pytest.mark.parametrize("case", corpus.DISPLAY_NAMES, ids=ids(corpus.DISPLAY_NAMES))
+def test_display_name_rows(case: Case) -> None:
+    assert isinstance(case.given, str)
+    folded = address_header("To", case.given, "reader@example.org")
+    compat = email.message_from_bytes(folded + b"\r\n", policy=email.policy.compat32)
+    assert list(compat.keys()) == ["To"]
+    assert [a for _, a in getaddresses([compat["To"]])] == ["reader@example.org"]
+    modern = email.message_from_bytes(folded + b"\r\n", policy=email.policy.default)
+    assert [a.addr_spec for a in modern["To"].addresses] == ["reader@example.org"]
+
+
+@pytest.mark.parametrize("case", corpus.SETTINGS, ids=ids(corpus.SETTINGS))
+def test_setting_rows(case: Case) -> None:
+    name, value = case.given  # type: ignore[misc]
+    with pytest.raises(ConfigError) as info:
+        if name.startswith("SMTP_"):
+            smtp_settings({"SMTP_HOST": "127.0.0.1", "SMTP_SECURITY": "none", name: value})
+        elif name == "NEWSLETTER_SOFT_BOUNCE_LIMIT":
+            soft_limit({name: value})
+        else:
+            load_settings({name: value})
+    assert str(info.value).startswith(f"{name}: ") and "\n" not in str(info.value)
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize("case", corpus.ISSUE_YAML, ids=ids(corpus.ISSUE_YAML))
+def test_issue_yaml_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert isinstance(case.given, str)
+    (project / "issues" / "x.yaml").write_text(case.given, encoding="utf-8")
+    before = snapshot(project)
+    code, out, err = run(["build", "issues/x.yaml"], capsys)
+    assert_one_line(code, out, err, case.expect)
+    assert len(err) < 400
+    assert snapshot(project) == before
+
+
+ARTICLE_ISSUE = "subject: Hostile\ndate: 2018-04-06\nintro: Hello\narticles:\n  - x-article\n"
+
+
+@pytest.mark.parametrize("case", corpus.ARTICLES, ids=ids(corpus.ARTICLES))
+def test_article_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "issues" / "x.yaml").write_text(ARTICLE_ISSUE, encoding="utf-8")
+    article = project / "articles" / "x-article.md"
+    if isinstance(case.given, bytes):
+        article.write_bytes(case.given)
+    else:
+        article.write_text(str(case.given), encoding="utf-8")
+    before = snapshot(project)
+    code, out, err = run(["build", "issues/x.yaml"], capsys)
+    assert_one_line(code, out, err, case.expect)
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("case", corpus.TEMPLATES, ids=ids(corpus.TEMPLATES))
+def test_template_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = project / "templates" / "newsletter.txt.j2"
+    template.write_text(f"{case.given}\n" + template.read_text(encoding="utf-8"), encoding="utf-8")
+    before = snapshot(project)
+    code, out, err = run(["build", "spring-2018"], capsys)
+    assert_one_line(code, out, err, case.expect)
+    assert snapshot(project) == before
+
+
+def write_csv(path: Path, given: object) -> None:
+    if isinstance(given, bytes):
+        path.write_bytes(given)
+    else:
+        path.write_text(str(given), encoding="utf-8", newline="")
+
+
+ONE_LINE_CSV = [c for c in corpus.SUBSCRIBER_CSV if c.contract == corpus.ONE_LINE]
+SKIPPED_CSV = [c for c in corpus.SUBSCRIBER_CSV if c.contract == corpus.ROW_SKIPPED]
+
+
+@pytest.mark.parametrize("case", ONE_LINE_CSV, ids=ids(ONE_LINE_CSV))
+def test_subscriber_csv_file_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_csv(project / "list.csv", case.given)
+    before = snapshot(project)
+    code, out, err = run(["subscribers", "check", "list.csv"], capsys)
+    assert_one_line(code, out, err, case.expect)
+    assert len(err) < 400
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("case", SKIPPED_CSV, ids=ids(SKIPPED_CSV))
+def test_subscriber_csv_row_rows(case: Case, project: Path) -> None:
+    from newsletter.audience import load_audience
+
+    path = project / "list.csv"
+    write_csv(path, str(case.given) + "good@example.org,Good,2018-01-01\n")
+    audience = load_audience(path)
+    assert [s.email for s in audience.subscribers] == ["good@example.org"]
+    assert [s.reason for s in audience.skipped] == [case.expect]
+    assert all(s.line == 2 for s in audience.skipped)
+
+
+@pytest.mark.parametrize("case", corpus.SUPPRESSION_CSV, ids=ids(corpus.SUPPRESSION_CSV))
+def test_suppression_csv_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_csv(project / "s.csv", case.given)
+    before = snapshot(project)
+    code, out, err = run(["suppressions", "import", "s.csv"], capsys)
+    assert_one_line(code, out, err, case.expect)
+    assert len(err) < 400
+    assert snapshot(project) == before
+
+
+def mbox_bytes(texts: list[str]) -> bytes:
+    parts = [b"From MAILER-DAEMON Mon Jan  1 00:00:00 2018\n" + t.encode("utf-8", "surrogateescape") + b"\n"
+             for t in texts]
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("case", corpus.BOUNCES, ids=ids(corpus.BOUNCES))
+def test_bounce_rows(case: Case, tmp_path: Path) -> None:
+    box = tmp_path / "bounces.mbox"
+    good = fixture_text("postfix-hard.eml")
+    box.write_bytes(mbox_bytes([str(case.given), good]))
+    settings = load_settings({**REAL_SETTINGS, "NEWSLETTER_JOURNAL": str(tmp_path / "db.sqlite3")})
+    report = import_mailbox(box, settings)
+    assert report.messages == 2
+    assert report.counts["hard-bounce suppressed"] >= 1, report.counts
+    assert any("d.okafor@example.com" in line for line in report.lines)
+    assert all("\n" not in line and "\r" not in line for line in report.lines)
+
+
+def call(app: Any, given: tuple[str, str, str, bytes, str]) -> tuple[int, bytes]:
+    method, path, query, body, content_type = given
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"] = status
+
+    length = str(10**9) if body == b"x" and method == "POST" else str(len(body))
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "CONTENT_TYPE": content_type,
+               "CONTENT_LENGTH": length, "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": "127.0.0.1"}
+    out = b"".join(app(environ, start_response))
+    return int(captured["status"][:3]), out
+
+
+@pytest.mark.parametrize("case", corpus.WEB, ids=ids(corpus.WEB))
+def test_web_rows(case: Case, tmp_path: Path) -> None:
+    status, body = call(web_app(tmp_path), case.given)  # type: ignore[arg-type]
+    assert 200 <= status < 500, status
+    assert b"<script>alert(1)" not in body
+
+
+@pytest.mark.parametrize("case", corpus.CSV_EXPORT, ids=ids(corpus.CSV_EXPORT))
+def test_csv_export_rows(case: Case) -> None:
+    import csv
+
+    data = csv_bytes(["value"], [[case.given]])
+    [_header, row] = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert not row[0].startswith(FORMULA_START)
+    assert restore(row[0]) == case.given
+
+
+@pytest.mark.parametrize("case", corpus.TERMINAL, ids=ids(corpus.TERMINAL))
+def test_terminal_rows(case: Case) -> None:
+    console = TextConsole(file=io.StringIO(), width=120, color_system=None, highlight=False, soft_wrap=True)
+    console.print(f"failed x@example.org: {case.given}")
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    assert printable(str(case.given)) in output
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", output)
+
+
+@pytest.mark.parametrize("case", corpus.TEST_ADDRESSES, ids=ids(corpus.TEST_ADDRESSES))
+def test_to_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(project)
+    code, out, err = run(["send", "spring-2018", "--to", str(case.given)], capsys)
+    assert_one_line(code, out, err, "--to")
+    assert snapshot(project) == before
