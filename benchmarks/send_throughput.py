@@ -171,7 +171,7 @@ def cli_send(port: int, count: int, connections: int, workdir: Path, extra: dict
     done = subprocess.run([sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=900)
     elapsed = time.perf_counter() - started
-    sent = re.search(r"([\d,]+) of [\d,]+ sent", done.stdout)
+    sent = re.search(r"([\d,]+) sent to ", done.stdout)
     if done.returncode != 0 or sent is None or int(sent.group(1).replace(",", "")) != count:
         raise RuntimeError(f"newsletter send failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return elapsed

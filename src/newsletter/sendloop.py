@@ -338,7 +338,10 @@ class SendLoop:
             self._failed(email, exc.reply)
             return
         self._settle(email, PENDING, exc.reply)
-        delay = backoff(max(1, item.tries), self.options.retry_delay)
+        # A recipient's own trouble (a full mailbox) backs off exponentially; a relay fault says
+        # nothing about the recipient, and the window already slows the send if faults cluster,
+        # so it is retried after the base delay (a sporadic fault must not leave a long tail).
+        delay = backoff(1 if exc.fault else max(1, item.tries), self.options.retry_delay)
         self._sequence += 1
         heapq.heappush(self.retries, (time.monotonic() + delay, self._sequence, item))
         self.report.retried += 1
