@@ -63,8 +63,8 @@ class ConfirmationMail:
         self.smtp: SmtpSettings | None = smtp_settings(settings.env)
         example = settings.example_values_in_use()
         if self.smtp is not None and example:
-            raise ConfigError(f"refusing to send confirmation emails while {' and '.join(example)} still hold "
-                              "example values", hint="set them in .env (see .env.example)")
+            raise ConfigError(f"refusing to send confirmation emails: {'; '.join(example)}",
+                              hint="set real values in .env (see .env.example)")
         self.outbox = Outbox(outbox)
 
     def describe(self) -> str:
