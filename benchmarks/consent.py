@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,6 +71,7 @@ def main() -> None:
     env.update({"UNSUBSCRIBE_SECRET": SECRET, "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe",
                 "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"})
     with tempfile.TemporaryDirectory() as folder:
+        shutil.copytree(REPO / "templates", Path(folder) / "templates")  # serve renders the signup email
         one_click(env, Path(folder))
         bounce_import(env, Path(folder))
 

@@ -47,13 +47,14 @@ def import_subscribers(db: sqlite3.Connection, path: Path, note: str = "") -> Im
     """Add or update every consenting row of `path`; `note` says where the list came from."""
     report = ImportReport(path)
     rows = read_rows(path)  # checks the file and its header before the transaction starts
+    where = path.resolve()
     with transaction(db):
         for row in rows:
             report.rows += 1
             if isinstance(row, Skipped):
                 report.skipped.append(row)
                 continue
-            evidence = Evidence("import", f"{path} line {row.line}" + (f"; {note}" if note else ""))
+            evidence = Evidence("import", f"{where} line {row.line}" + (f"; {note}" if note else ""))
             _import_row(db, row, evidence, report)
     return report
 

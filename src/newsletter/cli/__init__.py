@@ -38,7 +38,9 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, preview, publish, send, serve, status, subscribers
+    from newsletter.cli import build, consent, preview, privacy, publish, send, serve, status, subscribers
+
+    del privacy  # its commands join the `subscribers` group on import
 
     for module in (build, send, subscribers, consent, serve, preview, status, publish):
         module.register(cli)

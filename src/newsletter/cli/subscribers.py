@@ -1,14 +1,32 @@
-"""`newsletter subscribers check`: the audience report without sending."""
+"""`newsletter subscribers ...`: the list of record (import, list, show, export, add, remove)
+and the CSV check; the privacy requests are in `privacy.py`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from newsletter.audience import Audience, load_audience
+from newsletter.audience import Audience, Skipped, check_address, clean_name, load_audience
+from newsletter.cli.common import project
 from newsletter.cli.console import out_console
+from newsletter.errors import InputError
+from newsletter.store import Store, now, open_store
+from newsletter.store.consent import Evidence, events
+from newsletter.store.subscribers import (
+    STATUSES,
+    SUBSCRIBED,
+    add_by_staff,
+    counts,
+    export_csv,
+    get,
+    iterate,
+    unsubscribe,
+)
+from newsletter.store.suppressions import is_suppressed
+from newsletter.subscriber_import import import_subscribers
 
 SKIPPED_SHOWN = 50  # a 100,000-row list of duplicates is a count, not a 99,999-row table
 
@@ -24,22 +42,41 @@ def print_audience(audience: Audience, *, details: bool = True) -> None:
     if audience.rows == 0:
         console.print(f"warning: {audience.path} has a header but no subscriber rows", style="yellow")
     if details and audience.skipped:
-        table = Table("line", "address", "skipped because", box=None, pad_edge=False)
-        listed = sorted(audience.skipped, key=lambda s: s.line)
-        for skipped in listed[:SKIPPED_SHOWN]:
-            table.add_row(str(skipped.line), skipped.email or "(empty)", f"{skipped.reason}: {skipped.detail}")
-        console.print(table)
-        if len(listed) > SKIPPED_SHOWN:
-            console.print(f"... and {len(listed) - SKIPPED_SHOWN:,} more skipped rows (the counts above cover all)")
+        print_skipped(audience.skipped)
+
+
+def print_skipped(rows: list[Skipped]) -> None:
+    """Every skipped row with its line and reason (the first SKIPPED_SHOWN of them)."""
+    console = out_console()
+    table = Table("line", "address", "skipped because", box=None, pad_edge=False)
+    listed = sorted(rows, key=lambda s: s.line)
+    for skipped in listed[:SKIPPED_SHOWN]:
+        table.add_row(str(skipped.line), escape(skipped.email or "(empty)"),
+                      escape(f"{skipped.reason}: {skipped.detail}"))
+    console.print(table)
+    if len(listed) > SKIPPED_SHOWN:
+        console.print(f"... and {len(listed) - SKIPPED_SHOWN:,} more skipped rows (the counts above cover all)")
+
+
+def open_list() -> Store:
+    """The project's database (the list of record)."""
+    return open_store(project().database_path)
+
+
+def checked_address(raw: str, what: str = "EMAIL") -> str:
+    try:
+        return check_address(raw.strip()).lower()
+    except ValueError as exc:
+        raise InputError(f"{what} ({raw!r}): {exc}") from exc
 
 
 @click.group()
 def subscribers() -> None:
-    """Work with subscriber lists.
+    """The list of record in the project database, and subscriber CSV files.
 
     \b
     Example:
-        newsletter subscribers check subscribers.example.csv
+        newsletter subscribers import subscribers.csv --source "paper forms, 2018 surgeries"
     """
 
 
@@ -47,13 +84,144 @@ def subscribers() -> None:
 @click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
 def check_subscribers(csv_path: Path) -> None:
     """Report what a subscriber CSV holds: rows to send to, and every row skipped and why
-    (invalid address, duplicate, no consent).
+    (invalid address, duplicate, no consent). Changes nothing.
 
     \b
     Example:
         newsletter subscribers check subscribers.csv
     """
     print_audience(load_audience(csv_path))
+
+
+@subscribers.command("import")
+@click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
+@click.option("--source", default="", help="Where the list and its consent came from, kept as evidence.")
+def import_command(csv_path: Path, source: str) -> None:
+    """Add or update the consenting rows of a subscriber CSV in the list. Importing the same
+    file again changes nothing. A row without consent is never added; an address that
+    unsubscribed or is suppressed is never subscribed again. Every change is a consent event
+    naming the file and line.
+
+    \b
+    Example:
+        newsletter subscribers import subscribers.csv --source "paper forms, 2018 surgeries"
+    """
+    with open_list() as store:
+        report = import_subscribers(store.db, csv_path, source.strip())
+    counts = "".join(f", {n:,} {reason}" for reason, n in sorted(report.counts().items()))
+    out_console().print(
+        f"{csv_path}: {report.rows:,} rows: {report.added:,} added, {report.updated:,} updated, "
+        f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped{counts}", markup=False)
+    if report.skipped:
+        print_skipped(report.skipped)
+    if not report.changed:
+        out_console().print(f"Nothing changed in {store.path}.", markup=False)
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status (default: all).")
+def list_command(status: str | None) -> None:
+    """Show the list: address, status, name, ward and tags, one per line.
+
+    \b
+    Example:
+        newsletter subscribers list --status subscribed
+    """
+    console = out_console()
+    with open_list() as store:
+        for r in iterate(store.db, status):
+            click.echo("\t".join((r.email, r.status, r.name, r.ward, ";".join(r.tags))))
+        totals = counts(store.db)
+    console.print(", ".join(f"{n:,} {s}" for s, n in totals.items()) + f" in {store.path}", markup=False)
+
+
+@subscribers.command("show")
+@click.argument("email", metavar="EMAIL")
+def show_command(email: str) -> None:
+    """Show one subscriber and every consent event recorded about them.
+
+    \b
+    Example:
+        newsletter subscribers show margaret.hughes@example.org
+    """
+    address = checked_address(email)
+    with open_list() as store:
+        record = get(store.db, address)
+        history = events(store.db, address)
+        suppressed = is_suppressed(store.db, address)
+    if record is None and not history:
+        raise InputError(f"{address}: not on the list in {store.path}")
+    console = out_console()
+    if record is not None:
+        console.print(f"{record.email}: {record.status}; name {record.name or '(none)'}; ward {record.ward or '(none)'}"
+                      f"; tags {', '.join(record.tags) or '(none)'}; consented {record.consented_at or 'no'}; "
+                      f"since {record.created_at}", markup=False)
+    if suppressed:
+        console.print(f"suppressed: {suppressed}", markup=False)
+    for e in history:
+        evidence = "; ".join(x for x in (e.detail, e.wording and f"wording {e.wording!r}", e.ip, e.user_agent,
+                                         e.actor) if x)
+        console.print(f"  {e.at}  {e.kind} ({e.source}){': ' + evidence if evidence else ''}", markup=False)
+
+
+@subscribers.command("export")
+@click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--status", type=click.Choice((*STATUSES, "all")), default=SUBSCRIBED, show_default=True,
+              help="Which subscribers to write.")
+def export_command(csv_path: Path, status: str) -> None:
+    """Write the list to a CSV that `subscribers import` reads back (written whole or not at all).
+
+    \b
+    Example:
+        newsletter subscribers export list-backup.csv
+    """
+    with open_list() as store:
+        count = export_csv(store.db, csv_path, None if status == "all" else status)
+    out_console().print(f"{count:,} subscribers written to {csv_path}", markup=False)
+
+
+@subscribers.command("add")
+@click.argument("email", metavar="EMAIL")
+@click.option("--consent", "how", required=True, help="How and when they consented (kept as evidence).")
+@click.option("--first-name", default="", help="First name.")
+@click.option("--last-name", default="", help="Last name.")
+@click.option("--ward", default="", help="Ward.")
+@click.option("--tag", "tags", multiple=True, help="A topic tag (repeatable).")
+def add_command(email: str, how: str, first_name: str, last_name: str, ward: str, tags: tuple[str, ...]) -> None:
+    """Subscribe one person who gave the office their consent (by letter, phone, at a surgery).
+    An address that unsubscribed or is suppressed is refused.
+
+    \b
+    Example:
+        newsletter subscribers add anne@example.org --first-name Anne --consent "signed form, surgery 3 May"
+    """
+    address = checked_address(email)
+    if not how.strip():
+        raise InputError("--consent: say how the person consented")
+    with open_list() as store:
+        record = add_by_staff(store.db, address, clean_name(first_name), clean_name(last_name), clean_name(ward),
+                              [clean_name(t) for t in tags], now("seconds")[:10], Evidence("staff", clean_name(how)))
+    out_console().print(f"{record.email}: subscribed", markup=False)
+
+
+@subscribers.command("remove")
+@click.argument("email", metavar="EMAIL")
+@click.option("--note", default="", help="Why, for the record (e.g. 'asked by letter, 3 May').")
+def remove_command(email: str, note: str) -> None:
+    """Take a person off the list: status unsubscribed, and the address suppressed so no send
+    or import mails it again.
+
+    \b
+    Example:
+        newsletter subscribers remove anne@example.org --note "asked by letter"
+    """
+    address = checked_address(email)
+    with open_list() as store:
+        if get(store.db, address) is None:
+            raise InputError(f"{address}: not on the list in {store.path}",
+                             hint="`newsletter unsubscribe` suppresses an address that is not on the list")
+        unsubscribe(store.db, address, Evidence("staff", clean_name(note) or "newsletter subscribers remove"))
+    out_console().print(f"{address}: removed (unsubscribed and suppressed)", markup=False)
 
 
 def register(group: click.Group) -> None:

@@ -37,6 +37,8 @@ def export_person(db: sqlite3.Connection, email: str) -> dict[str, Any]:
         "suppressions": _rows(db, "SELECT reason, source, detail, created_at FROM suppressions WHERE email = ?", key),
         "bounces": _rows(db, "SELECT kind, issue, status, detail, cleared, created_at FROM bounce_events "
                              "WHERE email = ? ORDER BY created_at", key),
+        "erased_before": db.execute("SELECT count(*) FROM suppressed_hashes WHERE hash = ?",
+                                    (suppressions.email_hash(db, key),)).fetchone()[0] > 0,
         "test_sends": _rows(db, "SELECT issue, destination, started_at FROM sends WHERE kind = 'test' AND "
                                 "instr(lower(recipients), ?) > 0 ORDER BY id", key),
     }
@@ -63,6 +65,7 @@ class Erasure:
 def erase(db: sqlite3.Connection, email: str) -> Erasure:
     """Delete every row about `email` and remember it only as a keyed hash, in one transaction."""
     key = email.strip().lower()
+    db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
     with transaction(db):
         counts = [db.execute(f"DELETE FROM {table} WHERE email = ?", (key,)).rowcount
                   for table in ("subscribers", "consent_events", "deliveries", "suppressions", "bounce_events")]
@@ -72,5 +75,6 @@ def erase(db: sqlite3.Connection, email: str) -> Erasure:
             kept = ", ".join(ERASED if r.strip().lower() == key else r.strip() for r in recipients.split(","))
             db.execute("UPDATE sends SET recipients = ? WHERE id = ?", (kept, run))
         suppressions.add_hash(db, key)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old copies of the pages leave the write-ahead log too
     subscriber, events, deliveries, suppressed, bounces = counts
     return Erasure(key, subscriber, events, deliveries, suppressed, bounces, len(runs))

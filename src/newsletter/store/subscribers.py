@@ -7,16 +7,22 @@ Statuses: pending (signed up, not confirmed: never mailed), subscribed, unsubscr
 
 from __future__ import annotations
 
+import csv
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+from newsletter.errors import InputError
 from newsletter.store import consent, suppressions
 from newsletter.store.consent import Evidence
-from newsletter.store.database import now, transaction
+from newsletter.store.database import StorageError, now, transaction
 
 PENDING, SUBSCRIBED, UNSUBSCRIBED = "pending", "subscribed", "unsubscribed"
 STATUSES = (PENDING, SUBSCRIBED, UNSUBSCRIBED)
+EXPORT_COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at", "status")
 COLUMNS = ("email, first_name, last_name, ward, tags, status, created_at, updated_at, consented_at, "
            "confirmation_sent_at")
 
@@ -168,3 +174,65 @@ def unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> None:
         db.execute("UPDATE subscribers SET status = ?, updated_at = ? WHERE email = ?", (UNSUBSCRIBED, now(), key))
         consent.record(db, key, "unsubscribed", evidence)
         suppressions.add(db, key, "unsubscribed", evidence.source, evidence.detail)
+
+
+class Refused(InputError):
+    """A change the list of record does not allow (re-subscribing a suppressed address)."""
+
+
+def add_by_staff(db: sqlite3.Connection, email: str, first_name: str, last_name: str, ward: str,
+                 tags: Iterable[str], consented_at: str, evidence: Evidence) -> SubscriberRecord:
+    """Subscribe a person who gave consent to the office (event "added"); refuses an address
+    that unsubscribed or is suppressed: only the person can sign up again."""
+    key = email.strip().lower()
+    with transaction(db):
+        reason = suppressions.is_suppressed(db, key)
+        existing = get(db, key)
+        if reason is not None:
+            raise Refused(f"{key}: on the suppression list ({reason}); not added",
+                          hint="only `newsletter suppressions remove` lifts it, when the person asks")
+        if existing is not None and existing.status == UNSUBSCRIBED:
+            raise Refused(f"{key}: unsubscribed {existing.updated_at[:10]}; not added",
+                          hint="the person can sign up again through the form")
+        if existing is None:
+            insert(db, key, first_name, last_name, ward, tags, SUBSCRIBED, consented_at)
+        else:
+            db.execute(
+                "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, status = ?, "
+                "consented_at = coalesce(consented_at, ?), updated_at = ? WHERE email = ?",
+                (first_name, last_name, ward, join_tags(tags), SUBSCRIBED, consented_at, now(), key),
+            )
+        consent.record(db, key, "added", evidence)
+        record = get(db, key)
+    assert record is not None
+    return record
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet never runs a formula made from data: such a cell gets a leading quote."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_csv(db: sqlite3.Connection, path: Path, status: str | None = SUBSCRIBED) -> int:
+    """Write the list (one status, or all) as a CSV `subscribers import` reads back. Streamed to
+    a temporary file beside `path` and renamed over it: never a half-written export."""
+    count = 0
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp", delete=False) as out:
+            try:
+                writer = csv.writer(out, lineterminator="\r\n")
+                writer.writerow(EXPORT_COLUMNS)
+                for r in iterate(db, status):
+                    writer.writerow([r.email, _cell(r.first_name), _cell(r.last_name), _cell(r.ward),
+                                     _cell(";".join(r.tags)), (r.consented_at or "")[:10], r.status])
+                    count += 1
+            except BaseException:
+                out.close()
+                Path(out.name).unlink(missing_ok=True)
+                raise
+        os.replace(out.name, path)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot write: {exc.strerror}") from exc
+    return count

@@ -24,7 +24,7 @@ from newsletter.delivery.base import DeliveryOutcome
 from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import SmtpSettings, smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
-from newsletter.errors import ConfigError, NewsletterError
+from newsletter.errors import ConfigError, NewsletterError, RenderError
 from newsletter.gates.headers import fold
 from newsletter.message import GREETING, GREETING_FALLBACK, OutgoingMessage
 from newsletter.render import Renderer, compile_mjml
@@ -53,9 +53,13 @@ class ConfirmationMail:
             context: dict[str, object] = {
                 "site": site, "list_name": list_name, "expiry_days": expiry_days,
                 "already_subscribed": already, "recipient": SimpleNamespace(**PLACEHOLDERS)}
-            source = renderer.render_template("confirm.mjml.j2", context, html=True)
-            html = compile_mjml(source, templates / "confirm.mjml.j2")
-            text = renderer.render_template("confirm.txt.j2", context, html=False).strip("\n") + "\n"
+            try:
+                source = renderer.render_template("confirm.mjml.j2", context, html=True)
+                html = compile_mjml(source, templates / "confirm.mjml.j2")
+                text = renderer.render_template("confirm.txt.j2", context, html=False).strip("\n") + "\n"
+            except RenderError as exc:
+                raise RenderError(str(exc), hint="newsletter serve renders the signup confirmation email from "
+                                  "templates/confirm.mjml.j2 and confirm.txt.j2 (shipped with the project)") from exc
             self.variants[already] = (html, text)
         self.smtp: SmtpSettings | None = smtp_settings(settings.env)
         example = settings.example_values_in_use()

@@ -1,0 +1,108 @@
+"""Signup timings through a real `newsletter serve` on loopback (run by hand, not by pytest):
+
+    .venv/bin/python benchmarks/signup.py [--count 200]
+
+Sequential POST /subscribe (each: validate, store pending + consent event, render and write
+the confirmation email to the outbox, commit), then POST of each emailed confirmation link,
+against one-click unsubscribe POSTs in the same run (the cheapest durable request: one
+transaction, no email).
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import describe  # noqa: E402
+from newsletter.tokens import make_token  # noqa: E402
+
+LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
+SECRET = "a-test-secret-that-is-long-enough"
+
+
+def post(url: str, data: bytes) -> None:
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=30) as response:
+        response.read()
+
+
+def timed(label: str, count: int, each: Callable[[int], None]) -> float:
+    started = time.perf_counter()
+    for i in range(count):
+        each(i)
+    took = (time.perf_counter() - started) / count * 1000
+    print(f"{label}: {count} sequential, {took:.2f} ms each")
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=200)
+    count = parser.parse_args().count
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "UNSUBSCRIBE_", "SMTP_"))}
+    env.update({"UNSUBSCRIBE_SECRET": SECRET, "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe",
+                "NEWSLETTER_SIGNUP_PER_IP": "1000000", "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"})
+    print(describe())
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for name in ("issues", "templates"):
+            shutil.copytree(REPO / name, root / name)
+        server = subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", "0"], env=env, cwd=root,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert server.stdout is not None
+            found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
+            assert found, "serve did not print its URL"
+            base = found.group()
+
+            def signup(i: int) -> None:
+                form = {"email": f"person{i}@example.org", "first_name": "Sam", "ward": "Manor",
+                        "topics": "schools", "consent": "yes", "consent_version": "1"}
+                post(f"{base}/subscribe", urllib.parse.urlencode(form).encode())
+
+            outbox = root / "outbox" / "confirmations"
+
+            def token_of(i: int) -> str:
+                message = email.message_from_bytes((outbox / f"person{i}@example.org.eml").read_bytes(),
+                                                   policy=email.policy.default)
+                text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+                found = re.search(r"confirm\?token=([A-Za-z0-9_.-]+)", text)
+                assert found, text[:500]
+                return found.group(1)
+
+            tokens: list[str] = []
+
+            def confirm(i: int) -> None:
+                post(f"{base}/subscribe/confirm?token={tokens[i]}", b"")
+
+            def unsubscribe(i: int) -> None:
+                token = make_token(f"other{i}@example.org", LIST_ID, SECRET)
+                post(f"{base}/unsubscribe?token={token}", b"List-Unsubscribe=One-Click")
+
+            baseline = timed("one-click unsubscribe POST (baseline)", count, unsubscribe)
+            signed = timed("signup POST (store, render and write the email)", count, signup)
+            tokens.extend(token_of(i) for i in range(count))  # read the emails outside the timer
+            confirmed = timed("confirmation POST", count, confirm)
+            print(f"signup costs {signed / baseline:.1f}x a one-click unsubscribe; "
+                  f"confirmation {confirmed / baseline:.1f}x")
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The list of record through the real CLI: import, list, show, export, add, remove, privacy requests."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import Run
+
+DB = Path(".newsletter") / "newsletter.sqlite3"
+HEADER = "email,first_name,last_name,ward,tags,consented_at\n"
+
+
+def query(project: Path, sql: str, *params: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(project / DB) as db:
+        return db.execute(sql, params).fetchall()
+
+
+def test_a_second_import_of_the_same_file_changes_nothing_and_says_so(project: Path, run_cli: Run) -> None:
+    first = run_cli("subscribers", "import", "subscribers.example.csv", "--source", "paper forms")
+    assert first.returncode == 0, first.stderr
+    assert "18 added, 0 updated, 0 unchanged, 2 skipped, 2 no consent" in first.stdout
+    events = query(project, "SELECT count(*) FROM consent_events")
+    second = run_cli("subscribers", "import", "subscribers.example.csv")
+    assert "0 added, 0 updated, 18 unchanged, 2 skipped" in second.stdout and "Nothing changed" in second.stdout
+    assert query(project, "SELECT count(*) FROM consent_events") == events
+    detail = query(project, "SELECT detail FROM consent_events WHERE email = 'zoe.brennan@example.org'")
+    assert detail == [(f"{project.resolve() / 'subscribers.example.csv'} line 4; paper forms",)]
+    # A row without consent never becomes a subscriber.
+    assert query(project, "SELECT count(*) FROM subscribers WHERE email = 'janet.clarke@example.com'") == [(0,)]
+
+
+def test_an_import_updates_details_with_evidence_but_never_resubscribes(project: Path, run_cli: Run) -> None:
+    (project / "a.csv").write_text(HEADER + "ann@example.org,Ann,,Manor,,2020-01-01\n"
+                                   "bob@example.org,Bob,,Manor,,2020-01-01\n", encoding="utf-8")
+    assert run_cli("subscribers", "import", "a.csv").returncode == 0
+    assert run_cli("unsubscribe", "bob@example.org").returncode == 0
+    (project / "b.csv").write_text(HEADER + "ANN@example.org,Ann,,Reddish South,,2020-01-01\n"
+                                   "bob@example.org,Bob,,Manor,,2021-01-01\n", encoding="utf-8")
+    result = run_cli("subscribers", "import", "b.csv")
+    assert "0 added, 1 updated, 0 unchanged, 1 skipped, 1 suppressed" in result.stdout, result.stdout
+    assert query(project, "SELECT ward FROM subscribers WHERE email = 'ann@example.org'") == [("Reddish South",)]
+    assert query(project, "SELECT kind FROM consent_events WHERE email = 'ann@example.org' ORDER BY id") == [
+        ("imported",), ("preferences-changed",)]
+    send = run_cli("send", "spring-2018", "--yes")
+    assert send.returncode == 0 and "1 sent" in send.stdout, send.stdout
+    assert query(project, "SELECT email FROM deliveries WHERE state = 'sent'") == [("ann@example.org",)]
+
+
+def test_remove_then_import_or_add_is_refused(project: Path, run_cli: Run) -> None:
+    add = run_cli("subscribers", "add", "cat@example.org", "--first-name", "Cat", "--consent", "letter, 3 May")
+    assert add.returncode == 0 and "subscribed" in add.stdout
+    assert run_cli("subscribers", "remove", "cat@example.org", "--note", "asked").returncode == 0
+    (project / "c.csv").write_text(HEADER + "cat@example.org,Cat,,,,2020-01-01\n", encoding="utf-8")
+    result = run_cli("subscribers", "import", "c.csv")
+    assert "1 skipped" in result.stdout and "Nothing changed" in result.stdout
+    again = run_cli("subscribers", "add", "cat@example.org", "--consent", "phone")
+    assert again.returncode == 2 and again.stderr.count("error:") == 1 and "suppression list" in again.stderr
+    show = run_cli("subscribers", "show", "cat@example.org")
+    assert "unsubscribed" in show.stdout and "added (staff): letter, 3 May" in show.stdout
+    assert "unsubscribed (staff): asked" in show.stdout
+
+
+def test_erase_keeps_only_a_keyed_hash_and_a_later_import_cannot_add_them(project: Path, run_cli: Run) -> None:
+    assert run_cli("send", "spring-2018", "--yes").returncode == 0
+    who = "zoe.brennan@example.org"
+    held = json.loads(run_cli("subscribers", "export-person", who).stdout)
+    assert held["subscriber"]["ward"] == "Edgeley and Cheadle Heath"
+    assert held["deliveries"][0]["state"] == "sent" and held["deliveries"][0]["message_id"].startswith("<")
+    assert [e["kind"] for e in held["consent_events"]] == ["imported"]
+    erased = run_cli("subscribers", "erase", who, "--yes")
+    assert erased.returncode == 0 and "keyed hash" in erased.stdout
+    files = [project / DB, (project / DB).with_name("newsletter.sqlite3-wal")]
+    database = b"".join(path.read_bytes() for path in files if path.exists())
+    assert who.encode() not in database and b"Brennan" not in database
+    again = run_cli("subscribers", "import", "subscribers.example.csv")
+    assert "1 suppressed" in again.stdout and "erased" in again.stdout
+    after = json.loads(run_cli("subscribers", "export-person", who).stdout)
+    assert after["subscriber"] is None and after["deliveries"] == [] and after["erased_before"] is True
+    one_off = run_cli("send", "spring-2018", "--dry-run", "--subscribers", "subscribers.example.csv")
+    assert "zoe.brennan" in one_off.stdout and "erased on request" in one_off.stdout
+
+
+def test_export_writes_a_file_that_imports_back_unchanged(project: Path, run_cli: Run) -> None:
+    assert run_cli("subscribers", "import", "subscribers.example.csv").returncode == 0
+    result = run_cli("subscribers", "export", "out/list.csv")
+    assert result.returncode == 0 and "18 subscribers written" in result.stdout
+    assert (project / "out" / "list.csv").read_text(encoding="utf-8").startswith("email,first_name,")
+    back = run_cli("subscribers", "import", "out/list.csv")
+    assert "18 unchanged" in back.stdout and "Nothing changed" in back.stdout
+    listed = run_cli("subscribers", "list", "--status", "subscribed")
+    assert listed.stdout.count("\tsubscribed\t") == 18 and "18 subscribed" in listed.stdout
+
+
+def test_the_dry_run_reads_the_journal_like_the_send(project: Path, run_cli: Run) -> None:
+    assert run_cli("send", "spring-2018", "--yes", "--limit", "5").returncode == 0
+    with sqlite3.connect(project / DB) as db:
+        sent = [e for (e,) in db.execute("SELECT email FROM deliveries WHERE state = 'sent' ORDER BY email")]
+        db.execute("UPDATE deliveries SET state = 'sending' WHERE email = ?", (sent[0],))
+        db.execute("UPDATE deliveries SET state = 'failed' WHERE email = ?", (sent[1],))
+    dry = run_cli("send", "spring-2018", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "13 would be sent" in dry.stdout and "3 skipped (already sent)" in dry.stdout
+    assert "1 skipped (failed before" in dry.stdout and "1 unknown" in dry.stdout
+    retry = run_cli("send", "spring-2018", "--dry-run", "--retry-failed", "--resend-unknown")
+    assert "15 would be sent" in retry.stdout
+
+
+def test_bad_input_is_one_line_and_exit_2(project: Path, run_cli: Run) -> None:
+    for args in (("subscribers", "import", "missing.csv"), ("subscribers", "show", "not an address"),
+                 ("subscribers", "add", "x@example.org", "--consent", " "),
+                 ("subscribers", "remove", "nobody@example.org")):
+        result = run_cli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr

@@ -1,0 +1,73 @@
+"""The signup confirmation email: valid MJML by the reference compiler in strict mode, a clean
+SpamAssassin score, and both variants (new signup, already subscribed) personalised safely."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from newsletter.render import Renderer
+from newsletter.settings import load_settings
+from newsletter.web.mail import PLACEHOLDERS, ConfirmationMail
+from tests.conftest import REPO, node_available, require
+from tests.test_spam_score import spam_report
+
+LINK = "https://www.example.org/subscribe/confirm?token=em9lQGV4YW1wbGUub3Jn.1795431559.o5ZPl0MxIF2cDFb5b9Vt2A"
+
+
+@pytest.fixture(scope="module")
+def mail(tmp_path_factory: pytest.TempPathFactory) -> ConfirmationMail:
+    return ConfirmationMail(load_settings({}), REPO / "templates", tmp_path_factory.mktemp("outbox"),
+                            list_name="Ann Coffey MP's newsletter", expiry_days=7,
+                            privacy_url="https://www.example.org/privacy")
+
+
+@pytest.mark.parametrize("already", [False, True])
+def test_the_template_passes_reference_mjml_in_strict_mode(already: bool) -> None:
+    require(node_available(), "node")
+    require((REPO / "tests" / "mjml" / "node_modules" / "mjml").is_dir(), "the reference mjml (npm ci in tests/mjml)")
+    from types import SimpleNamespace
+
+    settings = load_settings({})
+    site = SimpleNamespace(representative=settings.representative, constituency=settings.constituency,
+                           website=settings.website, postal_address=settings.postal_address,
+                           privacy_url="https://www.example.org/privacy")
+    source = Renderer(REPO / "templates").render_template("confirm.mjml.j2", {
+        "site": site, "list_name": "Ann Coffey MP's newsletter", "expiry_days": 7, "already_subscribed": already,
+        "recipient": SimpleNamespace(**PLACEHOLDERS)}, html=True)
+    result = subprocess.run(["node", "validate.js"], cwd=REPO / "tests" / "mjml", input=source,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_confirmation_scores_zero_with_spamassassin(mail: ConfirmationMail) -> None:
+    score, report = spam_report(mail.build("zoe@example.org", "Zoë", LINK, already_subscribed=False).data)
+    assert score <= 0.0, report
+
+
+def test_the_name_and_link_are_escaped_and_every_placeholder_filled(mail: ConfirmationMail) -> None:
+    message = email.message_from_bytes(
+        mail.build("zoe@example.org", '<b>Zo\r\në</b>', LINK + "&x=<y>", already_subscribed=False).data,
+        policy=email.policy.default)
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "<b>" not in html and "&lt;b&gt;Zo ë&lt;/b&gt;" in html and "&amp;x=&lt;y&gt;" in html
+    assert "Dear <b>Zo ë</b>," in text and LINK in text
+    for token in PLACEHOLDERS.values():
+        assert token not in html and token not in text
+    assert message["To"] == "zoe@example.org" and "Zo" not in str(message["To"])
+
+
+def test_a_broken_template_stops_at_start_up(tmp_path: Path) -> None:
+    from newsletter.errors import RenderError
+
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "confirm.mjml.j2").write_text("<mjml><mj-body>{{ nothing.here }}</mj-body></mjml>")
+    (tmp_path / "templates" / "confirm.txt.j2").write_text("x")
+    with pytest.raises(RenderError, match=r"confirm\.mjml\.j2"):
+        ConfirmationMail(load_settings({}), tmp_path / "templates", tmp_path / "outbox", list_name="x",
+                         expiry_days=7, privacy_url="https://www.example.org/privacy")
