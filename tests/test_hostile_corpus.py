@@ -150,11 +150,12 @@ ONE_LINE_CSV = [c for c in corpus.SUBSCRIBER_CSV if c.contract == corpus.ONE_LIN
 SKIPPED_CSV = [c for c in corpus.SUBSCRIBER_CSV if c.contract == corpus.ROW_SKIPPED]
 
 
+@pytest.mark.parametrize("command", ["check", "import"])
 @pytest.mark.parametrize("case", ONE_LINE_CSV, ids=ids(ONE_LINE_CSV))
-def test_subscriber_csv_file_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_subscriber_csv_file_rows(case: Case, command: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_csv(project / "list.csv", case.given)
     before = snapshot(project)
-    code, out, err = run(["subscribers", "check", "list.csv"], capsys)
+    code, out, err = run(["subscribers", command, "list.csv"], capsys)
     assert_one_line(code, out, err, case.expect)
     assert len(err) < 400
     assert snapshot(project) == before
@@ -347,3 +348,20 @@ def test_feed_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]
         assert "\n" not in article.title and "<script" not in text.lower() and "onerror" not in text.lower()
         assert "javascript:" not in str(article.body_html).lower()
         assert passwd not in text and "a" * 1000 not in text
+
+
+@pytest.mark.parametrize("case", SKIPPED_CSV, ids=ids(SKIPPED_CSV))
+def test_subscriber_import_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same rows through `subscribers import`: the good row is added, the bad one skipped
+    with its line and reason, and nothing from it reaches the list of record."""
+    from newsletter.store import open_store
+    from newsletter.store import subscribers as store
+
+    write_csv(project / "list.csv", str(case.given) + "good@example.org,Good,2018-01-01\n")
+    code, out, err = run(["subscribers", "import", "list.csv"], capsys)
+    assert code == 0, out + err
+    assert "1 added" in out and "1 skipped" in out and case.expect in out
+    with open_store(project / ".newsletter" / "newsletter.sqlite3") as opened:
+        emails = [row[0] for row in opened.db.execute("SELECT email FROM subscribers")]
+        assert emails == ["good@example.org"]
+        assert store.get(opened.db, "good@example.org") is not None
