@@ -80,7 +80,7 @@ def test_an_unreadable_key_names_the_setting(run_cli: Run, project: Path) -> Non
 
 def test_keygen_writes_a_private_key_and_prints_a_record_that_verifies(run_cli: Run, project: Path) -> None:
     result = run_cli("dkim", "keygen", "--selector", "news2026", "--domain", "stockport-office.test",
-                     "--out", "keys/dkim.pem", env=REAL_SETTINGS)
+                     "--key", "keys/dkim.pem", env=REAL_SETTINGS)
     assert result.returncode == 0, result.stderr
     path = project / "keys" / "dkim.pem"
     assert path.stat().st_mode & 0o077 == 0, "the private key is readable by its owner only"
@@ -92,5 +92,5 @@ def test_keygen_writes_a_private_key_and_prints_a_record_that_verifies(run_cli: 
            "DKIM_PRIVATE_KEY": "keys/dkim.pem"}
     composed = compose(resolve_issue_path("spring-2018", project), load_settings(env))
     assert verify(composed.factory.build(Subscriber("reader@example.org", "Ann")).data, record.encode())
-    again = run_cli("dkim", "keygen", "--selector", "news2026", "--out", "keys/dkim.pem", env=REAL_SETTINGS)
+    again = run_cli("dkim", "keygen", "--selector", "news2026", "--key", "keys/dkim.pem", env=REAL_SETTINGS)
     assert again.returncode == 2 and "already" in again.stderr

@@ -20,14 +20,14 @@ def dkim() -> None:
 
     \b
     Example:
-        newsletter dkim keygen --selector news2026 --domain stockport-office.example --out dkim.pem
+        newsletter dkim keygen --selector news2026 --domain stockport-office.example --key dkim.pem
     """
 
 
 @dkim.command()
 @click.option("--selector", default=None, help="The selector (default: $DKIM_SELECTOR), e.g. news2026.")
 @click.option("--domain", default=None, help="The signing domain (default: $DKIM_DOMAIN, else the From domain).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--key", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the private key (default: $DKIM_PRIVATE_KEY).")
 @click.option("--bits", type=click.IntRange(min=1024, max=4096), default=KEY_BITS, show_default=True,
               help="RSA key size.")
@@ -38,7 +38,7 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
 
     \b
     Example:
-        newsletter dkim keygen --selector news2026 --domain stockport-office.example --out dkim.pem
+        newsletter dkim keygen --selector news2026 --domain stockport-office.example --key dkim.pem
     """
     current = settings()
     env = current.env
@@ -48,7 +48,7 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
     if not selector:
         raise InputError("--selector: no selector given (nor DKIM_SELECTOR)", hint="for example --selector news2026")
     if raw_out is None:
-        raise InputError("--out: no key file given (nor DKIM_PRIVATE_KEY)", hint="for example --out dkim.pem")
+        raise InputError("--key: no key file given (nor DKIM_PRIVATE_KEY)", hint="for example --key dkim.pem")
     if raw_out.exists() and not force:
         raise InputError(f"{raw_out}: a key is already there (pass --force to replace it; the old DNS record "
                          "then stops matching)")
