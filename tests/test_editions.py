@@ -131,6 +131,8 @@ def test_the_journal_records_each_recipients_edition(project: Path, run_cli: Run
         "helen.taylor@example.org"})  # fmt: skip
     eml = (project / "outbox" / "spring-2016" / "margaret.hughes@example.org.eml").read_bytes()
     assert WARD_ARTICLE in html_of(eml)
+    status = run_cli("status", "spring-2016")
+    assert f"sent by edition: {len(rows) - 4} for everyone, 4 {KEY}" in status.stdout, status.stdout
 
 
 def test_check_checks_every_edition(project: Path, run_cli: Run) -> None:

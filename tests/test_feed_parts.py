@@ -7,6 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from newsletter.errors import InputError
 from newsletter.publish.articlefile import ArticleFields, article_text, edited_since_import
 from newsletter.publish.feedimport import ImportOptions, import_items, parse_categories, slugify
 from newsletter.publish.feedread import Feed, FeedItem, parse_feed
+from newsletter.publish.fetch import fetch
 from newsletter.publish.htmlmd import clean, to_markdown
 from newsletter.publish.summary import CARD, shorten
 
@@ -106,3 +108,11 @@ def test_any_item_html_gives_an_article_the_loader_accepts_or_a_reason(parts: li
         if outcomes[0].action == "new":
             article = load_article(Path(folder) / "a.md")
             assert "<script" not in article.body_html and "javascript:" not in article.body_html
+
+
+def test_a_feed_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<rss>" + b" " * 2000 + b"</rss>")
+    with pytest.raises(InputError, match=r"big\.xml: the feed is over the 1000 bytes limit$"):
+        fetch(str(big), max_bytes=1000)
+    assert fetch(str(big), max_bytes=5000).data.startswith(b"<rss>")

@@ -99,3 +99,4 @@ def test_a_name_with_markup_is_printed_as_text(project: Path, run_cli: Run) -> N
     result = run_cli("subscribers", "check", "list.csv")
     assert result.returncode == 0, result.stderr
     assert "[/]@example.org" in result.stdout and "Traceback" not in result.stderr
+    assert "\\[" not in result.stdout  # shown as written: no markup escaping left visible

@@ -150,11 +150,12 @@ ONE_LINE_CSV = [c for c in corpus.SUBSCRIBER_CSV if c.contract == corpus.ONE_LIN
 SKIPPED_CSV = [c for c in corpus.SUBSCRIBER_CSV if c.contract == corpus.ROW_SKIPPED]
 
 
+@pytest.mark.parametrize("command", ["check", "import"])
 @pytest.mark.parametrize("case", ONE_LINE_CSV, ids=ids(ONE_LINE_CSV))
-def test_subscriber_csv_file_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_subscriber_csv_file_rows(case: Case, command: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_csv(project / "list.csv", case.given)
     before = snapshot(project)
-    code, out, err = run(["subscribers", "check", "list.csv"], capsys)
+    code, out, err = run(["subscribers", command, "list.csv"], capsys)
     assert_one_line(code, out, err, case.expect)
     assert len(err) < 400
     assert snapshot(project) == before
@@ -247,3 +248,120 @@ def test_to_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) 
     code, out, err = run(["send", "spring-2018", "--to", str(case.given)], capsys)
     assert_one_line(code, out, err, "--to")
     assert snapshot(project) == before
+
+
+CONFIRMATION_HEADERS = {"From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIME-Version",
+                        "Content-Type"}
+
+
+def form_body(fields: dict[str, str]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(fields).encode()
+
+
+@pytest.mark.parametrize("case", corpus.SIGNUP, ids=ids(corpus.SIGNUP))
+def test_signup_rows(case: Case, tmp_path: Path) -> None:
+    from tests.support.web import call as web_call
+
+    app = web_app(tmp_path)
+    fields = {"email": "reader@example.org", "first_name": "Ann", "consent": "yes", **case.given}  # type: ignore[dict-item]
+    answer = web_call(app, "POST", "/subscribe", body=form_body(fields))
+    assert 200 <= answer.code < 500, answer.status
+    assert "<script>alert(1)" not in answer.body and "<img src=x" not in answer.body
+    written = sorted((tmp_path / "outbox").rglob("*.eml"))
+    if answer.code == 200 and "website" not in fields:
+        assert written, "an accepted signup sends its confirmation email"
+    for path in written:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert set(message.keys()) <= CONFIRMATION_HEADERS, message.keys()
+        assert [a.addr_spec for a in message["To"].addresses] == ["reader@example.org"]
+        assert len(message["From"].addresses) == 1 and message.get_all("Bcc") is None
+
+
+@pytest.mark.parametrize("case", corpus.PREFERENCES, ids=ids(corpus.PREFERENCES))
+def test_preference_rows(case: Case, tmp_path: Path) -> None:
+    from newsletter.store import subscribers as store
+    from newsletter.store.consent import Evidence
+    from tests.support.web import call as web_call
+
+    app = web_app(tmp_path)
+    method, query, fields = case.given  # type: ignore[misc]
+    if query == "REAL":
+        db = app._db()
+        store.add_pending(db, "reader@example.org", "Ann", "", "", (), Evidence("import"))
+        store.confirm(db, "reader@example.org", Evidence("import"))
+        query = app.links.preferences_link("reader@example.org").split("?", 1)[1]
+    answer = web_call(app, method, "/preferences", query, form_body(fields))
+    assert 200 <= answer.code < 500, answer.status
+    assert "<script>alert(1)" not in answer.body and "<img src=x" not in answer.body
+    record = store.get(app._db(), "reader@example.org")
+    if record is not None:
+        assert "\n" not in record.first_name and "\r" not in record.first_name and len(record.first_name) <= 100
+
+
+GOOD_ITEM = {"title": "Inquiry into sent away children", "link": "https://www.example.org/news/inquiry",
+             "date": "Mon, 02 Apr 2018 10:00:00 +0000", "description": "The inquiry opens.", "category": "News"}
+ENTITIES = "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefg", "bcdefgh", strict=True))
+RAW_FEEDS = {
+    "BOMB": f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">{ENTITIES}]>'
+            "<rss version=\"2.0\"><channel><title>Office</title><link>https://www.example.org/</link>"
+            "<item><title>&h;</title><link>https://www.example.org/news/a</link>"
+            "<pubDate>Mon, 02 Apr 2018 10:00:00 +0000</pubDate><description>&h;</description></item></channel></rss>",
+    "XXE": '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+           "<rss version=\"2.0\"><channel><title>Office</title><link>https://www.example.org/</link>"
+           "<item><title>News &xxe;</title><link>https://www.example.org/news/b</link>"
+           "<pubDate>Mon, 02 Apr 2018 10:00:00 +0000</pubDate><description>&xxe; text</description></item>"
+           "</channel></rss>",
+    "NOT-XML": "\x00\x01 not a feed [/] <<<",
+    "DEEP": '<?xml version="1.0"?><rss version="2.0"><channel><title>Office</title><item><title>x</title>'
+            + "<div>" * 5000 + "</div>" * 5000 + "</item></channel></rss>",
+}
+
+
+def feed_xml(given: object) -> str:
+    if isinstance(given, str):
+        return RAW_FEEDS[given]
+    item = corpus.FEED_ITEM.format(**{**GOOD_ITEM, **given})  # type: ignore[dict-item]
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Office</title>'
+            f"<link>https://www.example.org/</link><description>News</description>{item}</channel></rss>")
+
+
+@pytest.mark.parametrize("case", corpus.FEED, ids=ids(corpus.FEED))
+def test_feed_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from newsletter.content import load_article
+
+    (project / "feed.xml").write_text(feed_xml(case.given), encoding="utf-8")
+    before = snapshot(project)
+    code, out, err = run(["import", "feed.xml"], capsys)
+    assert code in (0, 2), out + err
+    assert "Traceback" not in out + err
+    if code == 2:
+        assert_one_line(code, out, err, "")
+    changed = {name for name, size in snapshot(project).items() if before.get(name) != size}
+    assert all(name.startswith("articles/") and name.endswith(".md") for name in changed), changed
+    passwd = Path("/etc/passwd").read_text(encoding="utf-8", errors="replace").splitlines()[0]
+    for name in changed:
+        article = load_article(project / name)  # a written article is a valid article
+        text = (project / name).read_text(encoding="utf-8")
+        assert article.url.startswith(("https://", "http://"))
+        assert "\n" not in article.title and "<script" not in text.lower() and "onerror" not in text.lower()
+        assert "javascript:" not in str(article.body_html).lower()
+        assert passwd not in text and "a" * 1000 not in text
+
+
+@pytest.mark.parametrize("case", SKIPPED_CSV, ids=ids(SKIPPED_CSV))
+def test_subscriber_import_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same rows through `subscribers import`: the good row is added, the bad one skipped
+    with its line and reason, and nothing from it reaches the list of record."""
+    from newsletter.store import open_store
+    from newsletter.store import subscribers as store
+
+    write_csv(project / "list.csv", str(case.given) + "good@example.org,Good,2018-01-01\n")
+    code, out, err = run(["subscribers", "import", "list.csv"], capsys)
+    assert code == 0, out + err
+    assert "1 added" in out and "1 skipped" in out and case.expect in out
+    with open_store(project / ".newsletter" / "newsletter.sqlite3") as opened:
+        emails = [row[0] for row in opened.db.execute("SELECT email FROM subscribers")]
+        assert emails == ["good@example.org"]
+        assert store.get(opened.db, "good@example.org") is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,10 +44,14 @@ class ImportReport:
         return bool(self.added or self.updated)
 
 
-def import_subscribers(db: sqlite3.Connection, path: Path, note: str = "") -> ImportReport:
-    """Add or update every consenting row of `path`; `note` says where the list came from."""
+def import_subscribers(db: sqlite3.Connection, path: Path, note: str = "",
+                       rows: Iterable[Subscriber | Skipped] | None = None) -> ImportReport:
+    """Add or update every consenting row of `path`; `note` says where the list came from.
+    `rows` are the file's rows already read (so a bad file is refused before the database
+    is even opened), if the caller has them."""
     report = ImportReport(path)
-    rows = read_rows(path)  # checks the file and its header before the transaction starts
+    if rows is None:
+        rows = read_rows(path)  # checks the file and its header before the transaction starts
     where = path.resolve()
     with transaction(db):
         for row in rows:

@@ -293,3 +293,79 @@ TEST_ADDRESSES = _cases("--to", ONE_LINE, [
 
 ALL = (HEADERS + DISPLAY_NAMES + SETTINGS + ISSUE_YAML + ARTICLES + TEMPLATES + SUBSCRIBER_CSV + SUPPRESSION_CSV
        + BOUNCES + WEB + CSV_EXPORT + TERMINAL + TEST_ADDRESSES)
+
+# The signup form (`POST /subscribe`): fields over a good signup. Contract: NOT_500, and every
+# confirmation email written has exactly one To address and no header made from the form.
+SIGNUP = _cases("signup form", NOT_500, [
+    ("email-crlf-bcc", {"email": "reader@example.org\r\nBcc: victim@example.net"}),
+    ("email-two-addresses", {"email": "reader@example.org, victim@example.net"}),
+    ("email-display-name", {"email": "Reader <reader@example.org>"}),
+    ("email-non-ascii", {"email": "\u00fc@example.org"}),
+    ("email-encoded-word", {"email": "=?utf-8?q?reader=0D=0ABcc:_v@example.net?=@example.org"}),
+    ("email-formula", {"email": "=HYPERLINK(\"https://evil.example.net\")@example.org"}),
+    ("email-huge", {"email": "a" * 5000 + "@example.org"}),
+    ("email-nul", {"email": "reader\x00@example.org"}),
+    ("name-crlf-bcc", {"first_name": "Ann\r\nBcc: victim@example.net"}),
+    ("name-quotes-commas", {"first_name": 'Smith\\" <attacker@example.net>, "Jones'}),
+    ("name-script", {"first_name": "<script>alert(1)</script>"}),
+    ("name-markup", {"first_name": "[/] [bold]x :smile:"}),
+    ("name-encoded-word", {"first_name": "=?utf-8?q?x=0D=0ABcc:_v@example.net?="}),
+    ("name-huge", {"first_name": "A" * 10_000, "last_name": "B" * 10_000}),
+    ("name-rtl-override", {"first_name": "\u202eevil"}),
+    ("ward-script", {"ward": "<img src=x onerror=alert(1)>"}),
+    ("topics-unknown", {"topics": "<script>alert(1)</script>"}),
+    ("consent-version-crlf", {"consent_version": "2026\r\nBcc: v@example.net"}),
+    ("form-field-script", {"form": "<script>alert(1)</script>"}),
+    ("no-consent", {"consent": "no"}),
+    ("honeypot-filled", {"website": "https://spam.example.net"}),
+])
+
+# The preference centre (`/preferences`): a forged token, or hostile fields with a real one.
+PREFERENCES = _cases("preference centre", NOT_500, [
+    ("forged-token-get", ("GET", "token=AAAA.BBBB", {})),
+    ("script-token-get", ("GET", "token=%3Cscript%3Ealert(1)%3C/script%3E", {})),
+    ("no-token-post", ("POST", "", {"action": "save"})),
+    ("unsubscribe-token-reused", ("POST", "token=unsubscribe-token", {"action": "save"})),
+    ("name-crlf", ("POST", "REAL", {"action": "save", "first_name": "Ann\r\nBcc: victim@example.net"})),
+    ("name-script", ("POST", "REAL", {"action": "save", "first_name": "<script>alert(1)</script>"})),
+    ("ward-not-listed", ("POST", "REAL", {"action": "save", "ward": "<img src=x onerror=alert(1)>"})),
+    ("topics-forged", ("POST", "REAL", {"action": "save", "topics": "admin"})),
+    ("action-unknown", ("POST", "REAL", {"action": "<script>alert(1)</script>"})),
+    ("name-huge", ("POST", "REAL", {"action": "save", "first_name": "A" * 10_000})),
+])
+
+ALL = ALL + SIGNUP + PREFERENCES
+
+# Feed import (`newsletter import FEED`): RSS items with hostile parts. Contract: exit 0 or one
+# line and exit 2; nothing written outside articles/; every article written loads back as a
+# valid article, with no field made from markup or a line break, and no link that is not http(s).
+FEED_ITEM = ("<item><title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>"
+             "<description>{description}</description><category>{category}</category></item>")
+FEED = _cases("feed import", ONE_LINE, [
+    ("title-front-matter-close", {"title": "Hi\n---\nurl: javascript:alert(1)\n---"}),
+    ("title-yaml-alias", {"title": "*a &amp;b !!python/object:os.system"}),
+    ("title-crlf", {"title": "Hi&#13;&#10;Bcc: victim@example.net"}),
+    ("title-markup", {"title": "[/] [bold]x :smile:"}),
+    ("title-script", {"title": "&lt;script&gt;alert(1)&lt;/script&gt;"}),
+    ("title-huge", {"title": "Stockport " * 2000}),
+    ("title-empty", {"title": ""}),
+    ("link-javascript", {"link": "javascript:alert(1)"}),
+    ("link-traversal", {"link": "https://www.example.org/../../../etc/passwd"}),
+    ("link-slug-traversal", {"link": "https://www.example.org/news/..%2F..%2Fevil"}),
+    ("link-data-uri", {"link": "data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;"}),
+    ("date-30-february", {"date": "Fri, 30 Feb 2018 10:00:00 +0000"}),
+    ("date-year-zero", {"date": "Sat, 01 Jan 0000 00:00:00 +0000"}),
+    ("date-garbage", {"date": "[/] soon"}),
+    ("description-script", {"description": "&lt;script&gt;alert(1)&lt;/script&gt;Text"}),
+    ("description-img-onerror", {"description": "&lt;img src=x onerror=alert(1)&gt;Text"}),
+    ("description-javascript-link", {"description": "&lt;a href=\"javascript:alert(1)\"&gt;click&lt;/a&gt;"}),
+    ("description-nul", {"description": "Text &#0; more"}),
+    ("description-control", {"description": "Text \x0b\x1b[2J more"}),
+    ("category-yaml", {"category": "&amp;a *a: [x]"}),
+    ("xml-entity-bomb", "BOMB"),
+    ("xml-external-entity", "XXE"),
+    ("not-xml", "NOT-XML"),
+    ("deep-nesting", "DEEP"),
+])
+
+ALL = ALL + FEED

@@ -13,11 +13,13 @@ from pathlib import Path
 import click
 
 from newsletter import __version__
+from newsletter.cli import vocabulary
 from newsletter.cli.console import err_console, styled
 from newsletter.errors import NewsletterError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             invoke_without_command=True)
 @click.version_option(__version__, prog_name="newsletter")
 @click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The project folder (the one holding issues/; default: $NEWSLETTER_PROJECT, the issue's "
@@ -31,6 +33,8 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
         newsletter send spring-2018 --dry-run
     """
     ctx.obj = {"project": project_dir}
+    if ctx.invoked_subcommand is None:  # bare `newsletter`: the help, and success
+        click.echo(ctx.get_help())
 
 
 def _register() -> None:
@@ -40,6 +44,7 @@ def _register() -> None:
 
     for module in (build, send, subscribers, consent, serve, preview, status, publish):
         module.register(cli)
+    vocabulary.apply(cli)
 
 
 _register()

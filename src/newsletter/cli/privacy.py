@@ -17,7 +17,7 @@ from newsletter.store.privacy import erase, export_person
 
 @subscribers.command("export-person")
 @click.argument("email", metavar="EMAIL")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--export", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
               help="Write the JSON to this file instead of the terminal.")
 def export_person_command(email: str, out_path: Path | None) -> None:
     """Everything the database holds about one person, as JSON: their record, consent events,
@@ -25,7 +25,7 @@ def export_person_command(email: str, out_path: Path | None) -> None:
 
     \b
     Example:
-        newsletter subscribers export-person margaret.hughes@example.org --out margaret.json
+        newsletter subscribers export-person margaret.hughes@example.org --export margaret.json
     """
     address = checked_address(email)
     with open_list() as store:

@@ -58,10 +58,13 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
               help="A one-off subscriber CSV instead of the list in the database (same consent, suppression "
                    "and journal rules).")
 @click.option("--dry-run", is_flag=True, help="Build and check every message; write, send and record nothing.")
-@click.option("--to", "test_addresses", multiple=True, metavar="ADDR",
+@click.option("--to", "test_addresses", multiple=True, metavar="EMAIL",
               help="Test send: the real message to this address only (repeatable); not recorded as the send.")
-@click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Outbox folder when no SMTP relay is set (default: outbox/<issue-slug>/).")
+@click.option("--out", "outbox_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The outbox folder when no SMTP relay is set (default: outbox/<issue-slug>/; for --to, "
+                   "outbox/<issue-slug>-test/).")
+@click.option("--outbox", "outbox_old", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True,
+              help="The earlier name of --out.")
 @journal_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Send to at most N subscribers this run.")
 @click.option("--ward", "wards", multiple=True, help="Only subscribers in this ward (repeatable).")
@@ -71,8 +74,8 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
 @click.option("--retry-failed", is_flag=True, help="Try again the recipients whose delivery failed before.")
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple[str, ...],
-         outbox_dir: Path | None, journal_path: Path | None, limit: int | None, wards: tuple[str, ...],
-         tags: tuple[str, ...], resend_unknown: bool, retry_failed: bool, yes: bool) -> int:
+         outbox_dir: Path | None, outbox_old: Path | None, journal_path: Path | None, limit: int | None,
+         wards: tuple[str, ...], tags: tuple[str, ...], resend_unknown: bool, retry_failed: bool, yes: bool) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
     set, otherwise to the outbox folder. The journal records every recipient, so running the
     same command again after an interruption sends only to those not yet sent.
@@ -99,7 +102,7 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     else:
         # A test copy gets its own folder, so the real issue's outbox holds only the real send.
         default = home.root / "outbox" / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
-        backend = Outbox(outbox_dir or default)
+        backend = Outbox(outbox_dir or outbox_old or default)
     journal_file = journal_path or settings.journal_path
     if test_addresses and not dry_run:
         with Journal(journal_file) as journal, progress_display(len(test_addresses)) as show:

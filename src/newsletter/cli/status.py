@@ -29,7 +29,8 @@ def issue_slug(issue: str) -> str:
               help="Write the failed recipients and the servers' replies to this CSV file.")
 def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
     """Show what the journal records for ISSUE: how many recipients are in each state, the
-    failures with the server's reply, and those left unknown by an interrupted send.
+    failures with the server's reply, those left unknown by an interrupted send, and for an
+    issue with ward editions, how many were sent each edition.
 
     \b
     Example:
@@ -44,6 +45,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     with Journal(path) as journal:
         counts = journal.counts(slug)
         reasons = journal.skipped_reasons(slug)
+        editions = journal.sent_editions(slug)
         failures = list(journal.failures(slug))
         unknown = journal.unknown(slug)
         runs = journal.runs(slug)
@@ -56,6 +58,9 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
             for reason, count in sorted(reasons.items()):
                 table.add_row(f"{count:,}", f"  {reason or 'no reason'}")
     console.print(table)
+    if set(editions) - {""}:  # an issue with ward editions: who got which
+        shown = ", ".join(f"{count:,} {key or 'for everyone'}" for key, count in sorted(editions.items()))
+        console.print(f"sent by edition: {shown}")
     real = [run for run in runs if run[0] != "test"]
     if real:  # a test copy (`send --to`) is not the issue's send
         kind, destination, started, _finished, outcome = real[-1]

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
-from newsletter.audience import Audience, Skipped, check_address, clean_name, load_audience
+from newsletter.audience import Audience, Skipped, check_address, clean_name, load_audience, read_rows
 from newsletter.cli.common import project
 from newsletter.cli.console import out_console
 from newsletter.errors import InputError
@@ -51,8 +50,7 @@ def print_skipped(rows: list[Skipped]) -> None:
     table = Table("line", "address", "skipped because", box=None, pad_edge=False)
     listed = sorted(rows, key=lambda s: s.line)
     for skipped in listed[:SKIPPED_SHOWN]:
-        table.add_row(str(skipped.line), escape(skipped.email or "(empty)"),
-                      escape(f"{skipped.reason}: {skipped.detail}"))
+        table.add_row(str(skipped.line), skipped.email or "(empty)", f"{skipped.reason}: {skipped.detail}")
     console.print(table)
     if len(listed) > SKIPPED_SHOWN:
         console.print(f"... and {len(listed) - SKIPPED_SHOWN:,} more skipped rows (the counts above cover all)")
@@ -106,8 +104,9 @@ def import_command(csv_path: Path, source: str) -> None:
     Example:
         newsletter subscribers import subscribers.csv --source "paper forms, 2018 surgeries"
     """
+    rows = list(read_rows(csv_path))  # a bad file is one line before the database is opened or created
     with open_list() as store:
-        report = import_subscribers(store.db, csv_path, source.strip())
+        report = import_subscribers(store.db, csv_path, source.strip(), rows)
     counts = "".join(f", {n:,} {reason}" for reason, n in sorted(report.counts().items()))
     out_console().print(
         f"{csv_path}: {report.rows:,} rows: {report.added:,} added, {report.updated:,} updated, "

@@ -66,7 +66,7 @@ def _read(path: Path, max_bytes: int) -> Fetched:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
     if len(data) > max_bytes:
-        raise InputError(f"{path}: larger than {max_bytes // MB or max_bytes} {'MB' if max_bytes >= MB else 'bytes'}")
+        raise InputError(f"{path}: the feed is over the {_size(max_bytes)} limit")
     return Fetched(data, str(path), is_url=False)
 
 

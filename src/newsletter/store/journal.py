@@ -130,6 +130,13 @@ class Journal:
         rows = self.db.execute("SELECT state, count(*) FROM deliveries WHERE issue = ? GROUP BY state", (issue,))
         return Counter(dict(rows))
 
+    def sent_editions(self, issue: str) -> Counter[str]:
+        """Recipients sent each ward edition of the issue (key "" is the edition for everyone)."""
+        rows = self.db.execute(
+            "SELECT edition, count(*) FROM deliveries WHERE issue = ? AND state = 'sent' GROUP BY edition", (issue,)
+        )
+        return Counter(dict(rows))
+
     def skipped_reasons(self, issue: str) -> Counter[str]:
         rows = self.db.execute(
             "SELECT coalesce(reason, ''), count(*) FROM deliveries WHERE issue = ? AND state = 'skipped' GROUP BY 1",

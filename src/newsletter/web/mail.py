@@ -25,6 +25,7 @@ from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import SmtpSettings, smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import ConfigError, NewsletterError, RenderError
+from newsletter.gates.headers import fold
 from newsletter.message import GREETING, GREETING_FALLBACK, OutgoingMessage
 from newsletter.render import Renderer, compile_mjml
 from newsletter.settings import Settings
@@ -79,18 +80,18 @@ class ConfirmationMail:
             html = html.replace(PLACEHOLDERS[name], str(escape(value)))
             text = text.replace(PLACEHOLDERS[name], value)
         message = EmailMessage(policy=SMTP)
-        message["From"] = self.settings.from_header
-        message["To"] = address
-        message["Reply-To"] = self.settings.reply_to
         subject = "You are already subscribed" if already_subscribed else "Please confirm your subscription"
-        message["Subject"] = f"{subject}: {self.list_name}"
+        # The header gate folds the headers that carry data (the stdlib's folder drops the
+        # quotes of a long display name it splits, making one From read as several addresses).
+        headers = b"".join([fold("From", self.settings.from_header), fold("To", address),
+                            fold("Reply-To", self.settings.reply_to), fold("Subject", f"{subject}: {self.list_name}")])
         message["Date"] = formatdate(usegmt=True)
         message_id = f"<confirm.{secrets.token_hex(10)}@{self.settings.sender_domain}>"
         message["Message-ID"] = message_id
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to this
         message.set_content(text, cte="quoted-printable")
         message.add_alternative(html, subtype="html", cte="quoted-printable")
-        return OutgoingMessage(address, message_id, message.as_bytes())
+        return OutgoingMessage(address, message_id, headers + message.as_bytes())
 
     def send(self, message: OutgoingMessage) -> str:
         """Deliver one message now; raises MailNotSent naming the relay or the folder."""
