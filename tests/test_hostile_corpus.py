@@ -365,3 +365,32 @@ def test_subscriber_import_rows(case: Case, project: Path, capsys: pytest.Captur
         emails = [row[0] for row in opened.db.execute("SELECT email FROM subscribers")]
         assert emails == ["good@example.org"]
         assert store.get(opened.db, "good@example.org") is not None
+
+
+@pytest.mark.parametrize("case", corpus.ARCHIVE, ids=ids(corpus.ARCHIVE))
+def test_archive_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    for other in (project / "issues").glob("*.yaml"):
+        if other.stem != "spring-2018":
+            other.unlink()
+    issue = project / "issues" / "spring-2018.yaml"
+    text = issue.read_text(encoding="utf-8")
+    for field, value in case.given.items():  # type: ignore[attr-defined]
+        line = f"{field}: {json.dumps(value)}"
+        text = re.sub(rf"^{field}: .*$", lambda _match, line=line: line, text, count=1, flags=re.M)
+    issue.write_text(text, encoding="utf-8")
+    code, out, err = run(["archive", "--include-unsent", "--out", "site"], capsys)
+    if code == 2:
+        assert_one_line(code, out, err, "spring-2018.yaml")
+        assert not (project / "site").exists()
+        return
+    assert code == 0, out + err
+    pages = {p.name: p.read_text(encoding="utf-8") for p in (project / "site").iterdir() if p.is_file()}
+    for name, page in pages.items():
+        assert "<script>alert(1)" not in page and "<img src=x" not in page, name
+        if name.endswith(".xml"):
+            ET.fromstring(page.encode("utf-8"))  # well-formed
+    if case.id == "subject-template":
+        assert "{{ 7*7 }}" in pages["index.html"]  # shown as written, never evaluated

@@ -14,7 +14,9 @@ from newsletter.errors import InputError
 from newsletter.gates.text import shown
 from newsletter.yamlfile import MAX_CHARS, Located, load_mapping
 
-_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters and Unicode noncharacters: no email or XML may carry them (MJML refuses
+# U+FFFE, and the error would otherwise name the template).
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufdd0-\ufdef\ufffe\uffff]")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 # `import_hash` is written by `newsletter import` (publish/articlefile.py) to detect hand edits.
 FIELDS = {"title", "date", "summary", "url", "category", "image", "image_alt", "source", "import_hash"}
@@ -74,8 +76,9 @@ def text_field(doc: Located, field: str, *, required: bool = True, single_line: 
     text = str(value).strip()
     if single_line and re.search(r"[\x00-\x1f\x7f]", text):
         raise InputError(f"{doc.at(field)}: field '{field}' must be a single line")
-    if _BODY_CONTROL.search(text):
-        raise InputError(f"{doc.at(field)}: field '{field}' contains a control character")
+    if found := _BODY_CONTROL.search(text):
+        raise InputError(f"{doc.at(field)}: field '{field}' contains the character U+{ord(found.group()):04X},"
+                         " which no email can carry (it is invisible in most editors)")
     return text
 
 
@@ -113,7 +116,7 @@ def load_article(path: Path) -> Article:
     control = _BODY_CONTROL.search(body)
     if control:  # the article's fault, not the template's: say so where it is
         line = body_line + body.count("\n", 0, control.start())
-        raise InputError(f"{path}:{line}: the article contains the control character U+{ord(control.group()):04X}"
+        raise InputError(f"{path}:{line}: the article contains the character U+{ord(control.group()):04X}"
                          " (remove it; it is invisible in most editors)")
     doc = load_mapping(front, path, line_offset=1)
     unknown = sorted(set(doc.data) - FIELDS)

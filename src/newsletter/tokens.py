@@ -30,6 +30,20 @@ def _mac(secret: str, list_id: str, address: str) -> bytes:
     return hmac.new(secret.encode(), message, hashlib.sha256).digest()[:MAC_BYTES]
 
 
+def _decode(encoded: str, signature: str) -> tuple[str, bytes] | None:
+    """(address, MAC) from a token's two base64url parts, in canonical form only: the spare
+    bits of a base64 tail would otherwise let a token altered in its last character decode
+    to the same bytes."""
+    try:
+        address = _unb64(encoded).decode("utf-8")
+        given = _unb64(signature)
+    except (binascii.Error, ValueError):
+        return None
+    if _b64(address.encode()) != encoded or _b64(given) != signature or "@" not in address:
+        return None
+    return address, given
+
+
 def make_token(address: str, list_id: str, secret: str) -> str:
     """The token for one address on one list."""
     return f"{_b64(address.encode())}.{_b64(_mac(secret, list_id, address))}"
@@ -40,15 +54,10 @@ def verify_token(token: str, list_id: str, secrets: Iterable[str]) -> str | None
     encoded, dot, signature = token.strip().partition(".")
     if not dot or not encoded or len(token) > 600:
         return None
-    try:
-        address = _unb64(encoded).decode("utf-8")
-        given = _unb64(signature)
-    except (binascii.Error, ValueError):
+    decoded = _decode(encoded, signature)
+    if decoded is None:
         return None
-    # Canonical forms only: the spare bits of a base64 tail would otherwise let a token
-    # altered in its last character decode to the same bytes.
-    if _b64(address.encode()) != encoded or _b64(given) != signature or "@" not in address:
-        return None
+    address, given = decoded
     for secret in secrets:
         if hmac.compare_digest(given, _mac(secret, list_id, address)):
             return address
@@ -85,13 +94,10 @@ def verify_link_token(token: str, purpose: str, list_id: str, secrets: Iterable[
     encoded, issued_text, signature = parts
     if not (issued_text.isascii() and issued_text.isdigit()) or len(issued_text) > 12 or issued_text[0] == "0":
         return None
-    try:
-        address = _unb64(encoded).decode("utf-8")
-        given = _unb64(signature)
-    except (binascii.Error, ValueError):
+    decoded = _decode(encoded, signature)
+    if decoded is None:
         return None
-    if _b64(address.encode()) != encoded or _b64(given) != signature or "@" not in address:
-        return None
+    address, given = decoded
     issued = int(issued_text)
     for secret in secrets:
         if hmac.compare_digest(given, _link_mac(secret, purpose, list_id, issued, address)):

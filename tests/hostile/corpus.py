@@ -167,6 +167,8 @@ ARTICLES = _cases("article file", ONE_LINE, [
      "One\n\nTwo\x0bthree\n", "x-article.md:10:"),
     ("body-escape", "---\ntitle: t\ndate: 2018-01-01\nsummary: s\nurl: https://www.example.org/a\ncategory: c\n---\n"
      "\x1b[31mred\n", "x-article.md:8:"),
+    ("body-noncharacter", "---\ntitle: t\ndate: 2018-01-01\nsummary: s\nurl: https://www.example.org/a\ncategory: c\n---\n"
+     "Text\ufffe\n", "x-article.md:8: the article contains the character U+FFFE"),
     ("front-matter-alias", "---\ntitle: &t T\nsummary: *t\n---\nBody\n", "x-article.md:3:"),
     ("front-matter-feb-30", "---\ntitle: t\ndate: 2018-02-30\n---\nBody\n", "x-article.md:3:"),
     ("front-matter-deep", "---\ntitle: " + "[" * 2000 + "]" * 2000 + "\n---\nBody\n", "x-article.md:2:"),
@@ -369,3 +371,18 @@ FEED = _cases("feed import", ONE_LINE, [
 ])
 
 ALL = ALL + FEED
+
+# The archive (`newsletter archive`): an issue's subject and preheader as a stranger could have
+# suggested them. Contract: the pages show them as text (escaped, never evaluated as a
+# template), the Atom feed and sitemap stay well-formed XML; or one line and exit 2.
+ARCHIVE = _cases("archive", NOT_500, [
+    ("subject-script", {"subject": "<script>alert(1)</script> news"}),
+    ("subject-cdata-close", {"subject": "]]></title><script>alert(1)</script>"}),
+    ("subject-entities", {"subject": "Fish &amp; chips &lt;b&gt; &#x3c;"}),
+    ("subject-template", {"subject": "{{ 7*7 }} {% raw %}"}),
+    ("subject-rtl", {"subject": "\u202eevil news"}),
+    ("preheader-script", {"preheader": "<img src=x onerror=alert(1)>"}),
+    ("preheader-xml-invalid-char", {"preheader": "a\ufffeb"}),
+])
+
+ALL = ALL + ARCHIVE

@@ -1,0 +1,102 @@
+"""Audience at scale (run by hand, not by pytest): `.venv/bin/python benchmarks/audience_scale.py`.
+
+A dry run of the example issue over N subscribers (default 1,000,000), end to end through the
+CLI in a fresh process each: `newsletter send spring-2018 --dry-run` reading the list from the
+project database (paged, addresses validated once at import), beside today's one-off CSV
+path (`--subscribers big.csv`: every address validated and every subscriber held in memory)
+in the same run, over the same people. Prints wall time, recipients a second and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks._machine import describe  # noqa: E402
+
+from newsletter.store import open_store  # noqa: E402
+
+WARDS = ["Heatons North", "Heatons South", "Reddish North", "Reddish South", "Edgeley and Cheadle Heath",
+         "Brinnington and Central", "Manor", "Davenport and Cale Green"]
+TAGS = ["newsletter", "newsletter;schools", "newsletter;events", "newsletter;casework", "newsletter;housing"]
+
+
+def people(count: int) -> list[tuple[str, str, str, str, str, str]]:
+    return [(f"reader{i:07d}@example.org", f"Reader{i}", "Example", WARDS[i % len(WARDS)], TAGS[i % len(TAGS)],
+             f"2018-{1 + i % 12:02d}-{1 + i % 28:02d}") for i in range(count)]
+
+
+def make_project(root: Path, count: int) -> None:
+    for name in ("issues", "articles", "templates"):
+        shutil.copytree(REPO / name, root / name)
+    rows = people(count)
+    with (root / "big.csv").open("w", encoding="utf-8") as out:
+        out.write("email,first_name,last_name,ward,tags,consented_at\n")
+        out.writelines(",".join(row) + "\n" for row in rows)
+    with open_store(root / ".newsletter" / "newsletter.sqlite3") as store:
+        store.db.execute("BEGIN")
+        store.db.executemany(
+            "INSERT INTO subscribers (email, first_name, last_name, ward, tags, status, created_at, updated_at, "
+            "consented_at) VALUES (?, ?, ?, ?, ?, 'subscribed', '2018-01-01', '2018-01-01', ?)", rows)
+        store.db.execute("INSERT INTO consent_events (email, kind, at, source) VALUES ('', 'benchmark', '', '')")
+        store.db.execute("COMMIT")
+        assert store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == count
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
+
+
+def run(root: Path, *extra: str) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", "spring-2018", "--dry-run", *extra],
+                                   cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        took = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    if process.returncode != 0:
+        raise SystemExit(f"dry run failed ({process.returncode}):\n{text[-2000:]}")
+    return took, usage.ru_maxrss // 1024, text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--skip-csv", action="store_true", help="Only the database path.")
+    parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.setup:
+        make_project(args.setup, args.count)
+        return
+    print(f"machine: {describe()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        started = time.perf_counter()
+        # In a child process: a forked child's peak RSS counts the parent's pages, so the
+        # parent that measures must stay small.
+        subprocess.run([sys.executable, __file__, "--count", str(args.count), "--setup", str(root)], check=True)
+        took = time.perf_counter() - started
+        print(f"setup: {args.count:,} subscribers in the database and in big.csv ({took:.1f} s)")
+        paths = [("database (paged)", ())] + ([] if args.skip_csv else [("one-off CSV", ("--subscribers", "big.csv"))])
+        for name, extra in paths:
+            took, rss, text = run(root, *extra)
+            line = next((x for x in text.splitlines() if "would be sent" in x), "")
+            assert f"{args.count:,} would be sent" in line, text[-1500:]
+            print(f"{name:18} {args.count:,} recipients in {took:6.1f} s = {args.count / took:8,.0f} recipients/s, "
+                  f"peak RSS {rss:,} MB")
+
+
+if __name__ == "__main__":
+    main()

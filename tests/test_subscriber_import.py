@@ -1,0 +1,45 @@
+"""Importing a CSV into the list: hostile files give one clear error and change nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsletter.errors import InputError
+from newsletter.store import open_store
+from newsletter.subscriber_import import import_subscribers
+
+HEADER = "email,first_name,last_name,ward,tags,consented_at\n"
+
+
+@settings(max_examples=25)  # each example opens a durable database file
+@given(body=st.text(max_size=300))
+def test_any_file_is_imported_or_refused_whole_and_twice_changes_nothing(tmp_path_factory: pytest.TempPathFactory,
+                                                                         body: str) -> None:
+    folder = tmp_path_factory.mktemp("import")
+    path = folder / "list.csv"
+    path.write_text(HEADER + body, encoding="utf-8")
+    with open_store(folder / "n.sqlite3") as store:
+        try:
+            first = import_subscribers(store.db, path)
+        except InputError as exc:
+            assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+            assert store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
+            return
+        second = import_subscribers(store.db, path)
+        held = store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0]
+    assert held == first.added
+    assert not second.changed and second.unchanged == first.added + first.updated
+
+
+def test_a_row_without_consent_never_becomes_a_subscriber(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + "a@example.org,A,,,,\nb@example.org,B,,,,not a date\nc@example.org,C,,,,2019-02-01\n",
+                    encoding="utf-8")
+    with open_store(tmp_path / "n.sqlite3") as store:
+        report = import_subscribers(store.db, path)
+        emails = [e for (e,) in store.db.execute("SELECT email FROM subscribers")]
+    assert emails == ["c@example.org"] and report.counts() == {"no consent": 2}
