@@ -22,6 +22,14 @@ def test_build_writes_the_web_copy_text_and_a_sample(project: Path, run_cli: Run
     assert not list((project / "site").glob(".*.tmp"))
 
 
+def test_build_by_default_writes_into_the_project_whatever_the_current_folder(project: Path, run_cli: Run) -> None:
+    (project / "articles" / "drafts").mkdir()
+    result = run_cli("build", "spring-2018", cwd=project / "articles" / "drafts")
+    assert result.returncode == 0, result.stderr
+    assert (project / "build" / "spring-2018.html").is_file()
+    assert not (project / "articles" / "drafts" / "build").exists()
+
+
 def test_check_passes_the_example_issue(project: Path, run_cli: Run) -> None:
     result = run_cli("check", "issues/spring-2018.yaml")
     assert result.returncode == 0, result.stdout + result.stderr

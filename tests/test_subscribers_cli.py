@@ -114,3 +114,15 @@ def test_bad_input_is_one_line_and_exit_2(project: Path, run_cli: Run) -> None:
         result = run_cli(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
+
+
+def test_unsubscribe_by_hand_marks_the_person_and_keeps_the_evidence(project: Path, run_cli: Run) -> None:
+    (project / "a.csv").write_text(HEADER + "ann@example.org,Ann,,Manor,,2020-01-01\n", encoding="utf-8")
+    assert run_cli("subscribers", "import", "a.csv").returncode == 0
+    result = run_cli("unsubscribe", "ANN@example.org", "--note", "phoned the office 3 May")
+    assert result.returncode == 0, result.stderr
+    assert query(project, "SELECT status FROM subscribers WHERE email = 'ann@example.org'") == [("unsubscribed",)]
+    events = query(project, "SELECT kind, source, detail FROM consent_events"
+                            " WHERE email = 'ann@example.org' ORDER BY id")
+    assert [kind for kind, _source, _detail in events] == ["imported", "unsubscribed"]
+    assert events[-1][1:] == ("staff", "phoned the office 3 May")

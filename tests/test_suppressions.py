@@ -30,7 +30,7 @@ def test_unsubscribe_by_hand_is_honoured_and_only_remove_lifts_it(project: Path,
     assert "16 to send to" in dry.stdout and "2 suppressed" in dry.stdout
 
     removed = run_cli("suppressions", "remove", "p.shah@example.com")
-    assert removed.returncode == 0 and "removed (unsubscribed, by hand" in removed.stdout
+    assert removed.returncode == 0 and "removed (unsubscribed, staff" in removed.stdout
     assert rows(project) == [("d.okafor@example.com", "unsubscribed")]
     missing = run_cli("suppressions", "remove", "p.shah@example.com")
     assert missing.returncode == 2 and "not on the suppression list" in missing.stderr

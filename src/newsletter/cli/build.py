@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from newsletter.checks import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
-from newsletter.cli.common import composed_issue, issue_argument
+from newsletter.cli.common import composed_issue, issue_argument, project
 from newsletter.cli.console import out_console, styled
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
@@ -21,11 +21,10 @@ from newsletter.linkcheck import CONCURRENCY, TIMEOUT
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    help="Folder for the built files.",
+    default=None,
+    help="Folder for the built files (default: build/ in the project).",
 )
-def build(issue: str, out_dir: Path) -> None:
+def build(issue: str, out_dir: Path | None) -> None:
     """Build ISSUE: the web copy (<slug>.html, <slug>.txt) and one sample message (<slug>.eml).
 
     The HTML file opens directly in a browser; it is the copy the "view in your browser"
@@ -36,7 +35,9 @@ def build(issue: str, out_dir: Path) -> None:
     Example:
         newsletter build spring-2018 --out build/
     """
-    composed = composed_issue(issue)
+    home = project(issue)
+    composed = composed_issue(issue, home)
+    out_dir = out_dir if out_dir is not None else home.root / "build"
     slug = composed.issue.slug
     files: dict[Path, bytes] = {}
     for edition in composed.editions:  # a ward edition's copy is <slug>.<edition>.html, where its link points

@@ -14,13 +14,15 @@ from newsletter.cli.console import out_console
 from newsletter.errors import InputError
 from newsletter.store import suppressions
 from newsletter.store.database import transaction
+from newsletter.store.subscribers import Evidence, record_unsubscribe
 
 
 @click.command()
 @click.argument("emails", metavar="EMAIL...", nargs=-1, required=True)
 @click.option("--note", default="", help="Why, for the record (e.g. 'phoned the office 3 May').")
 def unsubscribe(emails: tuple[str, ...], note: str) -> None:
-    """Suppress addresses by hand, for a constituent who phoned or wrote to the office.
+    """Unsubscribe addresses by hand, for a constituent who phoned or wrote to the office:
+    suppressed, marked unsubscribed on the list, and a consent event records the note.
     Every later send skips them.
 
     \b
@@ -36,8 +38,8 @@ def unsubscribe(emails: tuple[str, ...], note: str) -> None:
     db = suppressions.connect(settings().journal_path)
     try:
         with transaction(db):
-            added = [suppressions.add(db, email, "unsubscribed", "by hand (newsletter unsubscribe)", note)
-                     for email in checked]
+            evidence = Evidence(source="staff", detail=note, actor="newsletter unsubscribe")
+            added = [record_unsubscribe(db, email, evidence) for email in checked]
     finally:
         db.close()
     for email, new in zip(checked, added, strict=True):

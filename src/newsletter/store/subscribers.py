@@ -169,11 +169,17 @@ def update_preferences(db: sqlite3.Connection, email: str, *, first_name: str, l
 
 def unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> None:
     """Status unsubscribed (if on the list), event "unsubscribed", and the address suppressed."""
-    key = email.strip().lower()
     with transaction(db):
-        db.execute("UPDATE subscribers SET status = ?, updated_at = ? WHERE email = ?", (UNSUBSCRIBED, now(), key))
-        consent.record(db, key, "unsubscribed", evidence)
-        suppressions.add(db, key, "unsubscribed", evidence.source, evidence.detail)
+        record_unsubscribe(db, email, evidence)
+
+
+def record_unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> bool:
+    """`unsubscribe` inside the caller's transaction (several addresses, all or none);
+    True when the address was not suppressed before."""
+    key = email.strip().lower()
+    db.execute("UPDATE subscribers SET status = ?, updated_at = ? WHERE email = ?", (UNSUBSCRIBED, now(), key))
+    consent.record(db, key, "unsubscribed", evidence)
+    return suppressions.add(db, key, "unsubscribed", evidence.source, evidence.detail)
 
 
 class Refused(InputError):
