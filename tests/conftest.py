@@ -26,9 +26,16 @@ hypothesis_settings.register_profile("long", max_examples=int(os.environ.get("HY
                                      suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
-# Settings a real send accepts (not the example sender or secret); tests that need them ask.
+# Settings a real send accepts (no outward-facing example value left); tests that need them ask.
 REAL_SETTINGS = {
     "NEWSLETTER_FROM": "Ann Coffey MP <news@stockport-office.test>",
+    "NEWSLETTER_REPLY_TO": "Office of Ann Coffey MP <office@stockport-office.test>",
+    "NEWSLETTER_LIST_ID": "Ann Coffey MP's newsletter <newsletter.stockport-office.test>",
+    "NEWSLETTER_POSTAL_ADDRESS": "Office of Ann Coffey MP\\n12 Test Row\\nStockport SK1 3XE",
+    "NEWSLETTER_WEBSITE": "https://www.stockport-office.test",
+    "NEWSLETTER_ARCHIVE_URL": "https://www.stockport-office.test/newsletter/",
+    "UNSUBSCRIBE_URL": "https://www.stockport-office.test/unsubscribe",
+    "UNSUBSCRIBE_MAILTO": "unsubscribe@stockport-office.test",
     "UNSUBSCRIBE_SECRET": "a-test-secret-that-is-long-enough",
 }
 

@@ -21,6 +21,8 @@ from tests.support.bounce_mail import EXPECTED, ORIGINAL_ID, fixture_text, parse
 MAILTO = "unsubscribe@example.org"
 LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
 SECRET = REAL_SETTINGS["UNSUBSCRIBE_SECRET"]
+# The fixtures were mailed to the example list's unsubscribe address, under its List-Id.
+ENV = {**REAL_SETTINGS, "NEWSLETTER_LIST_ID": LIST_ID, "UNSUBSCRIBE_MAILTO": MAILTO}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -44,7 +46,7 @@ def test_a_delayed_notice_is_soft_and_an_ip_address_is_not_a_status() -> None:
 
 
 def settings_for(tmp_path: Path, **extra: str) -> Settings:
-    return load_settings({**REAL_SETTINGS, "NEWSLETTER_JOURNAL": str(tmp_path / "journal.sqlite3"), **extra})
+    return load_settings({**ENV, "NEWSLETTER_JOURNAL": str(tmp_path / "journal.sqlite3"), **extra})
 
 
 def journal_with(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
@@ -116,7 +118,7 @@ def outbox_ids(folder: Path) -> dict[str, str]:
 
 def test_a_bounce_mailbox_suppresses_for_the_next_send(project: Path, run_cli: Run) -> None:
     sent = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "first", "--yes",
-                   env=REAL_SETTINGS)
+                   env=ENV)
     assert sent.returncode == 0, sent.stderr
     ids = outbox_ids(project / "first")
     token = make_token("margaret.hughes@example.org", LIST_ID, SECRET)
@@ -124,19 +126,19 @@ def test_a_bounce_mailbox_suppresses_for_the_next_send(project: Path, run_cli: R
     texts.append(fixture_text("auto-reply.eml"))
     write_mbox(project / "bounces.mbox", texts)
 
-    first = run_cli("bounces", "import", "bounces.mbox", env=REAL_SETTINGS)
+    first = run_cli("bounces", "import", "bounces.mbox", env=ENV)
     assert first.returncode == 0, first.stderr
     assert "5 hard-bounce suppressed" in first.stdout and "1 complaint suppressed" in first.stdout
     assert "1 unsubscribed suppressed" in first.stdout and "1 soft bounce counted" in first.stdout
     assert "1 not a bounce" in first.stdout and "(Message-ID <spring-2018." in first.stdout
-    listed = run_cli("suppressions", "list", env=REAL_SETTINGS).stdout
+    listed = run_cli("suppressions", "list", env=ENV).stdout
 
-    again = run_cli("bounces", "import", "bounces.mbox", env=REAL_SETTINGS)
+    again = run_cli("bounces", "import", "bounces.mbox", env=ENV)
     assert again.returncode == 0 and "8 already imported" in again.stdout
-    assert run_cli("suppressions", "list", env=REAL_SETTINGS).stdout == listed
+    assert run_cli("suppressions", "list", env=ENV).stdout == listed
 
     second = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--outbox", "second", "--yes",
-                     env=REAL_SETTINGS)
+                     env=ENV)
     assert second.returncode == 0, second.stderr
     gone = {a for name, (kind, a) in EXPECTED.items() if kind != "soft"}
     assert {p.stem for p in (project / "second").glob("*.eml")} == set(ids) - gone

@@ -150,4 +150,5 @@ def test_status_exports_the_failures(project: Path, run_cli: Run, tls_server: Se
     assert [r["email"] for r in rows] == ["amina.hussain@example.com"]
     assert rows[0]["last_reply"] == f"127.0.0.1:{tls_server.port}: 550 5.1.1 mailbox unavailable"
     retry = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), "--retry-failed", env=env)
-    assert retry.returncode == 0 and "1 failed" in retry.stdout and "17 skipped (already sent)" in retry.stdout
+    assert retry.returncode == 0 and "1 failed" in retry.stdout
+    assert "17 skipped (already sent)" in retry.stdout

@@ -4,6 +4,8 @@ The real CLI runs in a subprocess; the relay is a real aiosmtpd server in this p
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -96,12 +98,17 @@ def test_an_interrupted_send_finishes_in_flight_and_resumes(project: Path, slow_
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == code, stderr
-    assert "Interrupted" in stdout and "Traceback" not in stderr
+    assert f"interrupted by {signal.Signals(signum).name}" in stdout and "Traceback" not in stderr
     states = journal_states(project)
     assert states["sending"] == 0, "in-flight messages were finished and committed"
     assert states["sent"] == len(slow_server.handler.received) < COUNT
+    # The summary says how many are left and the exact command that sends to them.
+    left = re.search(r"([\d,]+) still to send: run `(newsletter send [^`]+)` to continue", stdout)
+    assert left is not None, stdout
+    assert int(left.group(1).replace(",", "")) == COUNT - states["sent"]
 
-    args, env = command(project, slow_server)
-    rerun = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    _, env = command(project, slow_server)
+    rerun = subprocess.run([sys.executable, "-m", *shlex.split(left.group(2))], cwd=project, env=env,
+                           capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
     assert Counter(slow_server.handler.recipients()) == Counter(emails)

@@ -203,3 +203,16 @@ def test_envelope_goes_in_one_write_only_when_the_relay_offers_pipelining(projec
         early = server.early_commands
     assert report.sent == 3 and sorted(server.handler.recipients()) == addresses(3)
     assert (early > 0) == pipelining
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
+def test_the_next_envelope_follows_the_body_before_its_reply(project: Path, pipelining: bool) -> None:
+    """Two lanes share a connection: with PIPELINING the second message's MAIL, RCPT and DATA
+    are on the wire while the first body's reply is still awaited (one round trip a message)."""
+    with Server(pipelining=pipelining) as server:
+        server.handler.after_data.append(("sleep", 0.3))
+        report, _ = send(project, relay_settings(server.port, connections=1), addresses(4))
+        early = server.handler.early_after_data
+    assert report.sent == 4 and sorted(server.handler.recipients()) == addresses(4)
+    assert len({m.peer for m in server.handler.received}) == 1, "both lanes on one connection"
+    assert (early > 0) == pipelining

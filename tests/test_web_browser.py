@@ -23,7 +23,7 @@ from tests.support.consent_server import Server, request, serving
 from tests.support.smtpd import Server as Relay
 
 ADDRESS = "siobhan.murphy@example.com"
-LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
+LIST_ID = REAL_SETTINGS["NEWSLETTER_LIST_ID"]
 SHOTS = REPO / "test-artifacts" / "web"
 
 
@@ -35,8 +35,7 @@ def relay() -> Iterator[Relay]:
 
 @pytest.fixture
 def served(project: Path, relay: Relay) -> Iterator[Server]:
-    env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(relay.port), "SMTP_SECURITY": "none",
-           "UNSUBSCRIBE_URL": "https://www.example.org/unsubscribe"}
+    env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(relay.port), "SMTP_SECURITY": "none"}
     with serving(project, env) as server:
         yield server
 

@@ -18,12 +18,14 @@ from newsletter.store import subscribers
 from newsletter.store.consent import events
 from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.web.app import WebApp
-from tests.conftest import Run
+from tests.conftest import REAL_SETTINGS, Run
 from tests.support.smtpd import Server
 from tests.support.web import LIST_ID, SECRET, Answer, call, web_app
 
 ADDRESS = "zoe.brennan@example.org"
-REAL = {"NEWSLETTER_FROM": "Ann Coffey MP <news@stockport-office.test>"}
+# A relay is set, so every outward value must be real (a confirmation email is real mail).
+REAL = {**{k: v for k, v in REAL_SETTINGS.items() if k not in ("NEWSLETTER_LIST_ID", "UNSUBSCRIBE_SECRET")},
+        "UNSUBSCRIBE_URL": "https://www.stockport-office.test/newsletter/unsubscribe"}
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def link_in(relay: Server, index: int = -1) -> tuple[str, str]:
     """(path, token) of the link in the index-th email the relay received."""
     message = email.message_from_bytes(relay.handler.received[index].data, policy=email.policy.default)
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    [url] = re.findall(r"https://www\.example\.org/\S+token=\S+", text)
+    [url] = re.findall(r"https://www\.stockport-office\.test/\S+token=\S+", text)
     parts = urlsplit(url)
     return parts.path, parts.query.removeprefix("token=")
 

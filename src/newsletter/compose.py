@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.audience import Subscriber
+from newsletter.dkim import DkimSettings, dkim_settings
 from newsletter.editions import Edition, editions, ward_key
 from newsletter.issue import Issue, load_issue
 from newsletter.message import MessageFactory, OutgoingMessage
@@ -31,8 +32,9 @@ class EditionFactory(MessageFactory):
     """The factory of the edition for everyone, which hands a reader in a ward edition to that
     edition's factory. Per recipient this costs one dict lookup on the ward as the list spells it."""
 
-    def __init__(self, everyone: RenderedIssue, settings: Settings, ward_editions: list[ComposedEdition]) -> None:
-        super().__init__(everyone, settings)
+    def __init__(self, everyone: RenderedIssue, settings: Settings, ward_editions: list[ComposedEdition], *,
+                 dkim: DkimSettings | None = None) -> None:
+        super().__init__(everyone, settings, dkim=dkim)
         self._by_ward = {ward_key(w): e.factory for e in ward_editions for w in e.edition.wards}
         self._route: dict[str, MessageFactory | None] = {}
 
@@ -100,11 +102,12 @@ def compose(issue_path: Path, settings: Settings, renderer: Renderer | None = No
     issue = load_issue(issue_path)
     renderer = renderer or Renderer(issue.project.templates_dir)
     found = editions(issue)
+    dkim = dkim_settings(settings.env, root=issue.project.root)
     everyone = renderer.render(found[0].issue, settings)
     wards = [
         ComposedEdition(e, rendered := renderer.render(e.issue, settings, e.file_stem),
-                        MessageFactory(rendered, settings, e.key))
+                        MessageFactory(rendered, settings, e.key, dkim=dkim))
         for e in found[1:]
     ]  # fmt: skip
-    factory = EditionFactory(everyone, settings, wards)
+    factory = EditionFactory(everyone, settings, wards, dkim=dkim)
     return Composed(issue, everyone, factory, settings, (ComposedEdition(found[0], everyone, factory), *wards))

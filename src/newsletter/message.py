@@ -21,6 +21,7 @@ from markupsafe import escape
 
 from newsletter import flowed
 from newsletter.audience import Subscriber, clean_name
+from newsletter.dkim import DkimSettings, Signer, relaxed_body
 from newsletter.gates.headers import address_header, fold
 from newsletter.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
 from newsletter.settings import Settings
@@ -98,10 +99,24 @@ def _split_body(body: str) -> list[bytes | str]:
     ]
 
 
+def _canonical(body: list[bytes | tuple[str, str]]) -> list[bytes | tuple[str, str]]:
+    """The body in DKIM's relaxed form, once per issue: runs of static parts joined (a line may
+    span two of them), then canonicalised; every run ends a line, so the per-recipient values
+    between them can be canonicalised on their own."""
+    merged: list[bytes | tuple[str, str]] = []
+    for part in body:
+        if isinstance(part, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return [relaxed_body(p) if isinstance(p, bytes) else p for p in merged]
+
+
 class MessageFactory:
     """Builds each recipient's message from one rendered issue."""
 
-    def __init__(self, rendered: RenderedIssue, settings: Settings, edition: str = "") -> None:
+    def __init__(self, rendered: RenderedIssue, settings: Settings, edition: str = "", *,
+                 dkim: DkimSettings | None = None) -> None:
         self.settings = settings
         self.edition = edition
         self.slug = rendered.issue.slug
@@ -131,6 +146,8 @@ class MessageFactory:
         # Every static part starts a line: it follows the blank line or a value's soft break.
         self.stuffed_body = [dot_stuff(p) if isinstance(p, bytes) else p for p in self.body]
         self.stuffed_headers = dot_stuff(self.static_headers)
+        self.signer = Signer(dkim, self.static_headers) if dkim is not None else None
+        self.canonical_body = _canonical(self.body)
         self._mailto = f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20"
         self._https = settings.unsubscribe_url + ("&" if "?" in settings.unsubscribe_url else "?") + "token="
         self._date = (0, b"")
@@ -193,6 +210,10 @@ class MessageFactory:
                 f"List-Unsubscribe: <{self._mailto}{quote(token)}>,\r\n <{https}>\r\n".encode(),
             ]
         )
+        if self.signer is not None:
+            canonical = {key: relaxed_body(value) for key, value in values.items()}
+            body_hash = self.signer.body_hash(p if isinstance(p, bytes) else canonical[p] for p in self.canonical_body)
+            headers = self.signer.header(headers, body_hash, int(time.time())) + headers
         data = b"".join([headers, self.static_headers, *(p if isinstance(p, bytes) else values[p] for p in self.body)])
         if not wire:
             return OutgoingMessage(address, message_id, data, edition=self.edition)

@@ -11,9 +11,10 @@ Nothing here writes to the terminal: progress leaves through a callback the CLI 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from newsletter.audience import Audience, Subscriber
@@ -106,36 +107,42 @@ def plan(journal: Journal, issue: str, audience: Audience | Recipients, *, resen
         else:
             report.skipped[verdict] += 1
     report.total = chosen if limit is None else min(chosen, limit)
+    report.earlier_unknown = len(report.unknown)
     return planned
 
 
 def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Journal, options: LoopOptions,
-               *, progress: Progress | None = None) -> SendReport:
-    """Send the issue to the planned recipients, recording each in the journal."""
+               *, progress: Progress | None = None, not_after: dt.datetime | None = None,
+               guard: Callable[[], str | None] | None = None) -> SendReport:
+    """Send the issue to the planned recipients, recording each in the journal. No recipient
+    is started after `not_after`; `guard` says why the send must stop (its lock was lost)."""
     issue = composed.issue.slug
     report = planned.report
     report.destination = backend.describe()
     planned.source.record(journal, issue)
     run = journal.start_run(issue, "send", report.destination)
-    loop = SendLoop(composed.factory, backend, journal, options, report, record=True, progress=progress)
+    loop = SendLoop(composed.factory, backend, journal, options, report, record=True, progress=progress,
+                    not_after=not_after, guard=guard)
     try:
         asyncio.run(_with_signals(loop, planned.recipients()))
     finally:
-        journal.finish_run(run, report.outcome())
+        journal.finish_run(run, report.record())
     return report
 
 
 def test_send(composed: Composed, addresses: Sequence[str], backend: Backend, journal: Journal,
-              options: LoopOptions, *, progress: Progress | None = None) -> SendReport:
+              options: LoopOptions, *, progress: Progress | None = None,
+              not_after: dt.datetime | None = None) -> SendReport:
     """Send the real message (subject unchanged) to `addresses` only; recorded as a test run."""
     issue = composed.issue.slug
     report = SendReport(issue=issue, destination=backend.describe(), test=True, total=len(addresses))
     run = journal.start_run(issue, "test", report.destination, ", ".join(addresses))
-    loop = SendLoop(composed.factory, backend, journal, options, report, record=False, progress=progress)
+    loop = SendLoop(composed.factory, backend, journal, options, report, record=False, progress=progress,
+                    not_after=not_after)
     try:
         asyncio.run(_with_signals(loop, iter([Subscriber(email=a) for a in addresses])))
     finally:
-        journal.finish_run(run, report.outcome())
+        journal.finish_run(run, report.record())
     return report
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import heapq
 import signal
 import time
@@ -19,8 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from newsletter.audience import Subscriber
-from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Temporary, Uncertain
-from newsletter.delivery.pacing import LoopOptions, Pacer, backoff
+from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Spent, Temporary, Uncertain
+from newsletter.delivery.pacing import LoopOptions, Pacer, Window, backoff
 from newsletter.errors import DeliveryError, InputError
 from newsletter.journal import FAILED, PENDING, SENDING, SENT, Journal
 from newsletter.message import MessageFactory
@@ -49,6 +50,8 @@ class SendReport:
     elapsed: float = 0.0
     interrupted: int | None = None  # the signal that stopped the send
     error: DeliveryError | None = None
+    late: str | None = None  # the --not-after time, when the send stopped at it
+    earlier_unknown: int = 0  # of `unknown`, those left by an earlier send (not tried in this one)
 
     @property
     def rate(self) -> float:
@@ -58,12 +61,27 @@ class SendReport:
     def done(self) -> int:
         return self.sent + self.failed
 
+    @property
+    def new_unknown(self) -> int:
+        return len(self.unknown) - self.earlier_unknown
+
+    @property
+    def pending(self) -> int:
+        """Recipients of this run not yet tried, or waiting for a retry, when it ended."""
+        return 0 if self.dry_run else max(0, self.total - self.done - self.new_unknown)
+
     def outcome(self) -> str:
         if self.error is not None:
             return f"stopped: {self.error}"
         if self.interrupted is not None:
             return f"interrupted by {signal.Signals(self.interrupted).name}"
-        return f"complete: {self.sent} sent, {self.failed} failed, {len(self.unknown)} unknown"
+        if self.late is not None:
+            return f"stopped at --not-after {self.late}"
+        return "complete" if not self.pending else "stopped"
+
+    def record(self) -> str:
+        """The outcome with the counts, as the journal keeps it for each run."""
+        return f"{self.outcome()}: {self.sent} sent, {self.failed} failed, {len(self.unknown)} unknown"
 
 
 Progress = Callable[[SendReport], None]
@@ -120,7 +138,10 @@ class SendLoop:
     """One run of the delivery loop over a stream of recipients."""
 
     def __init__(self, factory: MessageFactory, backend: Backend, journal: Journal, options: LoopOptions,
-                 report: SendReport, *, record: bool, progress: Progress | None = None) -> None:
+                 report: SendReport, *, record: bool, progress: Progress | None = None,
+                 not_after: dt.datetime | None = None, guard: Callable[[], str | None] | None = None) -> None:
+        self.not_after = not_after  # take no new recipient after this time (a scheduled send started late)
+        self.guard = guard  # says why the send must stop (the send lock was lost), or None
         self.factory = factory
         self.backend = backend
         self.journal = journal
@@ -130,13 +151,17 @@ class SendLoop:
         self.progress = progress
         self.issue = report.issue
         self.pacer = Pacer(rate=options.rate, hourly_limit=options.hourly_limit, batch_size=options.batch_size,
-                           batch_pause=options.batch_pause, throttle_delay=options.retry_delay or 0.1)
+                           batch_pause=options.batch_pause)
+        # Deliveries under way at once: each connection carries `lanes` of them (SMTP: two, so
+        # one transaction's envelope can follow the other's body on the wire).
+        self.lanes = options.connections * backend.lanes
+        self.window = Window(self.lanes, pause=max(options.retry_delay, 0.05))
         self.retries: list[tuple[float, int, _Item]] = []
         self.active = 0
         self.feed_done = False
         self._sequence = 0
         self.stop = asyncio.Event()
-        self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=4 * options.connections)
+        self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=4 * self.lanes)
         self.committer = _Committer(journal, options.commit_interval)
         self.wire = backend.wire
         self.workers: list[asyncio.Task[None]] = []
@@ -154,7 +179,7 @@ class SendLoop:
         helpers = [asyncio.create_task(self.committer.run()), asyncio.create_task(self._feed(recipients))]
         if self.progress is not None:
             helpers.append(asyncio.create_task(self._tick(started)))
-        self.workers = [asyncio.create_task(self._worker()) for _ in range(self.options.connections)]
+        self.workers = [asyncio.create_task(self._worker()) for _ in range(self.lanes)]
         try:
             outcomes = await asyncio.gather(*self.workers, return_exceptions=True)
         finally:
@@ -186,8 +211,18 @@ class SendLoop:
         finally:
             self.feed_done = True
 
+    def _must_stop(self) -> bool:
+        if self.not_after is not None and time.time() > self.not_after.timestamp():
+            self.report.late = self.not_after.isoformat(timespec="minutes")
+            self.stop.set()
+        elif self.guard is not None and (reason := self.guard()) is not None:
+            if self.report.error is None:
+                self.report.error = DeliveryError(reason)
+            self.stop.set()
+        return self.stop.is_set()
+
     async def _next(self) -> _Item | None:
-        while not self.stop.is_set():
+        while not self._must_stop():
             now = time.monotonic()
             if self.retries and self.retries[0][0] <= now:
                 return heapq.heappop(self.retries)[2]
@@ -226,11 +261,20 @@ class SendLoop:
                 return await self.backend.open()  # raises DeliveryError once no relay is left
             except RelayUnavailable:
                 problems += 1
+                self.window.fault()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), backoff(problems, self.options.retry_delay or 0.1, 30))
         return None
 
     async def _attempt(self, item: _Item, session: Session | None) -> Session | None:
+        if not await self.window.enter(self.stop):
+            return session  # stopping: the recipient stays pending
+        try:
+            return await self._paced(item, session)
+        finally:
+            self.window.leave()
+
+    async def _paced(self, item: _Item, session: Session | None) -> Session | None:
         if not await self.pacer.acquire(self.stop):
             return session
         if session is not None and not session.usable:
@@ -252,6 +296,10 @@ class SendLoop:
             self.journal.mark_sending(self.issue, email, message.message_id, message.edition)
         try:
             reply = await session.deliver(message, self.committer.committed if self.record else _nothing)
+        except Spent as exc:  # nothing was sent: again at once, on a fresh connection
+            self._settle(email, PENDING, exc.reply)
+            self._sequence += 1
+            heapq.heappush(self.retries, (time.monotonic(), self._sequence, item))
         except Temporary as exc:
             self._retry_later(item, exc)
         except Permanent as exc:
@@ -267,7 +315,7 @@ class SendLoop:
             self._settle(email, SENT, reply)
             self.report.sent += 1
             self.report.bytes += len(message.data)
-            self.pacer.succeeded()
+            self.window.succeeded()
         return session
 
     def _settle(self, email: str, state: str, reply: str) -> None:
@@ -281,7 +329,8 @@ class SendLoop:
 
     def _retry_later(self, item: _Item, exc: Temporary) -> None:
         email = item.subscriber.email
-        if not exc.throttle:
+        # A fault that is part of a cluster (the relay throttling) does not use up attempts.
+        if not (exc.fault and self.window.fault()):
             item.tries += 1
         late = time.monotonic() - item.first_try > self.options.retry_deadline
         if item.tries >= self.options.retry_attempts or late:
@@ -289,7 +338,10 @@ class SendLoop:
             self._failed(email, exc.reply)
             return
         self._settle(email, PENDING, exc.reply)
-        delay = self.pacer.throttled() if exc.throttle else backoff(item.tries, self.options.retry_delay)
+        # A recipient's own trouble (a full mailbox) backs off exponentially; a relay fault says
+        # nothing about the recipient, and the window already slows the send if faults cluster,
+        # so it is retried after the base delay (a sporadic fault must not leave a long tail).
+        delay = backoff(1 if exc.fault else max(1, item.tries), self.options.retry_delay)
         self._sequence += 1
         heapq.heappush(self.retries, (time.monotonic() + delay, self._sequence, item))
         self.report.retried += 1

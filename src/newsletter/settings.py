@@ -43,6 +43,19 @@ DEFAULTS: dict[str, str] = {
 }
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST = re.compile(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
+MIN_SECRET = 16
+
+
+def example_domain(value: str) -> str | None:
+    """The example domain (RFC 2606) that an address, URL or List-Id points at, if any."""
+    for host in _HOST.findall(value.lower()):
+        for domain in EXAMPLE_DOMAINS:
+            if host == domain or host.endswith("." + domain):
+                return domain
+        if host.endswith(".example"):
+            return "example"
+    return None
 
 
 def read_environment(dotenv_path: Path | None = None) -> dict[str, str]:
@@ -90,12 +103,23 @@ class Settings:
         return self.from_address.rpartition("@")[2]
 
     def example_values_in_use(self) -> list[str]:
-        """Names of the settings that still hold example values (a real send refuses these)."""
+        """Every outward-facing setting that still holds an example value, each with the reason
+        (a real send refuses to go out while any is left: its links would lead nowhere)."""
         found = []
-        if self.sender_domain.lower() in EXAMPLE_DOMAINS:
-            found.append("NEWSLETTER_FROM")
-        if self.unsubscribe_secret == EXAMPLE_SECRET or len(self.unsubscribe_secret) < 16:
-            found.append("UNSUBSCRIBE_SECRET")
+        for name, value in (("NEWSLETTER_FROM", self.from_address), ("NEWSLETTER_REPLY_TO", self.reply_to),
+                            ("NEWSLETTER_LIST_ID", self.list_id), ("UNSUBSCRIBE_URL", self.unsubscribe_url),
+                            ("UNSUBSCRIBE_MAILTO", self.unsubscribe_mailto), ("NEWSLETTER_WEBSITE", self.website),
+                            ("NEWSLETTER_ARCHIVE_URL", self.archive_url)):
+            domain = example_domain(value)
+            if domain:
+                found.append(f"{name} points at the example domain {domain}")
+        if self.postal_address == _text(DEFAULTS, "NEWSLETTER_POSTAL_ADDRESS", multiline=True):
+            found.append("NEWSLETTER_POSTAL_ADDRESS is the example address")
+        if self.unsubscribe_secret == EXAMPLE_SECRET:
+            found.append("UNSUBSCRIBE_SECRET is the example value")
+        elif len(self.unsubscribe_secret) < MIN_SECRET:
+            found.append(f"UNSUBSCRIBE_SECRET is too short ({len(self.unsubscribe_secret)} characters; "
+                         f"at least {MIN_SECRET})")
         return found
 
     def view_online_url(self, issue_slug: str) -> str:

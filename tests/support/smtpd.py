@@ -4,12 +4,15 @@ The handler records every message it accepts with its receive time. Failures are
 the way aiosmtplib's own tests do it: by swapping one command's reply, never by mocking the
 client. `server.inject("MAIL", "421 4.7.0 slow down")` makes the next MAIL get that reply;
 `"drop"` closes the connection (for DATA: after the 354 and a few lines of the message, that
-is mid-DATA); `("sleep", 2.0)` answers late.
+is mid-DATA); `("sleep", 2.0)` answers late. `server.faults(temporary=0.05, drop=0.01)` makes
+a share of transactions fail at a random command (seeded, so runs repeat);
+`server.refuse_everything(10)` answers 421 to every command for ten seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import ssl
 import threading
 import time
@@ -46,6 +49,7 @@ class Recorder:
     after_data: deque[Action] = field(default_factory=deque)  # replies to the final dot, used once each
     lock: threading.Lock = field(default_factory=threading.Lock)
     pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads commands in order either way)
+    early_after_data: int = 0  # commands already waiting when a delayed end-of-data reply went out
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -73,6 +77,8 @@ class Recorder:
             action = self.after_data.popleft() if self.after_data else None
         if isinstance(action, tuple):
             await asyncio.sleep(action[1])  # slow, then accepts: the client may have given up
+            if server._reader._buffer:  # the client wrote on before this reply: its next envelope
+                self.early_after_data += 1
         elif action is not None:
             return action
         with self.lock:
@@ -91,9 +97,16 @@ class InjectingSMTP(SMTP):  # type: ignore[misc]
     def __init__(self, owner: Server, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.owner = owner
+        self.fate: tuple[str, Action] | None = None  # this transaction's drawn fault, if any
 
     async def _injected(self, command: str) -> bool:
+        if command == "MAIL":
+            self.fate = self.owner.draw()
         action = self.owner.take(command)
+        if action is None and self.fate is not None and self.fate[0] == command:
+            action, self.fate = self.fate[1], None
+        if action is None:
+            action = self.owner.refusal()
         if action is None:
             return False
         if isinstance(action, tuple):
@@ -128,21 +141,52 @@ class Server:
     """Runs the server's event loop in a daemon thread; `port` is the one the OS chose."""
 
     def __init__(self, *, tls: ssl.SSLContext | None = None, users: dict[str, str] | None = None,
-                 delay: float = 0.0, pipelining: bool = True) -> None:
+                 delay: float = 0.0, pipelining: bool = True, port: int = 0) -> None:
         self.handler = Recorder(delay=delay, pipelining=pipelining)
         self.tls = tls
         self.users = users
         self.actions: dict[str, deque[Action]] = {}
         self.logins: list[tuple[str, bool]] = []
         self.early_commands = 0  # commands already waiting when a delayed reply went out
+        self.fault_rates = (0.0, 0.0)
+        self.random = random.Random(1)
+        self.refusing = (0.0, "")
         self._lock = threading.Lock()
         self.loop = asyncio.new_event_loop()
-        self.port = 0
+        self.port = port
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def inject(self, command: str, *actions: Action) -> None:
         with self._lock:
             self.actions.setdefault(command, deque()).extend(actions)
+
+    def faults(self, *, temporary: float = 0.0, drop: float = 0.0, seed: int = 1) -> None:
+        """From now on a share of transactions gets a 4xx, another a dropped connection."""
+        with self._lock:
+            self.fault_rates = (temporary, drop)
+            self.random = random.Random(seed)
+
+    def refuse_everything(self, seconds: float, reply: str = "421 4.7.0 try again later") -> None:
+        with self._lock:
+            self.refusing = (time.monotonic() + seconds, reply)
+
+    def draw(self) -> tuple[str, Action] | None:
+        """The fault, if any, of a transaction that starts now: (command, action)."""
+        with self._lock:
+            temporary, drop = self.fault_rates
+            if not (temporary or drop):
+                return None
+            chance, command = self.random.random(), self.random.choice(("MAIL", "RCPT", "DATA"))
+        if chance < drop:
+            return command, "drop"
+        if chance < drop + temporary:
+            return command, "451 4.3.0 temporary failure, try again"
+        return None
+
+    def refusal(self) -> Action | None:
+        with self._lock:
+            until, reply = self.refusing
+        return reply if time.monotonic() < until else None
 
     def take(self, command: str) -> Action | None:
         with self._lock:
@@ -167,7 +211,7 @@ class Server:
     def start(self) -> Server:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            self.loop.create_server(self._protocol, "127.0.0.1", 0), self.loop)
+            self.loop.create_server(self._protocol, "127.0.0.1", self.port), self.loop)
         self.server = future.result(10)
         self.port = self.server.sockets[0].getsockname()[1]
         return self

@@ -44,26 +44,31 @@ def progress_display(total: int) -> Iterator[Progress]:
     yield log
 
 
-def print_summary(report: SendReport, console: Console | None = None) -> None:
+def print_summary(report: SendReport, console: Console | None = None, *, again: str | None = None) -> None:
     """The closing summary: one line with what was sent, failed, skipped and why, what is
-    unknown and how fast (said once, not again in a table), then the failures by name."""
+    unknown or still pending, how fast and how the run ended (said once, not again in a
+    table), then the failures by name, then the exact command that continues the send."""
     console = console or out_console()
     if report.dry_run:
         head = f"Dry run of {report.issue}: {report.sent:,} would be sent"
     else:
         kind = "Test copy of " if report.test else ""
         head = f"{kind}{report.issue}: {report.sent:,} sent to {report.destination}"
+    ended = report.outcome()
     console.print(
         head
         + (f", {report.failed:,} failed" if report.failed else "")
         + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
         + (f", {len(report.unknown):,} unknown (in flight when a send stopped; see --resend-unknown)"
            if report.unknown else "")
+        + (f", {report.pending:,} pending" if report.pending else "")
         + (f", {report.retried:,} retries after a temporary failure" if report.retried else "")
         + f" in {report.elapsed:,.2f} s"
         + (f" ({report.rate:,.0f} a second)" if report.sent and not report.dry_run else "")
-        + ("; nothing was written or sent" if report.dry_run else ""),
+        + ("; nothing was written or sent" if report.dry_run else "")
+        + (f"; {ended}" if not report.dry_run and ended != "complete" else ""),
         highlight=False,
+        soft_wrap=True,
     )
     for email, reply in report.failures[:20]:
         console.print(f"  failed {email}: {reply}", highlight=False)
@@ -71,6 +76,10 @@ def print_summary(report: SendReport, console: Console | None = None) -> None:
         console.print(f"  ... see `newsletter status {report.issue}` for all {report.failed:,} failures")
     for email in report.unknown[:20]:
         console.print(f"  unknown {email}", highlight=False)
-    if report.interrupted is not None:
+    if again and report.pending:
+        console.print(f"{report.pending:,} still to send: run `{again}` to continue.", highlight=False, soft_wrap=True)
+    elif report.interrupted is not None:
         console.print("Interrupted: run the same command again to send to the rest.")
-
+    if again and report.unknown:
+        console.print(f"{len(report.unknown):,} unknown: check the relay's log; `{again} --resend-unknown` "
+                      "sends to them as well (they may get it twice).", highlight=False, soft_wrap=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import shlex
 import sys
 from pathlib import Path
 
@@ -15,12 +18,13 @@ from newsletter.delivery.base import Backend
 from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
-from newsletter.errors import InputError
+from newsletter.errors import InputError, NewsletterError
 from newsletter.gates.headers import addr_spec
 from newsletter.recipients import select
 from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
 from newsletter.send import dry_run as check_every_message
 from newsletter.store.journal import Journal
+from newsletter.store.locks import SendLock, acquire
 
 journal_option = click.option(
     "--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -72,10 +76,14 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
 @click.option("--resend-unknown", is_flag=True,
               help="Also send to recipients left 'sending' by an interrupted send (they may get it twice).")
 @click.option("--retry-failed", is_flag=True, help="Try again the recipients whose delivery failed before.")
+@click.option("--not-after", "not_after_raw", metavar="TIME", default=None,
+              help="Refuse to start, and take no new recipient, after this time (e.g. 2026-05-04T18:00; "
+                   "local time unless it has an offset): for scheduled sends that start late.")
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple[str, ...],
          outbox_dir: Path | None, outbox_old: Path | None, journal_path: Path | None, limit: int | None,
-         wards: tuple[str, ...], tags: tuple[str, ...], resend_unknown: bool, retry_failed: bool, yes: bool) -> int:
+         wards: tuple[str, ...], tags: tuple[str, ...], resend_unknown: bool, retry_failed: bool,
+         not_after_raw: str | None, yes: bool) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
     set, otherwise to the outbox folder. The journal records every recipient, so running the
     same command again after an interruption sends only to those not yet sent.
@@ -87,6 +95,7 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         newsletter send spring-2018 --yes
     """
     test_addresses = tuple(test_address(raw) for raw in test_addresses)
+    not_after = deadline(not_after_raw) if not_after_raw is not None else None
     home = project(issue)
     composed = composed_issue(issue, home)
     settings = composed.settings
@@ -97,8 +106,8 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         backend = SmtpBackend(smtp, settings.from_address)
         example = settings.example_values_in_use()
         if example and not dry_run:
-            raise InputError(f"refusing to send real mail while {' and '.join(example)} still hold example values",
-                             hint="set them in .env (see .env.example)")
+            raise InputError(f"refusing to send real mail: {'; '.join(example)}",
+                             hint="set real values in .env (see .env.example); --dry-run works meanwhile")
     else:
         # A test copy gets its own folder, so the real issue's outbox holds only the real send.
         default = home.root / "outbox" / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
@@ -106,13 +115,18 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     journal_file = journal_path or settings.journal_path
     if test_addresses and not dry_run:
         with Journal(journal_file) as journal, progress_display(len(test_addresses)) as show:
-            report = test_send(composed, test_addresses, backend, journal, options, progress=show)
+            report = test_send(composed, test_addresses, backend, journal, options, progress=show,
+                               not_after=not_after)
         print_summary(report)
         return exit_code(report)
 
     # A dry run writes nothing: without a database yet it plans against an empty journal.
     opened = journal_file if journal_file.exists() or not dry_run else Path(":memory:")
-    with Journal(opened) as journal:
+    # A real send takes the issue's lock before it decides who to send to: a second send that
+    # planned from the same journal would send everybody again once the first had finished.
+    locked: contextlib.AbstractContextManager[SendLock | None] = (
+        contextlib.nullcontext() if dry_run else acquire(journal_file, composed.issue.slug))
+    with Journal(opened) as journal, locked as lock:
         chosen = select(journal, journal_file, composed.issue, csv_path, home.subscriber_list()[0], wards=wards,
                         tags=tags, write=not dry_run)
         for note in chosen.notes:
@@ -130,9 +144,31 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         if smtp is not None:
             confirm(composed.rendered.subject, planned.report.total, backend.describe(), yes)
         with progress_display(planned.report.total) as show:
-            report = send_issue(composed, planned, backend, journal, options, progress=show)
-    print_summary(report)
+            report = send_issue(composed, planned, backend, journal, options, progress=show, not_after=not_after,
+                                guard=lambda: lock.lost if lock is not None else None)
+    again = ["newsletter", "send", issue, *(["--subscribers", str(csv_path)] if csv_path else []),
+             *(["--journal", str(journal_path)] if journal_path else []), *(f"--ward={w}" for w in wards),
+             *(f"--tag={t}" for t in tags), *(["--retry-failed"] if retry_failed else []), "--yes"]
+    print_summary(report, again=shlex.join(again))
     return exit_code(report)
+
+
+def deadline(raw: str) -> dt.datetime:
+    """`--not-after`: an ISO 8601 date and time (local time unless it has an offset); refuses
+    to start once it has passed."""
+    try:
+        when = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"--not-after: {raw[:40]!r} is not a date and time like 2026-05-04T18:00") from None
+    when = when.astimezone() if when.tzinfo is None else when
+    if dt.datetime.now(dt.UTC) > when:
+        raise LateStart(f"not starting: it is past --not-after {when.isoformat(timespec='minutes')}",
+                        hint="a scheduled send that starts this late is left for a person to start")
+    return when
+
+
+class LateStart(NewsletterError):
+    """A scheduled send whose time has passed (a failure while working: exit 1)."""
 
 
 def register(group: click.Group) -> None:

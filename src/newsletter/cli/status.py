@@ -10,7 +10,7 @@ from rich.table import Table
 from newsletter.cli.common import issue_argument, settings
 from newsletter.cli.console import out_console
 from newsletter.cli.send import journal_option
-from newsletter.errors import DeliveryError
+from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
 from newsletter.gates import cells
 from newsletter.store.journal import STATES, Journal
@@ -39,9 +39,10 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     slug = issue_slug(issue)
     path = journal_path or settings().journal_path
     console = out_console()
+    nothing = InputError(f"{slug}: no send of this issue is recorded in {path}",
+                         hint="status takes the issue's slug or YAML file, e.g. spring-2018")
     if not path.exists():
-        console.print(f"{slug}: nothing recorded yet ({path} does not exist)")
-        return
+        raise nothing
     with Journal(path) as journal:
         counts = journal.counts(slug)
         reasons = journal.skipped_reasons(slug)
@@ -49,6 +50,8 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
         failures = list(journal.failures(slug))
         unknown = journal.unknown(slug)
         runs = journal.runs(slug)
+    if not counts and not runs:
+        raise nothing
     table = Table(title=f"{slug} in {path}", box=None, show_header=False, title_justify="left", pad_edge=False)
     table.add_column(justify="right")
     table.add_column()

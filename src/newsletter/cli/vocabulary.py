@@ -2,9 +2,10 @@
 
 Placeholders in `--help`: DIR for a folder, FILE for a file (CSV when it must be a CSV,
 MAILBOX for an mbox file or Maildir folder), EMAIL for an address, N for a count, SECONDS for a
-duration, DATE for YYYY-MM-DD. Click's own defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`,
-`FLOAT RANGE`, `[%Y-%m-%d]`) never show. A command's line in the command list is its whole
-first sentence, never cut with "...". `tests/test_cli_vocabulary.py` holds all of this.
+duration, DATE for YYYY-MM-DD, TIME for a date and time (2026-05-04T18:00). Click's own
+defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`, `FLOAT RANGE`, `[%Y-%m-%d]`) never show. A
+command's line in the command list is its whole first sentence, never cut with "...".
+`tests/test_cli_vocabulary.py` holds all of this.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import click
 
 ALLOWED = frozenset({"ISSUE", "SLUG", "SLUGS", "FEED", "DIR", "FILE", "CSV", "MAILBOX", "EMAIL", "EMAIL...", "N",
-                     "PORT", "SECONDS", "DATE", "HOST", "WARD", "TAG", "TEXT"})
+                     "PORT", "SECONDS", "DATE", "TIME", "HOST", "WARD", "TAG", "TEXT"})
 
 
 # Options that name the same thing in several commands, and their one placeholder.

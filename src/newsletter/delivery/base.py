@@ -26,11 +26,19 @@ class DeliveryOutcome(Exception):
 
 
 class Temporary(DeliveryOutcome):
-    """A 4xx reply, a timeout or a dropped connection before the message was complete."""
+    """A 4xx reply, a timeout or a dropped connection before the message was complete.
 
-    def __init__(self, reply: str, *, throttle: bool = False) -> None:
+    `fault` says the trouble is the relay's ("slow down" replies, a dropped connection, a
+    timeout) rather than this recipient's (a full mailbox): the pacing listens to faults."""
+
+    def __init__(self, reply: str, *, fault: bool = False) -> None:
         super().__init__(reply)
-        self.throttle = throttle
+        self.fault = fault
+
+
+class Spent(DeliveryOutcome):
+    """The session may carry no more messages (its connection's quota is used): try this
+    recipient again at once on another session; nothing was sent."""
 
 
 class Permanent(DeliveryOutcome):
@@ -66,6 +74,7 @@ class Session(Protocol):
 class Backend(Protocol):
     name: str
     wire: bool  # whether sessions want `OutgoingMessage.wire` (SMTP's DATA form) built too
+    lanes: int  # sessions that share one connection (the send loop runs connections x lanes)
 
     def describe(self) -> str: ...
 

@@ -32,6 +32,7 @@ class Outbox:
 
     name = "outbox"
     wire = False
+    lanes = 1
     connections = 1
 
     def __init__(self, folder: Path) -> None:

@@ -2,37 +2,40 @@
 
 aiosmtplib opens the session (TLS, EHLO, STARTTLS, AUTH); its protocol then expects exactly
 one reply per command awaited, and drops anything that arrives early. After the session is
-open this protocol takes over the transport: every reply is parsed as it arrives and queued,
-so MAIL, RCPT and DATA can go out in one write and their three replies be read together.
+open this protocol takes over the transport. Whoever writes commands says how many replies
+they will get (`send`) and receives one future per reply; replies arrive in the order the
+commands went out, so each future is resolved in turn. MAIL, RCPT and DATA can go out in one
+write, and a second transaction's envelope can follow the first one's body before its reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 
 MAX_REPLY = 64 * 1024
+Reply = tuple[int, str]
 
 
 class Lost(ConnectionError):
     """The connection closed (or sent garbage) before the replies we wait for arrived."""
 
 
-class ReplyTimeout(TimeoutError):
-    """No reply within the time allowed."""
+class ReplyTimeout(Exception):
+    """No reply within the time allowed (the connection is then closed)."""
 
 
 class ReplyReader(asyncio.Protocol):
-    """Parses complete replies (`code SP text`, after any `code-text` lines) into a queue."""
+    """Parses complete replies (`code SP text`, after any `code-text` lines) and hands each to
+    the future of the command it answers."""
 
     def __init__(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.WriteTransport = transport  # type: ignore[assignment]
         self.loop = asyncio.get_running_loop()
         self.buffer = bytearray()
         self.lines: list[str] = []
-        self.replies: deque[tuple[int, str]] = deque()
-        self.waiter: asyncio.Future[None] | None = None
-        self.wanted = 0
+        self.expected: deque[asyncio.Future[Reply]] = deque()
         self.lost: Exception | None = None
         transport.set_protocol(self)
 
@@ -48,63 +51,60 @@ class ReplyReader(asyncio.Protocol):
             line = bytes(buffer[start:end]).rstrip(b"\r")
             start = end + 1
             if len(line) < 3 or not line[:3].isdigit():
-                self._fail(Lost(f"malformed reply {line[:60]!r}"))
+                self.fail(Lost(f"malformed reply {line[:60]!r}"))
                 return
             self.lines.append(line[4:].decode("utf-8", "replace").strip())
             if line[3:4] != b"-":
-                self.replies.append((int(line[:3]), "\n".join(self.lines)))
+                reply = (int(line[:3]), "\n".join(self.lines))
                 self.lines = []
+                if not self.expected:
+                    self.fail(Lost(f"a reply nobody asked for: {reply[0]}"))
+                    return
+                waiter = self.expected.popleft()
+                if not waiter.done():
+                    waiter.set_result(reply)
         del buffer[:start]
         if len(buffer) > MAX_REPLY:
-            self._fail(Lost("reply too long"))
-            return
-        self._wake()
+            self.fail(Lost("reply too long"))
 
     def eof_received(self) -> bool:
-        self._fail(Lost("connection closed by the server"))
+        self.fail(Lost("connection closed by the server"))
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(Lost(f"connection lost: {exc}" if exc else "connection lost"))
+        self.fail(Lost(f"connection lost: {exc}" if exc else "connection lost"))
 
-    def _fail(self, exc: Exception) -> None:
+    def fail(self, exc: Exception) -> None:
+        """Close the connection; every reply still awaited raises `exc` (the first cause)."""
         if self.lost is None:
             self.lost = exc
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
+        while self.expected:
+            waiter = self.expected.popleft()
+            if not waiter.done():
+                waiter.set_exception(self.lost)
+                waiter.exception()  # retrieved: a lane that went away leaves no warning behind
         if not self.transport.is_closing():
             self.transport.close()
 
-    def _wake(self) -> None:
-        if self.waiter is not None and len(self.replies) >= self.wanted and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    def write(self, data: bytes) -> None:
+    def send(self, data: bytes, replies: int) -> list[asyncio.Future[Reply]]:
+        """Write commands (and/or a message body) that `replies` replies will answer."""
         if not self.open:
             raise self.lost or Lost("connection closed")
         self.transport.write(data)
+        waiters = [self.loop.create_future() for _ in range(replies)]
+        self.expected.extend(waiters)
+        return waiters
 
-    async def read(self, count: int, timeout: float) -> list[tuple[int, str]]:
-        """The next `count` replies, in order; one timer for all of them."""
-        if len(self.replies) < count:
-            if self.lost is not None:
-                raise self.lost
-            self.wanted = count
-            self.waiter = self.loop.create_future()
-            timer = self.loop.call_later(timeout, self._timeout, self.waiter)
-            try:
-                await self.waiter
-            finally:
-                timer.cancel()
-                self.waiter = None
-            if len(self.replies) < count:
-                raise self.lost or ReplyTimeout(f"no reply within {timeout:g} s")
-        return [self.replies.popleft() for _ in range(count)]
+    async def wait(self, waiters: Sequence[asyncio.Future[Reply]], timeout: float) -> list[Reply]:
+        """The replies, in order; one timer for all of them. A timeout closes the connection."""
+        timer = self.loop.call_later(timeout, self.fail, ReplyTimeout(f"no reply within {timeout:g} s"))
+        try:
+            return [await waiter for waiter in waiters]
+        finally:
+            timer.cancel()
 
-    @staticmethod
-    def _timeout(waiter: asyncio.Future[None]) -> None:
-        if not waiter.done():
-            waiter.set_result(None)
+    async def command(self, line: bytes, timeout: float) -> Reply:
+        return (await self.wait(self.send(line, 1), timeout))[0]
 
     def close(self) -> None:
         if not self.transport.is_closing():

@@ -11,13 +11,14 @@ instead of being sent twice.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import ssl
 
 import aiosmtplib
 
-from newsletter.delivery.base import BeforeData, Permanent, RelayUnavailable, Temporary, Uncertain
+from newsletter.delivery.base import BeforeData, Permanent, RelayUnavailable, Spent, Temporary, Uncertain
 from newsletter.delivery.relays import Relay, SmtpSettings
 from newsletter.delivery.replies import Lost, ReplyReader, ReplyTimeout
 from newsletter.errors import DeliveryError
@@ -71,10 +72,13 @@ class RelayRotation:
 
 
 class SmtpBackend:
-    """Opens sessions on the relays in turn; each session is one persistent connection."""
+    """Opens sessions on the relays in turn. Each connection carries two sessions ("lanes"):
+    with PIPELINING the second lane's envelope follows the first lane's body on the wire, so a
+    message costs one round trip a connection rather than two."""
 
     name = "smtp"
     wire = True  # messages are wanted dot-stuffed and ending in CRLF.CRLF
+    lanes = 2
 
     def __init__(self, settings: SmtpSettings, sender: str) -> None:
         self.settings = settings
@@ -82,11 +86,34 @@ class SmtpBackend:
         self.rotation = RelayRotation(settings.relays)
         self.connections = settings.connections
         self._tls = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
+        self._shared: list[SmtpConnection] = []
+        self._opening = 0
 
     def describe(self) -> str:
         return self.settings.describe()
 
     async def open(self) -> SmtpSession:
+        """A lane on an open connection with room, else on a new connection."""
+        while True:
+            self._shared = [c for c in self._shared if c.usable or c.lanes]
+            for connection in self._shared:
+                if connection.usable and connection.lanes < self.lanes:
+                    connection.lanes += 1
+                    return SmtpSession(connection)
+            usable = sum(1 for c in self._shared if c.usable)
+            if self._opening == 0 or usable + self._opening < self.connections:
+                break
+            await asyncio.sleep(0.005)  # a connection is being opened: its second lane is ours
+        self._opening += 1
+        try:
+            connection = await self._connect()
+        finally:
+            self._opening -= 1
+        connection.lanes = 1
+        self._shared.append(connection)
+        return SmtpSession(connection)
+
+    async def _connect(self) -> SmtpConnection:
         relay = self.rotation.pick()
         client = aiosmtplib.SMTP(
             hostname=relay.host, port=relay.port, timeout=self.settings.timeout,
@@ -107,7 +134,7 @@ class SmtpBackend:
             self.rotation.failed(relay, problem)
             raise problem from None  # the cause may quote the AUTH exchange
         self.rotation.worked(relay)
-        return SmtpSession(self, relay, client)
+        return SmtpConnection(self, relay, client)
 
 
 def _connect_problem(relay: Relay, exc: BaseException) -> RelayUnavailable | None:
@@ -127,10 +154,35 @@ def _connect_problem(relay: Relay, exc: BaseException) -> RelayUnavailable | Non
 
 
 class SmtpSession:
-    """One authenticated connection sending many messages, one transaction at a time.
+    """One lane of a connection: what the send loop holds and delivers through."""
+
+    def __init__(self, connection: SmtpConnection) -> None:
+        self.connection = connection
+        self.closed = False
+
+    @property
+    def usable(self) -> bool:
+        return not self.closed and self.connection.usable
+
+    async def deliver(self, message: OutgoingMessage, before_data: BeforeData) -> str:
+        return await self.connection.deliver(message, before_data)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.connection.lanes -= 1
+        if self.connection.lanes == 0:
+            await self.connection.close()
+
+
+class SmtpConnection:
+    """One authenticated connection sending many messages.
 
     When the relay advertises PIPELINING, MAIL, RCPT and DATA go out in one write and their
-    replies are read together, then the body: two round trips a message instead of four.
+    replies are read together, then the body. A lane holds the connection's `turn` from its
+    envelope until its body is written (without PIPELINING: until the body's reply), so the
+    other lane's envelope goes out right behind that body, before its reply is back.
     """
 
     def __init__(self, backend: SmtpBackend, relay: Relay, client: aiosmtplib.SMTP) -> None:
@@ -143,6 +195,8 @@ class SmtpSession:
         if transport is None:
             raise RelayUnavailable(f"{relay}: connection lost", lasting=False)
         self.wire = ReplyReader(transport)
+        self.turn = asyncio.Lock()
+        self.lanes = 0
         self.broken = False
 
     @property
@@ -150,53 +204,60 @@ class SmtpSession:
         return not self.broken and self.wire.open and (self.left is None or self.left > 0)
 
     async def _command(self, line: bytes) -> tuple[int, str]:
-        self.wire.write(line)
-        return (await self.wire.read(1, self.timeout))[0]
+        return await self.wire.command(line, self.timeout)
 
     async def deliver(self, message: OutgoingMessage, before_data: BeforeData) -> str:
-        if self.left is not None:
-            self.left -= 1
         relay = self.relay
+        if self.left is not None:
+            if self.left <= 0:  # the other lane took the last message this connection may carry
+                raise Spent(f"{relay}: connection used up")
+            self.left -= 1
         envelope = [self.backend.sender, b"RCPT TO:<" + message.recipient.encode("ascii") + b">\r\n", b"DATA\r\n"]
         complete = False
         try:
+            async with self.turn:
+                if self.broken:
+                    raise Lost("connection lost")
+                if self.pipelining:
+                    waiters = self.wire.send(b"".join(envelope), 3)
+                    try:
+                        await before_data()  # the journal commits while the replies travel
+                    except DeliveryError:
+                        self._drop()  # a 354 may be waiting: closing is the only safe way out
+                        raise
+                    mail, rcpt, data = await self.wire.wait(waiters, self.timeout)
+                else:
+                    mail = rcpt = data = (503, "not sent")
+                    mail = await self._command(envelope[0])
+                    if mail[0] == 250:
+                        rcpt = await self._command(envelope[1])
+                        if rcpt[0] in (250, 251):
+                            await before_data()
+                            data = await self._command(envelope[2])
+                if mail[0] != 250 or rcpt[0] not in (250, 251) or data[0] != 354:
+                    await self._abandon(mail[0], rcpt[0], data[0])
+                    if mail[0] != 250:
+                        if mail[0] >= 500:  # refusing the sender refuses everybody: stop the send
+                            raise DeliveryError(f"{_reply(relay, *mail)} (sender refused)")
+                        raise self._temporary(mail)
+                    raise self._failure(rcpt if rcpt[0] not in (250, 251) else data)
+                body = self.wire.send(message.wire or wire_form(message.data), 1)
+                complete = True
+                if not self.pipelining:
+                    (code, text), = await self.wire.wait(body, self.timeout)
             if self.pipelining:
-                self.wire.write(b"".join(envelope))
-                try:
-                    await before_data()  # the journal commits while the replies travel
-                except DeliveryError:
-                    self._drop()  # a 354 may be waiting: closing is the only safe way out
-                    raise
-                mail, rcpt, data = await self.wire.read(3, self.timeout)
-            else:
-                mail = rcpt = data = (503, "not sent")
-                mail = await self._command(envelope[0])
-                if mail[0] == 250:
-                    rcpt = await self._command(envelope[1])
-                    if rcpt[0] in (250, 251):
-                        await before_data()
-                        data = await self._command(envelope[2])
-            if mail[0] != 250 or rcpt[0] not in (250, 251) or data[0] != 354:
-                await self._abandon(mail[0], rcpt[0], data[0])
-                if mail[0] != 250:
-                    if mail[0] >= 500:  # refusing the sender refuses everybody: stop the send
-                        raise DeliveryError(f"{_reply(relay, *mail)} (sender refused)")
-                    raise self._temporary(mail)
-                raise self._failure(rcpt if rcpt[0] not in (250, 251) else data)
-            self.wire.write(message.wire or wire_form(message.data))
-            complete = True
-            (code, text), = await self.wire.read(1, self.timeout)
-        except ReplyTimeout:  # before OSError, of which TimeoutError is a kind
+                (code, text), = await self.wire.wait(body, self.timeout)
+        except ReplyTimeout:
             self._drop()
             if complete:
                 raise Uncertain(f"{relay}: no reply within {self.timeout:g} s after the message was sent") from None
-            raise Temporary(f"{relay}: no reply within {self.timeout:g} s") from None
+            raise Temporary(f"{relay}: no reply within {self.timeout:g} s", fault=True) from None
         except (Lost, OSError, aiosmtplib.SMTPException) as exc:
             self._drop()
             # A dropped connection means the relay never said 250, so it has not taken the message
             # (RFC 5321, 4.1.1.4); a relay that is merely slow past our timeout after the final
             # dot may still take it, so that recipient is left unknown rather than sent twice.
-            raise Temporary(f"{relay}: connection lost") from exc
+            raise Temporary(f"{relay}: connection lost", fault=True) from exc
         if code != 250:
             raise self._failure((code, text))
         return _reply(relay, code, text)
@@ -223,7 +284,7 @@ class SmtpSession:
     def _temporary(self, reply: tuple[int, str]) -> Temporary:
         if reply[0] == 421:  # the server is closing this connection
             self._drop()
-        return Temporary(_reply(self.relay, *reply), throttle=reply[0] in THROTTLE_CODES)
+        return Temporary(_reply(self.relay, *reply), fault=reply[0] in THROTTLE_CODES)
 
     def _drop(self) -> None:
         self.broken = True
@@ -234,5 +295,6 @@ class SmtpSession:
             self.wire.close()
             return
         with contextlib.suppress(Lost, ReplyTimeout, OSError):
-            await self._command(b"QUIT\r\n")
+            async with self.turn:
+                await self._command(b"QUIT\r\n")
         self.wire.close()
