@@ -394,3 +394,66 @@ def test_archive_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[s
             ET.fromstring(page.encode("utf-8"))  # well-formed
     if case.id == "subject-template":
         assert "{{ 7*7 }}" in pages["index.html"]  # shown as written, never evaluated
+
+
+def _write_key(path: Path, kind: str) -> None:
+    """A key file of the shape a DKIM row names (see corpus.DKIM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    pem, none = serialization.Encoding.PEM, serialization.NoEncryption()
+    traditional = serialization.PrivateFormat.TraditionalOpenSSL
+    if kind == "garbage":
+        data = b"-----BEGIN RSA PRIVATE KEY-----\nnot base64 at all\n-----END RSA PRIVATE KEY-----\n"
+    elif kind == "public":
+        data = rsa.generate_private_key(65537, 2048).public_key().public_bytes(
+            pem, serialization.PublicFormat.SubjectPublicKeyInfo)
+    elif kind == "encrypted":
+        data = rsa.generate_private_key(65537, 2048).private_bytes(
+            pem, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"secret"))
+    elif kind == "ec":
+        data = ec.generate_private_key(ec.SECP256R1()).private_bytes(pem, serialization.PrivateFormat.PKCS8, none)
+    elif kind == "empty":
+        data = b""
+    elif kind == "huge":
+        data = b"A" * (1024 * 1024)
+    else:
+        data = rsa.generate_private_key(65537, 2048).private_bytes(pem, traditional, none)
+    path.write_bytes(data)
+
+
+@pytest.mark.parametrize("case", corpus.DKIM, ids=ids(corpus.DKIM))
+def test_dkim_setting_rows(case: Case, project: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert isinstance(case.given, dict)
+    (project / "keys").mkdir()
+    _write_key(project / "keys" / "dkim.pem", "valid")
+    values = {"DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "news2026",
+              "DKIM_PRIVATE_KEY": "keys/dkim.pem", **case.given}
+    key = values["DKIM_PRIVATE_KEY"]
+    if key.startswith("<key:"):
+        values["DKIM_PRIVATE_KEY"] = f"keys/{key[5:-1]}.pem"
+        _write_key(project / values["DKIM_PRIVATE_KEY"], key[5:-1])
+    for name, value in values.items():
+        if "\x00" in value:  # the environment cannot hold NUL: the same value comes from .env
+            (project / ".env").write_text(f'{name}="{value}"\n', encoding="utf-8")
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    before = snapshot(project)
+    code, out, err = run(["build", "spring-2018"], capsys)
+    assert_one_line(code, out, err, case.expect)
+    assert snapshot(project) == before
+
+
+def test_a_valid_dkim_key_builds(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The DKIM rows fail because of what each changes, not because signing never works here."""
+    (project / "keys").mkdir()
+    _write_key(project / "keys" / "dkim.pem", "valid")
+    for name, value in {"DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "news2026",
+                        "DKIM_PRIVATE_KEY": "keys/dkim.pem"}.items():
+        monkeypatch.setenv(name, value)
+    code, _out, err = run(["build", "spring-2018"], capsys)
+    assert code == 0, err
+    assert b"DKIM-Signature: " in (project / "build" / "spring-2018.eml").read_bytes()

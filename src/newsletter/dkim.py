@@ -20,10 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from newsletter.errors import ConfigError
+from newsletter.gates.headers import CONTROL
 
 SIGNED = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")
 MIN_BITS = 1024
 KEY_BITS = 2048
+MAX_KEY_BYTES = 64 * 1024  # a 16,384-bit PEM key is about 13 KB; anything far larger is not a key
 _WSP_RUN = re.compile(rb"[ \t]+")
 _TRAILING_WSP = re.compile(rb" (?=\r\n)")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -71,6 +73,8 @@ def dkim_settings(env: Mapping[str, str], root: Path | None = None) -> DkimSetti
     for name in ("DKIM_DOMAIN", "DKIM_SELECTOR"):
         if not _DNS_NAME.fullmatch(values[name]) or len(values[name]) > 253:
             raise ConfigError(f"{name}: {values[name]!r} is not a DNS name")
+    if CONTROL.search(values["DKIM_PRIVATE_KEY"]):
+        raise ConfigError("DKIM_PRIVATE_KEY: the path contains a control character")
     path = Path(values["DKIM_PRIVATE_KEY"]).expanduser()
     if root is not None and not path.is_absolute():
         path = root / path
@@ -79,6 +83,8 @@ def dkim_settings(env: Mapping[str, str], root: Path | None = None) -> DkimSetti
 
 def load_key(path: Path) -> rsa.RSAPrivateKey:
     try:
+        if path.stat().st_size > MAX_KEY_BYTES:
+            raise ConfigError(f"DKIM_PRIVATE_KEY: {path} is too large to be a PEM private key")
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"DKIM_PRIVATE_KEY: cannot read {path}: {exc.strerror}") from exc

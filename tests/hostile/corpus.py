@@ -124,6 +124,31 @@ SETTINGS = _cases("setting", ONE_LINE, [
     ("soft-bounce-superscript", ("NEWSLETTER_SOFT_BOUNCE_LIMIT", "\u00b3")),
 ])
 
+# DKIM settings, given through the environment to a real `newsletter build`; "<key:...>" names a
+# file the test writes in the project (a key of the wrong kind, size or shape).
+DKIM = _cases("DKIM setting", ONE_LINE, [
+    ("domain-crlf", {"DKIM_DOMAIN": "example.org\r\nBcc: v@example.net"}, "DKIM_DOMAIN"),
+    ("domain-semicolon-tag", {"DKIM_DOMAIN": "example.org; h=from"}, "DKIM_DOMAIN"),
+    ("domain-encoded-word", {"DKIM_DOMAIN": "=?utf-8?q?a=0D=0Ab?="}, "DKIM_DOMAIN"),
+    ("domain-trailing-dot-dot", {"DKIM_DOMAIN": "example..org"}, "DKIM_DOMAIN"),
+    ("domain-too-long", {"DKIM_DOMAIN": ("a" * 63 + ".") * 5 + "org"}, "DKIM_DOMAIN"),
+    ("selector-tag-injection", {"DKIM_SELECTOR": "s1; l=0"}, "DKIM_SELECTOR"),
+    ("selector-space", {"DKIM_SELECTOR": "s 1"}, "DKIM_SELECTOR"),
+    ("selector-unicode", {"DKIM_SELECTOR": "s\u00e91"}, "DKIM_SELECTOR"),
+    ("only-domain", {"DKIM_SELECTOR": "", "DKIM_PRIVATE_KEY": ""}, "DKIM_SELECTOR"),
+    ("only-key", {"DKIM_DOMAIN": "", "DKIM_SELECTOR": ""}, "DKIM_DOMAIN"),
+    ("key-missing", {"DKIM_PRIVATE_KEY": "keys/none.pem"}, "DKIM_PRIVATE_KEY"),
+    ("key-nul-in-path", {"DKIM_PRIVATE_KEY": "keys/a\x00b.pem"}, "DKIM_PRIVATE_KEY"),
+    ("key-newline-in-path", {"DKIM_PRIVATE_KEY": "keys/a\nb.pem"}, "DKIM_PRIVATE_KEY"),
+    ("key-is-a-folder", {"DKIM_PRIVATE_KEY": "issues"}, "DKIM_PRIVATE_KEY"),
+    ("key-not-pem", {"DKIM_PRIVATE_KEY": "<key:garbage>"}, "DKIM_PRIVATE_KEY"),
+    ("key-public-only", {"DKIM_PRIVATE_KEY": "<key:public>"}, "DKIM_PRIVATE_KEY"),
+    ("key-encrypted", {"DKIM_PRIVATE_KEY": "<key:encrypted>"}, "DKIM_PRIVATE_KEY"),
+    ("key-ec-not-rsa", {"DKIM_PRIVATE_KEY": "<key:ec>"}, "DKIM_PRIVATE_KEY"),
+    ("key-empty-file", {"DKIM_PRIVATE_KEY": "<key:empty>"}, "DKIM_PRIVATE_KEY"),
+    ("key-huge-file", {"DKIM_PRIVATE_KEY": "<key:huge>"}, "DKIM_PRIVATE_KEY"),
+])
+
 ISSUE_YAML = _cases("issue YAML", ONE_LINE, [
     ("billion-laughs", "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
      "subject: *c\n", "x.yaml:2:"),
@@ -293,7 +318,7 @@ TEST_ADDRESSES = _cases("--to", ONE_LINE, [
     ("markup", "[/]@example.org"),
 ])
 
-ALL = (HEADERS + DISPLAY_NAMES + SETTINGS + ISSUE_YAML + ARTICLES + TEMPLATES + SUBSCRIBER_CSV + SUPPRESSION_CSV
+ALL = (HEADERS + DISPLAY_NAMES + SETTINGS + DKIM + ISSUE_YAML + ARTICLES + TEMPLATES + SUBSCRIBER_CSV + SUPPRESSION_CSV
        + BOUNCES + WEB + CSV_EXPORT + TERMINAL + TEST_ADDRESSES)
 
 # The signup form (`POST /subscribe`): fields over a good signup. Contract: NOT_500, and every
