@@ -45,10 +45,10 @@ from newsletter.compose import compose  # noqa: E402
 from newsletter.delivery.pacing import LoopOptions  # noqa: E402
 from newsletter.delivery.relays import Relay, SmtpSettings  # noqa: E402
 from newsletter.delivery.smtp import SmtpBackend  # noqa: E402
-from newsletter.journal import Journal  # noqa: E402
 from newsletter.send import loop_options, plan, send_issue  # noqa: E402
 from newsletter.settings import load_settings  # noqa: E402
 from newsletter.store.database import connect  # noqa: E402
+from newsletter.store.journal import Journal  # noqa: E402
 from newsletter.subscriber_import import seed  # noqa: E402
 
 SINK = "/usr/sbin/smtp-sink"

@@ -9,7 +9,7 @@ import pytest
 from newsletter import send as sending
 from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.pacing import LoopOptions
-from newsletter.journal import Journal
+from newsletter.store.journal import Journal
 from tests.conftest import Run
 from tests.support.sending import composed_issue
 

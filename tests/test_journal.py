@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from newsletter.journal import Journal
 from newsletter.send import ALREADY_SENT, FAILED_BEFORE, plan
+from newsletter.store.journal import Journal
 from tests.support.sending import addresses, audience
 
 

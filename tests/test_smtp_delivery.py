@@ -12,8 +12,8 @@ import pytest
 
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.delivery.smtp import SmtpBackend
-from newsletter.journal import Journal
 from newsletter.send import SendReport, loop_options, plan, send_issue
+from newsletter.store.journal import Journal
 from tests.support.sending import addresses, audience, composed_issue, relay_settings
 from tests.support.smtpd import Server
 

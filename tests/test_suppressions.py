@@ -7,7 +7,7 @@ import csv
 import sqlite3
 from pathlib import Path
 
-from newsletter import suppressions
+from newsletter.store import suppressions
 from tests.conftest import REAL_SETTINGS, Run
 
 JOURNAL = Path(".newsletter") / "newsletter.sqlite3"

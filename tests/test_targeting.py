@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import suppressions
 from newsletter.audience import Subscriber, load_audience
 from newsletter.errors import InputError
 from newsletter.issue import load_issue
+from newsletter.store import suppressions
 from newsletter.targeting import NOT_IN_SEGMENT, SUPPRESSED, target
 from tests.conftest import REAL_SETTINGS, Run
 

@@ -22,9 +22,9 @@ from newsletter.compose import Composed
 from newsletter.delivery.base import Backend
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.errors import InputError
-from newsletter.journal import FAILED, SENDING, SENT, Journal
 from newsletter.recipients import FileRecipients, Recipients
 from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
+from newsletter.store.journal import FAILED, SENDING, SENT, Journal
 
 ALREADY_SENT = "already sent"
 FAILED_BEFORE = "failed before (see --retry-failed)"

@@ -23,8 +23,8 @@ from newsletter.audience import Subscriber
 from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Spent, Temporary, Uncertain
 from newsletter.delivery.pacing import LoopOptions, Pacer, Window, backoff
 from newsletter.errors import DeliveryError, InputError
-from newsletter.journal import FAILED, PENDING, SENDING, SENT, Journal
 from newsletter.message import MessageFactory
+from newsletter.store.journal import FAILED, PENDING, SENDING, SENT, Journal
 
 MAX_LISTED_FAILURES = 1000
 
