@@ -94,3 +94,13 @@ def test_keygen_writes_a_private_key_and_prints_a_record_that_verifies(run_cli: 
     assert verify(composed.factory.build(Subscriber("reader@example.org", "Ann")).data, record.encode())
     again = run_cli("dkim", "keygen", "--selector", "news2026", "--key", "keys/dkim.pem", env=REAL_SETTINGS)
     assert again.returncode == 2 and "already" in again.stderr
+
+
+@pytest.mark.parametrize("option, value",
+                         [("--selector", "s;1"), ("--selector", "s 1"), ("--domain", "example.org; l=0")])
+def test_keygen_refuses_a_selector_or_domain_that_is_not_a_dns_name(run_cli: Run, project: Path, option: str,
+                                                                    value: str) -> None:
+    args = {"--selector": "news2026", "--domain": "stockport-office.test", option: value}
+    result = run_cli("dkim", "keygen", *[part for pair in args.items() for part in pair], "--key", "dkim.pem")
+    assert result.returncode == 2 and result.stderr.startswith(f"error: {option}: "), result.stderr
+    assert not (project / "dkim.pem").exists()

@@ -71,14 +71,20 @@ def dkim_settings(env: Mapping[str, str], root: Path | None = None) -> DkimSetti
     if missing:
         raise ConfigError(f"{missing[0]}: must be set too when {given[0]} is set (DKIM needs all three)")
     for name in ("DKIM_DOMAIN", "DKIM_SELECTOR"):
-        if not _DNS_NAME.fullmatch(values[name]) or len(values[name]) > 253:
-            raise ConfigError(f"{name}: {values[name]!r} is not a DNS name")
+        check_dns_name(name, values[name])
     if CONTROL.search(values["DKIM_PRIVATE_KEY"]):
         raise ConfigError("DKIM_PRIVATE_KEY: the path contains a control character")
     path = Path(values["DKIM_PRIVATE_KEY"]).expanduser()
     if root is not None and not path.is_absolute():
         path = root / path
     return DkimSettings(values["DKIM_DOMAIN"].lower(), values["DKIM_SELECTOR"], path)
+
+
+def check_dns_name(name: str, value: str) -> str:
+    """A selector or signing domain: DNS labels only (a `;` would add a tag to the signature)."""
+    if not _DNS_NAME.fullmatch(value) or len(value) > 253:
+        raise ConfigError(f"{name}: {value[:80]!r} is not a DNS name")
+    return value
 
 
 def load_key(path: Path) -> rsa.RSAPrivateKey:

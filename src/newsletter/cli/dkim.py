@@ -8,7 +8,7 @@ import click
 
 from newsletter.cli.common import settings
 from newsletter.cli.console import out_console
-from newsletter.dkim import KEY_BITS, dns_record, generate_key
+from newsletter.dkim import KEY_BITS, check_dns_name, dns_record, generate_key
 from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
 
@@ -47,6 +47,8 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
     raw_out = out_path or (Path(env["DKIM_PRIVATE_KEY"].strip()) if env.get("DKIM_PRIVATE_KEY", "").strip() else None)
     if not selector:
         raise InputError("--selector: no selector given (nor DKIM_SELECTOR)", hint="for example --selector news2026")
+    check_dns_name("--selector", selector)
+    check_dns_name("--domain", domain)
     if raw_out is None:
         raise InputError("--key: no key file given (nor DKIM_PRIVATE_KEY)", hint="for example --key dkim.pem")
     if raw_out.exists() and not force:
