@@ -11,11 +11,14 @@ write, and a second transaction's envelope can follow the first one's body befor
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import deque
 from collections.abc import Sequence
 
 MAX_REPLY = 64 * 1024
 Reply = tuple[int, str]
+# Linux only; elsewhere the kernel's delayed ACK stays as it is.
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 
 
 class Lost(ConnectionError):
@@ -37,13 +40,34 @@ class ReplyReader(asyncio.Protocol):
         self.lines: list[str] = []
         self.expected: deque[asyncio.Future[Reply]] = deque()
         self.lost: Exception | None = None
+        self.socket: socket.socket | None = transport.get_extra_info("socket")
+        if self.socket is not None:
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._ack_now()
         transport.set_protocol(self)
+
+    def _ack_now(self) -> None:
+        """Acknowledge what arrives at once rather than after the kernel's delayed-ACK timer.
+
+        A pipelined envelope's three replies may leave the relay as separate small writes;
+        a relay with Nagle's algorithm on (smtp-sink, many others) holds the second until the
+        first is acknowledged, and we send nothing to carry that ACK until all three are in,
+        so the kernel waits up to 40 ms to send it. Measured: about 2% of envelopes stalled
+        40 ms and a loopback send ran at a fifth of its speed. Linux leaves quick-ACK mode on
+        its own, so it is asked for again on every read (one cheap system call).
+        """
+        if self.socket is not None and _QUICKACK is not None:
+            try:
+                self.socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            except OSError:  # the socket is already closed: nothing to acknowledge
+                pass
 
     @property
     def open(self) -> bool:
         return self.lost is None and not self.transport.is_closing()
 
     def data_received(self, data: bytes) -> None:
+        self._ack_now()
         buffer = self.buffer
         buffer += data
         start = 0
