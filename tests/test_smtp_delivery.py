@@ -216,3 +216,58 @@ def test_the_next_envelope_follows_the_body_before_its_reply(project: Path, pipe
     assert report.sent == 4 and sorted(server.handler.recipients()) == addresses(4)
     assert len({m.peer for m in server.handler.received}) == 1, "both lanes on one connection"
     assert (early > 0) == pipelining
+
+
+class _RecordingSocket:
+    """The connection's real socket, with a record of the options set on it."""
+
+    def __init__(self, real: socket.socket) -> None:
+        self.real = real
+        self.options: list[tuple[int, int]] = []
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        self.options.append((level, option))
+        self.real.setsockopt(level, option, value)
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_QUICKACK"), reason="TCP_QUICKACK is Linux's")
+def test_replies_are_acknowledged_at_once_on_every_read() -> None:
+    """A relay with Nagle on holds its second small reply until the first is acknowledged; the
+    kernel would delay that ACK up to 40 ms while we wait for the rest of the envelope's
+    replies (a fifth of the speed on loopback, docs/benchmarks.md), so every read asks for an
+    immediate ACK, and Nagle is off on our side."""
+    data = b"To: a@constituents.test\r\nSubject: acks\r\n\r\nbody\r\n"
+
+    async def deliver(port: int) -> tuple[int, int, int]:
+        from newsletter.message import OutgoingMessage
+
+        backend = SmtpBackend(relay_settings(port), "news@stockport-office.test")
+        session = await backend.open()
+        wire = session.connection.wire
+        assert wire.socket is not None
+        nodelay = wire.socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        recorder = _RecordingSocket(wire.socket)
+        wire.socket = recorder  # type: ignore[assignment]
+        reads = 0
+        original = wire.data_received
+
+        def counted(chunk: bytes) -> None:
+            nonlocal reads
+            reads += 1
+            original(chunk)
+
+        wire.data_received = counted  # type: ignore[method-assign]
+        for _ in range(3):
+            await session.deliver(OutgoingMessage("a@constituents.test", "<x@y>", data), _nothing)
+        await session.close()
+        quick = recorder.options.count((socket.IPPROTO_TCP, socket.TCP_QUICKACK))
+        return nodelay, reads, quick
+
+    async def _nothing() -> None:
+        return None
+
+    with Server() as server:
+        nodelay, reads, quick = asyncio.run(deliver(server.port))
+    assert len(server.handler.received) == 3
+    assert nodelay != 0
+    assert reads >= 6 and quick >= reads
