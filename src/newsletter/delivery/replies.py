@@ -11,6 +11,7 @@ write, and a second transaction's envelope can follow the first one's body befor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections import deque
 from collections.abc import Sequence
@@ -57,10 +58,8 @@ class ReplyReader(asyncio.Protocol):
         its own, so it is asked for again on every read (one cheap system call).
         """
         if self.socket is not None and _QUICKACK is not None:
-            try:
+            with contextlib.suppress(OSError):  # already closed: nothing to acknowledge
                 self.socket.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-            except OSError:  # the socket is already closed: nothing to acknowledge
-                pass
 
     @property
     def open(self) -> bool:
