@@ -62,7 +62,8 @@ def test_a_ward_that_matches_nobody_is_an_error_naming_the_file_and_line(project
 
 
 def test_a_command_line_tag_that_matches_nobody_is_an_error(project: Path) -> None:
-    with pytest.raises(InputError, match="--tag: 'school' matches nobody in the subscriber list; did you mean 'schools'"):
+    with pytest.raises(InputError, match=r"^--tag: 'school' matches nobody in the subscriber list; did you mean "
+                                         r"'schools'"):
         target(load_audience(project / "subscribers.example.csv"), load_issue(project / "issues" / "spring-2018.yaml"),
                tags=["school"])
 
