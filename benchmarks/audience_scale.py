@@ -5,12 +5,17 @@ CLI in a fresh process each: `newsletter send spring-2018 --dry-run` reading the
 project database (paged, addresses validated once at import), beside today's one-off CSV
 path (`--subscribers big.csv`: every address validated and every subscriber held in memory)
 in the same run, over the same people. Prints wall time, recipients a second and peak RSS.
+
+With `--real`, then the real thing from the database: `newsletter send spring-2018 --yes` to
+Postfix's `smtp-sink` on 127.0.0.1 (4 connections), and the same command again, which must
+send nobody a second copy; each with its wall time and peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._machine import describe  # noqa: E402
+from benchmarks.send_throughput import ENV, smtp_sink  # noqa: E402
 
 from newsletter.store import open_store  # noqa: E402
 
@@ -53,13 +59,20 @@ def make_project(root: Path, count: int) -> None:
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
 
 
-def run(root: Path, *extra: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process."""
+def run(root: Path, *extra: str, port: int | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process (or,
+    given a relay's port, a real `newsletter send --yes` to it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    mode = ["--dry-run"]
+    if port is not None:
+        env.update(ENV)
+        env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
+                    "SMTP_CONNECTIONS": "4"})
+        mode = ["--yes"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", "spring-2018", "--dry-run", *extra],
+        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", "spring-2018", *mode, *extra],
                                    cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         took = time.perf_counter() - started
@@ -67,7 +80,7 @@ def run(root: Path, *extra: str) -> tuple[float, int, str]:
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     if process.returncode != 0:
-        raise SystemExit(f"dry run failed ({process.returncode}):\n{text[-2000:]}")
+        raise SystemExit(f"send failed ({process.returncode}):\n{text[-2000:]}")
     return took, usage.ru_maxrss // 1024, text
 
 
@@ -75,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--skip-csv", action="store_true", help="Only the database path.")
+    parser.add_argument("--real", action="store_true", help="Then a real send to smtp-sink, and the same again.")
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -95,6 +109,23 @@ def main() -> None:
             line = next((x for x in text.splitlines() if "would be sent" in x), "")
             assert f"{args.count:,} would be sent" in line, text[-1500:]
             print(f"{name:18} {args.count:,} recipients in {took:6.1f} s = {args.count / took:8,.0f} recipients/s, "
+                  f"peak RSS {rss:,} MB")
+        if args.real:
+            real_send(root, args.count)
+
+
+def real_send(root: Path, count: int) -> None:
+    """The whole send from the database to smtp-sink, then the same command again, which must
+    send nobody and report every recipient as already sent."""
+    with smtp_sink() as port:
+        for name, expected in (("real send", count), ("the same again", 0)):
+            took, rss, text = run(root, port=port)
+            found = re.search(r"([\d,]+) sent to ", text)
+            sent = int(found.group(1).replace(",", "")) if found else -1
+            skipped = f"{count:,} skipped (already sent)" in text
+            if sent != expected or (expected == 0 and not skipped):
+                raise SystemExit(f"{name}: expected {expected:,} sent, got:\n{text[-1500:]}")
+            print(f"{name:18} {sent:,} sent in {took:6.1f} s = {count / took:8,.0f} recipients/s, "
                   f"peak RSS {rss:,} MB")
 
 
