@@ -1,12 +1,13 @@
 """Audience at scale (run by hand, not by pytest): `.venv/bin/python benchmarks/audience_scale.py`.
 
-A dry run of the example issue over N subscribers (default 1,000,000), end to end through the
-CLI in a fresh process each: `newsletter send spring-2018 --dry-run` reading the list from the
-project database (paged, addresses validated once at import), beside today's one-off CSV
-path (`--subscribers big.csv`: every address validated and every subscriber held in memory)
-in the same run, over the same people. Prints wall time, recipients a second and peak RSS.
+A dry run of an example issue (`--issue`, default spring-2018) over N subscribers (default
+1,000,000), end to end through the CLI in a fresh process each: `newsletter send ISSUE
+--dry-run` reading the list from the project database (paged, addresses validated once at
+import), beside today's one-off CSV path (`--subscribers big.csv`: every address validated and
+every subscriber held in memory) in the same run, over the same people. Prints wall time,
+recipients a second and peak RSS.
 
-With `--real`, then the real thing from the database: `newsletter send spring-2018 --yes` to
+With `--real`, then the real thing from the database: `newsletter send ISSUE --yes` to
 Postfix's `smtp-sink` on 127.0.0.1 (4 connections), and the same command again, which must
 send nobody a second copy; each with its wall time and peak RSS.
 """
@@ -17,6 +18,7 @@ import argparse
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -59,11 +61,14 @@ def make_project(root: Path, count: int) -> None:
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
 
 
-def run(root: Path, *extra: str, port: int | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process (or,
-    given a relay's port, a real `newsletter send --yes` to it)."""
+def run(root: Path, issue: str, *extra: str, src: Path | None = None,
+        port: int | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process (of the
+    tree whose `src/` is given, else this one); given a relay's port, a real `send --yes` to it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     mode = ["--dry-run"]
     if port is not None:
         env.update(ENV)
@@ -72,7 +77,7 @@ def run(root: Path, *extra: str, port: int | None = None) -> tuple[float, int, s
         mode = ["--yes"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", "spring-2018", *mode, *extra],
+        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", issue, *mode, *extra],
                                    cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         took = time.perf_counter() - started
@@ -80,7 +85,7 @@ def run(root: Path, *extra: str, port: int | None = None) -> tuple[float, int, s
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     if process.returncode != 0:
-        raise SystemExit(f"send failed ({process.returncode}):\n{text[-2000:]}")
+        raise SystemExit(f"dry run failed ({process.returncode}):\n{text[-2000:]}")
     return took, usage.ru_maxrss // 1024, text
 
 
@@ -89,6 +94,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--skip-csv", action="store_true", help="Only the database path.")
     parser.add_argument("--real", action="store_true", help="Then a real send to smtp-sink, and the same again.")
+    parser.add_argument("--issue", default="spring-2018",
+                        help="The example issue to dry-run (spring-2016 has a ward edition, so the wards it names "
+                             "are checked against the list).")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="Also dry-run the database path with another tree's src/ (an earlier commit), "
+                             "interleaved with this one, twice each, and print the ratio.")
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -105,21 +116,24 @@ def main() -> None:
         print(f"setup: {args.count:,} subscribers in the database and in big.csv ({took:.1f} s)")
         paths = [("database (paged)", ())] + ([] if args.skip_csv else [("one-off CSV", ("--subscribers", "big.csv"))])
         for name, extra in paths:
-            took, rss, text = run(root, *extra)
+            took, rss, text = run(root, args.issue, *extra)
             line = next((x for x in text.splitlines() if "would be sent" in x), "")
             assert f"{args.count:,} would be sent" in line, text[-1500:]
             print(f"{name:18} {args.count:,} recipients in {took:6.1f} s = {args.count / took:8,.0f} recipients/s, "
                   f"peak RSS {rss:,} MB")
+        print(distinct_names(root))
+        if args.baseline_src is not None:
+            compare(root, args, args.baseline_src.resolve())
         if args.real:
-            real_send(root, args.count)
+            real_send(root, args.issue, args.count)
 
 
-def real_send(root: Path, count: int) -> None:
+def real_send(root: Path, issue: str, count: int) -> None:
     """The whole send from the database to smtp-sink, then the same command again, which must
     send nobody and report every recipient as already sent."""
     with smtp_sink() as port:
         for name, expected in (("real send", count), ("the same again", 0)):
-            took, rss, text = run(root, port=port)
+            took, rss, text = run(root, issue, port=port)
             found = re.search(r"([\d,]+) sent to ", text)
             sent = int(found.group(1).replace(",", "")) if found else -1
             skipped = f"{count:,} skipped (already sent)" in text
@@ -127,6 +141,31 @@ def real_send(root: Path, count: int) -> None:
                 raise SystemExit(f"{name}: expected {expected:,} sent, got:\n{text[-1500:]}")
             print(f"{name:18} {sent:,} sent in {took:6.1f} s = {count / took:8,.0f} recipients/s, "
                   f"peak RSS {rss:,} MB")
+
+
+def distinct_names(root: Path) -> str:
+    """What checking the send's ward and tag names against the list costs: the two DISTINCT queries."""
+    with sqlite3.connect(root / ".newsletter" / "newsletter.sqlite3") as db:
+        started = time.perf_counter()
+        wards = db.execute("SELECT DISTINCT ward FROM subscribers WHERE status = 'subscribed'").fetchall()
+        between = time.perf_counter()
+        tags = db.execute("SELECT DISTINCT tags FROM subscribers WHERE status = 'subscribed'").fetchall()
+        ended = time.perf_counter()
+    return (f"name check: SELECT DISTINCT ward {between - started:.3f} s ({len(wards)} wards), "
+            f"DISTINCT tags {ended - between:.3f} s ({len(tags)} tag sets)")
+
+
+def compare(root: Path, args: argparse.Namespace, baseline: Path) -> None:
+    times: dict[str, list[float]] = {"baseline": [], "this tree": []}
+    for _ in range(2):
+        for name, src in (("baseline", baseline), ("this tree", None)):
+            took, _, text = run(root, args.issue, src=src)
+            assert f"{args.count:,} would be sent" in text, text[-1500:]
+            times[name].append(took)
+            print(f"{name:10} ({src or REPO / 'src'}): {took:6.1f} s")
+    best = {name: min(found) for name, found in times.items()}
+    print(f"best of 2: baseline {best['baseline']:.1f} s, this tree {best['this tree']:.1f} s, "
+          f"ratio {best['this tree'] / best['baseline']:.3f}")
 
 
 if __name__ == "__main__":
