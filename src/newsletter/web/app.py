@@ -30,6 +30,7 @@ from newsletter.web.links import Links
 from newsletter.web.mail import ConfirmationMail
 from newsletter.web.pages import Pages, Site, content_security_policy
 from newsletter.web.preferences import Preferences
+from newsletter.web.sender import LinkSender
 from newsletter.web.signup import Confirm, Signup
 from newsletter.web.unsubscribe import Unsubscribe
 
@@ -73,11 +74,12 @@ class WebApp:
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
         web = self.web
+        self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail)
         self.routes: dict[str, Handler] = {
             self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
-            web.subscribe_path: Signup(self.pages, self._db, web, links, self.mail, self.name),
-            web.confirm_path: Confirm(self.pages, self._db, links, self.name, web.subscribe_url),
-            web.preferences_path: Preferences(self.pages, self._db, web, links, self.name),
+            web.subscribe_path: Signup(self.pages, self._db, web, sender, self.name),
+            web.confirm_path: Confirm(self.pages, self._db, links, self.name, sender),
+            web.preferences_path: Preferences(self.pages, self._db, web, links, self.name, sender),
         }
         if len(self.routes) < 4:
             raise ConfigError("UNSUBSCRIBE_URL, NEWSLETTER_SUBSCRIBE_URL and NEWSLETTER_PREFERENCES_URL must "
