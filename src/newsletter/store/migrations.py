@@ -93,7 +93,7 @@ CREATE TABLE send_locks (
 _V3 = """
 CREATE TABLE client_limits (
   id INTEGER PRIMARY KEY,
-  key TEXT NOT NULL,
+  key BLOB NOT NULL,
   at REAL NOT NULL);
 CREATE INDEX client_limits_key ON client_limits(key, at);
 CREATE INDEX client_limits_at ON client_limits(at);

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from newsletter.store import client_limits
 
 SCOPE = "signup"
+HOUR = 3600
 
 
 def client_of(remote: str) -> str:
@@ -45,6 +46,10 @@ class ClientLimit:
         """0 if this request is allowed (and counted), else the seconds for Retry-After."""
         now = self.clock() if self.clock is not None else None
         return client_limits.hit(db, self.window, SCOPE, client_of(remote), now)
+
+    def forget_old(self, db: sqlite3.Connection) -> None:
+        """Delete the rows that no longer count (the next request would; this is for a start-up)."""
+        client_limits.forget_old(db, self.window)
 
 
 class Claims:

@@ -30,20 +30,19 @@ from newsletter.web.mail import ConfirmationMail
 from newsletter.web.pages import Pages
 
 MAILABLE = (None, "unsubscribed")  # a fresh, confirmed signup may lift only an unsubscribe
-HOUR = 3600
 
 
 class LinkSender:
     """Signup's and the fresh links' emails, behind the per-client and per-address limits."""
 
     def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, links: Links,
-                 mail: ConfirmationMail, clock: Callable[[], float] | None = None) -> None:
+                 mail: ConfirmationMail, per_client: ClientLimit) -> None:
         self.pages = pages
         self.db = db
         self.web = web
         self.links = links
         self.mail = mail
-        self.per_client = ClientLimit(web.signups_per_ip_hour, HOUR, clock)
+        self.per_client = per_client
         self.claims = Claims()
 
     def over_limit(self, request: Request, title: str = "Too many sign-ups",
