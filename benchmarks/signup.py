@@ -66,6 +66,29 @@ def timed(label: str, count: int, each: Callable[[int], None]) -> float:
     return took
 
 
+def limit_alone(root: Path, count: int, baseline: float) -> None:
+    """The per-client limit's own transaction, in this process on the served database (WAL,
+    synchronous=FULL, as `serve` opens it), a new client each time."""
+    try:
+        from newsletter.store import client_limits
+    except ImportError:
+        return  # a release before the limit moved into the database
+    from newsletter.store.database import connect
+
+    [database] = (root / ".newsletter").glob("*.sqlite3")
+    db = connect(database)
+    window = client_limits.Window(10, 3600)
+
+    def check(i: int) -> None:
+        client_limits.hit(db, window, "bench", f"198.18.{i // 256 % 256}.{i % 256}")
+
+    try:
+        took = timed("per-client limit alone (one transaction)", count, check)
+    finally:
+        db.close()
+    print(f"the limit is {took / baseline:.2f}x a one-click unsubscribe")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=200)
@@ -122,6 +145,7 @@ def main() -> None:
             confirmed = timed("confirmation POST", count, confirm)
             print(f"signup costs {signed / baseline:.1f}x a one-click unsubscribe; "
                   f"confirmation {confirmed / baseline:.1f}x")
+            limit_alone(root, count, baseline)
         finally:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=10)

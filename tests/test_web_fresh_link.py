@@ -7,7 +7,6 @@ test_web_browser.py."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -21,6 +20,7 @@ from newsletter.store.privacy import erase
 from newsletter.store.suppressions import add_hash
 from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.web.app import WebApp
+from tests import test_web_signup
 from tests.support.smtpd import Server
 from tests.support.web import LIST_ID, SECRET, Answer, call, web_app
 from tests.test_web_boundary import sound
@@ -29,18 +29,7 @@ from tests.test_web_signup import REAL, link_in
 ADDRESS = "priya.shah@example.org"
 OLD = 1_600_000_000  # September 2020: expired for both kinds of link
 STAFF = Evidence("staff", "test set-up")
-
-
-@pytest.fixture
-def relay() -> Iterator[Server]:
-    with Server() as server:
-        yield server
-
-
-@pytest.fixture
-def app(tmp_path: Path, relay: Server) -> WebApp:
-    return web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(relay.port), SMTP_SECURITY="none",
-                   NEWSLETTER_SIGNUP_PER_IP="5", **REAL)
+relay, app = test_web_signup.relay, test_web_signup.app  # the same fixtures: a relay, the app sending to it
 
 
 def db(app: WebApp) -> sqlite3.Connection:
