@@ -22,8 +22,10 @@ from newsletter.compose import Composed
 from newsletter.delivery.base import Backend
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.errors import InputError
+from newsletter.publish.webcopy import web_copy
 from newsletter.recipients import FileRecipients, Recipients
 from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
+from newsletter.store import now, snapshots
 from newsletter.store.journal import FAILED, SENDING, SENT, Journal
 
 ALREADY_SENT = "already sent"
@@ -31,7 +33,8 @@ FAILED_BEFORE = "failed before (see --retry-failed)"
 UNKNOWN = "unknown"
 
 __all__ = [
-    "LoopOptions", "Plan", "Progress", "SendReport", "dry_run", "loop_options", "plan", "send_issue", "test_send",
+    "LoopOptions", "Plan", "Progress", "SendReport", "dry_run", "keep_snapshot", "loop_options", "plan", "send_issue",
+    "test_send",
 ]
 
 
@@ -111,14 +114,34 @@ def plan(journal: Journal, issue: str, audience: Audience | Recipients, *, resen
     return planned
 
 
+def keep_snapshot(composed: Composed, journal: Journal) -> str | None:
+    """Keep the web copy of what this send sends, for the archive of record, unless an earlier
+    run of the issue kept one that reached somebody. Returns a warning when this run's content
+    differs from it (edited mid-send: recipients get two versions; the archive keeps the first)."""
+    copy = web_copy(composed)
+    counts = journal.counts(copy.issue)
+    stored, written = snapshots.keep(journal.db, copy, now(), replace=not (counts[SENT] or counts[SENDING]))
+    if written or stored.content_hash == copy.content_hash:
+        return None
+    return (f"{copy.issue} has changed since its first send kept its copy at {stored.taken_at}: this run "
+            "sends the edited version, so recipients get two versions (the archive shows the first)")
+
+
 def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Journal, options: LoopOptions,
                *, progress: Progress | None = None, not_after: dt.datetime | None = None,
-               guard: Callable[[], str | None] | None = None) -> SendReport:
+               guard: Callable[[], str | None] | None = None, warn: Callable[[str], None] | None = None
+               ) -> SendReport:
     """Send the issue to the planned recipients, recording each in the journal. No recipient
-    is started after `not_after`; `guard` says why the send must stop (its lock was lost)."""
+    is started after `not_after`; `guard` says why the send must stop (its lock was lost).
+
+    Before the first message, the issue's snapshot is kept (`keep_snapshot`); `warn` hears, once,
+    that the content differs from an earlier run's. A run with nobody left to send to keeps
+    none: it sends nothing."""
     issue = composed.issue.slug
     report = planned.report
     report.destination = backend.describe()
+    if report.total and (warning := keep_snapshot(composed, journal)) is not None and warn is not None:
+        warn(warning)
     planned.source.record(journal, issue)
     run = journal.start_run(issue, "send", report.destination)
     loop = SendLoop(composed.factory, backend, journal, options, report, record=True, progress=progress,

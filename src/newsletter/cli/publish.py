@@ -10,11 +10,11 @@ from pathlib import Path
 import click
 
 from newsletter.cli.common import project
-from newsletter.cli.console import out_console
+from newsletter.cli.console import out_console, styled
 from newsletter.publish.archive import build_archive
 from newsletter.publish.fetch import TIMEOUT
 from newsletter.publish.newissue import new_issue
-from newsletter.publish.sent import sent_issues
+from newsletter.publish.sent import sent_issues, snapshots
 from newsletter.publish.site import FEED
 
 
@@ -42,10 +42,14 @@ def archive(out_dir: Path | None, include_unsent: bool) -> None:
     home = project()
     config = home.settings()
     out_dir = out_dir if out_dir is not None else home.root / "archive"
-    report = build_archive(home.root, config, sent_issues(home.database_path), out_dir, include_unsent=include_unsent)
+    report = build_archive(home.root, config, sent_issues(home.database_path), out_dir, include_unsent=include_unsent,
+                           snapshots=snapshots(home.database_path))
     console = out_console()
     for slug in report.missing:
-        console.print(f"[yellow]warning[/]: {slug} was sent but issues/{slug}.yaml is gone: left out", highlight=False)
+        console.print(styled(("warning:", "yellow"), f" {slug} was sent but issues/{slug}.yaml is gone: left out"))
+    if report.rerendered:
+        console.print(f"note: no copy of what was sent is kept for {', '.join(report.rerendered)} (sent before this "
+                      "release): rebuilt from today's files", highlight=False)
     for path in report.removed:
         console.print(f"removed {shown(path, home.root)}: no longer published", highlight=False)
     console.print(f"Archive of {len(report.issues)} issue(s) in {shown(out_dir, home.root)}: "

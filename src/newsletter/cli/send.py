@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from newsletter.cli.common import composed_issue, issue_argument, project
-from newsletter.cli.console import err_console
+from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
 from newsletter.delivery.base import Backend
@@ -145,12 +145,16 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
             confirm(composed.rendered.subject, planned.report.total, backend.describe(), yes)
         with progress_display(planned.report.total) as show:
             report = send_issue(composed, planned, backend, journal, options, progress=show, not_after=not_after,
-                                guard=lambda: lock.lost if lock is not None else None)
+                                guard=lambda: lock.lost if lock is not None else None, warn=warn)
     again = ["newsletter", "send", issue, *(["--subscribers", str(csv_path)] if csv_path else []),
              *(["--journal", str(journal_path)] if journal_path else []), *(f"--ward={w}" for w in wards),
              *(f"--tag={t}" for t in tags), *(["--retry-failed"] if retry_failed else []), "--yes"]
     print_summary(report, again=shlex.join(again))
     return exit_code(report)
+
+
+def warn(line: str) -> None:
+    err_console().print(styled(("warning:", "yellow"), " ", line))
 
 
 def deadline(raw: str) -> dt.datetime:

@@ -13,6 +13,7 @@ from newsletter.cli.send import journal_option
 from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
 from newsletter.gates import cells
+from newsletter.store import snapshots
 from newsletter.store.journal import STATES, Journal
 
 
@@ -29,8 +30,9 @@ def issue_slug(issue: str) -> str:
               help="Write the failed recipients and the servers' replies to this CSV file.")
 def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
     """Show what the journal records for ISSUE: how many recipients are in each state, the
-    failures with the server's reply, those left unknown by an interrupted send, and for an
-    issue with ward editions, how many were sent each edition.
+    failures with the server's reply, those left unknown by an interrupted send, for an
+    issue with ward editions, how many were sent each edition, and when the snapshot of what
+    was sent (what the web archive publishes) was taken.
 
     \b
     Example:
@@ -50,6 +52,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
         failures = list(journal.failures(slug))
         unknown = journal.unknown(slug)
         runs = journal.runs(slug)
+        snapshot = snapshots.taken(journal.db, slug)
     if not counts and not runs:
         raise nothing
     table = Table(title=f"{slug} in {path}", box=None, show_header=False, title_justify="left", pad_edge=False)
@@ -71,6 +74,12 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     if runs and runs[-1][0] == "test":
         _kind, destination, started, _finished, outcome = runs[-1]
         console.print(f"last test copy: to {destination} at {started}: {outcome or 'did not finish'}")
+    if snapshot is not None:
+        console.print(f"snapshot: taken {snapshot[0]} as the first send started (sha256 {snapshot[1][:12]}); "
+                      "`newsletter archive` publishes it")
+    elif counts.get("sent"):
+        console.print("snapshot: none (sent by an earlier release); `newsletter archive` rebuilds the issue from "
+                      "today's files")
     for failure in failures:
         console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
     for email in unknown:

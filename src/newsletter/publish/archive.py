@@ -1,10 +1,13 @@
 """`newsletter archive`: the static site of sent issues, ready for any static web host.
 
 One page per issue (the web copy: no reader's name, address or token), an index newest
-first, an Atom feed and a sitemap. The same inputs give the same bytes: nothing depends on
-the clock or on the order files happen to be listed in. Files are replaced atomically and
-left world-readable, and a file whose bytes have not changed is not rewritten (uploads that
-compare times, such as rsync, then send only what changed).
+first, an Atom feed and a sitemap. A sent issue is shown as its send's snapshot kept it
+(store/snapshots.py), so later edits to articles, templates or settings never rewrite what
+constituents were sent; only issues sent before snapshots existed are composed again.
+The same inputs give the same bytes: nothing depends on the clock or on the order files
+happen to be listed in. Files are replaced atomically and left world-readable, and a file
+whose bytes have not changed is not rewritten (uploads that compare times, such as rsync,
+then send only what changed).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
 from newsletter.publish import atom, site
 from newsletter.publish.sitemap import sitemap_xml
+from newsletter.publish.webcopy import web_copy
 from newsletter.render import Renderer
 from newsletter.settings import Settings
+from newsletter.store.snapshots import Snapshot
 
 MANIFEST = ".newsletter-archive"  # the files the last build wrote, one name a line
 SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(html|xml)$")
@@ -53,6 +58,7 @@ class ArchiveReport:
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)  # pages of an earlier build no longer published
     missing: list[str] = field(default_factory=list)  # sent according to the journal, but no issue file
+    rerendered: list[str] = field(default_factory=list)  # sent, but no snapshot: composed from today's files
 
 
 def rfc3339(stamp: str) -> str:
@@ -63,24 +69,34 @@ def rfc3339(stamp: str) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_unsent: bool) -> list[ArchivedIssue]:
-    """Every issue in `root/issues/` that was sent (or every one), composed, newest first."""
+def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_unsent: bool,
+            snapshots: Mapping[str, Snapshot] | None = None) -> tuple[list[ArchivedIssue], list[str]]:
+    """Every sent issue (or every one), newest first, and the sent ones re-rendered for want of
+    a snapshot.
+
+    A sent issue with a snapshot is shown as it was sent, even if its files were edited or
+    deleted since; one sent by a release that kept no snapshot, and every unsent preview, is
+    composed from today's files.
+    """
+    snapshots = snapshots or {}
     renderer = Renderer(root / "templates")
-    found = []
+    found = [_from_snapshot(snapshots[slug], sent[slug]) for slug in sorted(set(sent) & set(snapshots))]
+    rerendered = []
     for path in sorted((root / "issues").glob("*.yaml")):
-        if path.stem not in sent and not include_unsent:
+        if (path.stem in snapshots and path.stem in sent) or (path.stem not in sent and not include_unsent):
             continue
-        composed = compose(path, settings, renderer)
-        html, _text = composed.rendered.personalise(composed.web_values())
-        issue = composed.issue
-        ward_editions = tuple(
-            (e.edition.file_stem, e.edition.label, e.rendered.personalise(composed.web_values())[0])
-            for e in composed.editions[1:]
-        )
-        found.append(ArchivedIssue(issue.slug, issue.subject, issue.preheader, issue.date, issue.date_text,
-                                   sent.get(issue.slug), html, ward_editions))
+        copy = web_copy(compose(path, settings, renderer))
+        if copy.issue in sent:
+            rerendered.append(copy.issue)
+        found.append(_from_snapshot(copy, sent.get(copy.issue)))
     found.sort(key=lambda i: (i.date, i.sent_at or "", i.slug), reverse=True)
-    return found
+    return found, rerendered
+
+
+def _from_snapshot(copy: Snapshot, sent_at: str | None) -> ArchivedIssue:
+    editions = tuple((e.stem, e.label, e.html) for e in copy.editions)
+    return ArchivedIssue(copy.issue, copy.subject, copy.preheader, dt.date.fromisoformat(copy.issue_date),
+                         copy.date_text, sent_at, copy.html, editions)
 
 
 def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, bytes]:
@@ -119,7 +135,8 @@ def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, by
 
 
 def build_archive(
-    root: Path, settings: Settings, sent: Mapping[str, str], out_dir: Path, *, include_unsent: bool = False
+    root: Path, settings: Settings, sent: Mapping[str, str], out_dir: Path, *, include_unsent: bool = False,
+    snapshots: Mapping[str, Snapshot] | None = None,
 ) -> ArchiveReport:
     """Build the site into `out_dir` (created if needed), replacing earlier builds in place.
 
@@ -128,8 +145,8 @@ def build_archive(
     rest. Only files listed in the folder's manifest are ever removed: the folder may hold
     other files of the website.
     """
-    issues = collect(root, settings, sent, include_unsent=include_unsent)
-    report = ArchiveReport(out_dir=out_dir, issues=issues)
+    issues, rerendered = collect(root, settings, sent, include_unsent=include_unsent, snapshots=snapshots)
+    report = ArchiveReport(out_dir=out_dir, issues=issues, rerendered=rerendered)
     report.missing = sorted(set(sent) - {i.slug for i in issues})
     files = render_site(settings, issues)
     manifest = out_dir / MANIFEST

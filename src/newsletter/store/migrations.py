@@ -87,10 +87,34 @@ CREATE TABLE send_locks (
 """
 
 
+# What each issue's first real send sent, as the archive of record shows it (store/snapshots.py):
+# the web copy of the edition for everyone, and one row per ward edition.
+_V3 = """
+CREATE TABLE issue_snapshots (
+  issue TEXT PRIMARY KEY,
+  subject TEXT NOT NULL,
+  preheader TEXT NOT NULL,
+  issue_date TEXT NOT NULL,
+  date_text TEXT NOT NULL,
+  html TEXT NOT NULL,
+  text TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  taken_at TEXT NOT NULL);
+CREATE TABLE issue_snapshot_editions (
+  issue TEXT NOT NULL REFERENCES issue_snapshots(issue) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  stem TEXT NOT NULL,
+  label TEXT NOT NULL,
+  html TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (issue, position));
+"""
+
+
 # The per-client signup limit of `newsletter serve` (store/client_limits.py): one row per counted
 # request, the client only as a keyed hash under a key of its own; rows older than the window are
 # pruned, and the table is capped by row count.
-_V3 = """
+_V4 = """
 CREATE TABLE client_limits (
   id INTEGER PRIMARY KEY,
   key BLOB NOT NULL,
@@ -111,7 +135,8 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2), _script(_V3))
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _script(_V1), _script(_V2), _script(_V3), _script(_V4))
 VERSION = len(MIGRATIONS)
 
 
