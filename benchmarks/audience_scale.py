@@ -1,10 +1,11 @@
 """Audience at scale (run by hand, not by pytest): `.venv/bin/python benchmarks/audience_scale.py`.
 
-A dry run of the example issue over N subscribers (default 1,000,000), end to end through the
-CLI in a fresh process each: `newsletter send spring-2018 --dry-run` reading the list from the
-project database (paged, addresses validated once at import), beside today's one-off CSV
-path (`--subscribers big.csv`: every address validated and every subscriber held in memory)
-in the same run, over the same people. Prints wall time, recipients a second and peak RSS.
+A dry run of an example issue (`--issue`, default spring-2018) over N subscribers (default
+1,000,000), end to end through the CLI in a fresh process each: `newsletter send ISSUE
+--dry-run` reading the list from the project database (paged, addresses validated once at
+import), beside today's one-off CSV path (`--subscribers big.csv`: every address validated and
+every subscriber held in memory) in the same run, over the same people. Prints wall time,
+recipients a second and peak RSS.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,13 +55,16 @@ def make_project(root: Path, count: int) -> None:
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
 
 
-def run(root: Path, *extra: str) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process."""
+def run(root: Path, issue: str, *extra: str, src: Path | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process (of the
+    tree whose `src/` is given, else this one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update({"NO_COLOR": "1", "COLUMNS": "200"})
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", "spring-2018", "--dry-run", *extra],
+        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", issue, "--dry-run", *extra],
                                    cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         took = time.perf_counter() - started
@@ -75,6 +80,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--skip-csv", action="store_true", help="Only the database path.")
+    parser.add_argument("--issue", default="spring-2018",
+                        help="The example issue to dry-run (spring-2016 has a ward edition, so the wards it names "
+                             "are checked against the list).")
+    parser.add_argument("--baseline-src", type=Path, default=None,
+                        help="Also dry-run the database path with another tree's src/ (an earlier commit), "
+                             "interleaved with this one, twice each, and print the ratio.")
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -91,11 +102,39 @@ def main() -> None:
         print(f"setup: {args.count:,} subscribers in the database and in big.csv ({took:.1f} s)")
         paths = [("database (paged)", ())] + ([] if args.skip_csv else [("one-off CSV", ("--subscribers", "big.csv"))])
         for name, extra in paths:
-            took, rss, text = run(root, *extra)
+            took, rss, text = run(root, args.issue, *extra)
             line = next((x for x in text.splitlines() if "would be sent" in x), "")
             assert f"{args.count:,} would be sent" in line, text[-1500:]
             print(f"{name:18} {args.count:,} recipients in {took:6.1f} s = {args.count / took:8,.0f} recipients/s, "
                   f"peak RSS {rss:,} MB")
+        print(distinct_names(root))
+        if args.baseline_src is not None:
+            compare(root, args, args.baseline_src.resolve())
+
+
+def distinct_names(root: Path) -> str:
+    """What checking the send's ward and tag names against the list costs: the two DISTINCT queries."""
+    with sqlite3.connect(root / ".newsletter" / "newsletter.sqlite3") as db:
+        started = time.perf_counter()
+        wards = db.execute("SELECT DISTINCT ward FROM subscribers WHERE status = 'subscribed'").fetchall()
+        between = time.perf_counter()
+        tags = db.execute("SELECT DISTINCT tags FROM subscribers WHERE status = 'subscribed'").fetchall()
+        ended = time.perf_counter()
+    return (f"name check: SELECT DISTINCT ward {between - started:.3f} s ({len(wards)} wards), "
+            f"DISTINCT tags {ended - between:.3f} s ({len(tags)} tag sets)")
+
+
+def compare(root: Path, args: argparse.Namespace, baseline: Path) -> None:
+    times: dict[str, list[float]] = {"baseline": [], "this tree": []}
+    for _ in range(2):
+        for name, src in (("baseline", baseline), ("this tree", None)):
+            took, _, text = run(root, args.issue, src=src)
+            assert f"{args.count:,} would be sent" in text, text[-1500:]
+            times[name].append(took)
+            print(f"{name:10} ({src or REPO / 'src'}): {took:6.1f} s")
+    best = {name: min(found) for name, found in times.items()}
+    print(f"best of 2: baseline {best['baseline']:.1f} s, this tree {best['this tree']:.1f} s, "
+          f"ratio {best['this tree'] / best['baseline']:.3f}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from newsletter.settings import load_settings
 from newsletter.store import open_store, snapshots
 from newsletter.store.migrations import MIGRATIONS, VERSION
 from tests.conftest import REAL_SETTINGS, Run
+from tests.support.axe import axe_violations, describe
 from tests.support.smtpd import Server
 
 pytestmark = pytest.mark.timeout(120)
@@ -212,3 +213,17 @@ def test_what_is_kept_is_read_back_exactly(tmp_path_factory: pytest.TempPathFact
     assert stored == again and stored.taken_at == "2026-01-01T00:00:00+00:00"
     assert (stored.subject, stored.html, stored.text, stored.editions) == (subject, html, plain, tuple(wards))
     assert stored.content_hash == copy.content_hash
+
+
+def test_a_page_built_from_a_snapshot_passes_axe(project: Path, run_cli: Run, chromium: object) -> None:
+    assert run_cli("send", "spring-2016", "--subscribers", "subscribers.example.csv", "--yes").returncode == 0
+    assert run_cli("archive", "--out", "site").returncode == 0
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 375, "height": 800})  # type: ignore[attr-defined]
+    try:
+        for page in sorted((project / "site").glob("spring-2016*.html")):
+            tab = context.new_page()
+            tab.goto(page.as_uri())
+            violations = axe_violations(tab)
+            assert not violations, f"{page.name}: {describe(violations)}"
+    finally:
+        context.close()

@@ -56,13 +56,14 @@ def test_command_line_narrows_further(project: Path) -> None:
 
 def test_a_ward_that_matches_nobody_is_an_error_naming_the_file_and_line(project: Path) -> None:
     issue = load_issue(with_audience(project, "audience:\n  wards: [Heaton Nrth]\n"))
-    with pytest.raises(InputError, match=r"spring-2018.yaml:\d+: ward 'heaton nrth' matches nobody") as info:
+    with pytest.raises(InputError, match=r"spring-2018.yaml:\d+: audience wards: 'Heaton Nrth' matches nobody"
+                                         r" in the subscriber list; did you mean 'Heatons North'\?$"):
         target(load_audience(project / "subscribers.example.csv"), issue)
-    assert info.value.hint and "heatons north" in info.value.hint
 
 
 def test_a_command_line_tag_that_matches_nobody_is_an_error(project: Path) -> None:
-    with pytest.raises(InputError, match="--ward/--tag: tag 'school' matches nobody"):
+    with pytest.raises(InputError, match=r"^--tag: 'school' matches nobody in the subscriber list; did you mean "
+                                         r"'schools'"):
         target(load_audience(project / "subscribers.example.csv"), load_issue(project / "issues" / "spring-2018.yaml"),
                tags=["school"])
 

@@ -67,6 +67,7 @@ class Issue:
     # Article slug -> the wards it is for, as written (`wards: [..]` in its entry); articles not
     # listed are for everyone. See editions.py.
     wards: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    wards_at: dict[str, str] = dataclasses.field(default_factory=dict)  # slug -> `path:line` of its entry
 
     @property
     def date_text(self) -> str:
@@ -131,7 +132,7 @@ def load_issue(path: Path) -> Issue:
     if audience is not None and not isinstance(audience, dict):
         raise InputError(f"{doc.at('audience')}: field 'audience' must be a mapping (wards:, tags:)")
     project = Project.of_issue(path)
-    featured, articles, wards = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
+    featured, articles, wards, wards_at = _select_articles(doc.data.get("articles"), doc.at("articles"), text, project)
     return Issue(
         slug=slug,
         subject=subject,
@@ -147,12 +148,13 @@ def load_issue(path: Path) -> Issue:
         project=project,
         audience_at=doc.at("audience"),
         wards=wards,
+        wards_at=wards_at,
     )
 
 
 def _select_articles(
     entries: Any, where: str, text: str, project: Project
-) -> tuple[Article | None, list[Article], dict[str, tuple[str, ...]]]:
+) -> tuple[Article | None, list[Article], dict[str, tuple[str, ...]], dict[str, str]]:
     """Resolve the `articles:` list: slugs or `{slug, featured, summary, wards}` mappings."""
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{where}: field 'articles' must be a non-empty list of article slugs")
@@ -163,11 +165,12 @@ def _select_articles(
     seen: set[str] = set()
     missing: list[tuple[str, str]] = []
     wards: dict[str, tuple[str, ...]] = {}
+    wards_at: dict[str, str] = {}
     for index, entry in enumerate(entries):
         at = f"{path}:{lines[index]}" if index < len(lines) else where
         slug, is_featured, summary, for_wards = _entry(entry, at)
         if for_wards:
-            wards[slug] = for_wards
+            wards[slug], wards_at[slug] = for_wards, at
         if slug in seen:
             raise InputError(f"{at}: article '{slug}' is listed twice")
         seen.add(slug)
@@ -187,7 +190,7 @@ def _select_articles(
             chosen.append(article)
     if missing:
         raise MissingArticles(missing)
-    return featured, chosen, wards
+    return featured, chosen, wards, wards_at
 
 
 ENTRY_KEYS = ("slug", "featured", "summary", "wards")
