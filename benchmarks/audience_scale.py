@@ -6,12 +6,17 @@ A dry run of an example issue (`--issue`, default spring-2018) over N subscriber
 import), beside today's one-off CSV path (`--subscribers big.csv`: every address validated and
 every subscriber held in memory) in the same run, over the same people. Prints wall time,
 recipients a second and peak RSS.
+
+With `--real`, then the real thing from the database: `newsletter send ISSUE --yes` to
+Postfix's `smtp-sink` on 127.0.0.1 (4 connections), and the same command again, which must
+send nobody a second copy; each with its wall time and peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -24,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._machine import describe  # noqa: E402
+from benchmarks.send_throughput import ENV, smtp_sink  # noqa: E402
 
 from newsletter.store import open_store  # noqa: E402
 
@@ -55,16 +61,23 @@ def make_project(root: Path, count: int) -> None:
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
 
 
-def run(root: Path, issue: str, *extra: str, src: Path | None = None) -> tuple[float, int, str]:
+def run(root: Path, issue: str, *extra: str, src: Path | None = None,
+        port: int | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process (of the
-    tree whose `src/` is given, else this one)."""
+    tree whose `src/` is given, else this one); given a relay's port, a real `send --yes` to it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update({"NO_COLOR": "1", "COLUMNS": "200"})
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    mode = ["--dry-run"]
+    if port is not None:
+        env.update(ENV)
+        env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
+                    "SMTP_CONNECTIONS": "4"})
+        mode = ["--yes"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", issue, "--dry-run", *extra],
+        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", issue, *mode, *extra],
                                    cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         took = time.perf_counter() - started
@@ -80,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--skip-csv", action="store_true", help="Only the database path.")
+    parser.add_argument("--real", action="store_true", help="Then a real send to smtp-sink, and the same again.")
     parser.add_argument("--issue", default="spring-2018",
                         help="The example issue to dry-run (spring-2016 has a ward edition, so the wards it names "
                              "are checked against the list).")
@@ -110,6 +124,23 @@ def main() -> None:
         print(distinct_names(root))
         if args.baseline_src is not None:
             compare(root, args, args.baseline_src.resolve())
+        if args.real:
+            real_send(root, args.issue, args.count)
+
+
+def real_send(root: Path, issue: str, count: int) -> None:
+    """The whole send from the database to smtp-sink, then the same command again, which must
+    send nobody and report every recipient as already sent."""
+    with smtp_sink() as port:
+        for name, expected in (("real send", count), ("the same again", 0)):
+            took, rss, text = run(root, issue, port=port)
+            found = re.search(r"([\d,]+) sent to ", text)
+            sent = int(found.group(1).replace(",", "")) if found else -1
+            skipped = f"{count:,} skipped (already sent)" in text
+            if sent != expected or (expected == 0 and not skipped):
+                raise SystemExit(f"{name}: expected {expected:,} sent, got:\n{text[-1500:]}")
+            print(f"{name:18} {sent:,} sent in {took:6.1f} s = {count / took:8,.0f} recipients/s, "
+                  f"peak RSS {rss:,} MB")
 
 
 def distinct_names(root: Path) -> str:

@@ -4,10 +4,13 @@ text size, dark mode and image sizes. Read from the message as sent, not from th
 premailer has already resolved the stylesheet into `style` attributes, so each text's colour,
 background and size are found by walking up its ancestors' inline styles, as a mail client that
 ignores `<style>` (Gmail's app for non-Google accounts, many webmails) would show it.
+Contrast follows WCAG 2.1 AA (1.4.3): 4.5:1 for normal text, 3:1 for large text (18pt, or 14pt
+bold); a size in another unit than px or pt is read as normal text, never as large.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +20,14 @@ from lxml.html import HtmlElement
 
 from newsletter.findings import Finding
 
-MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text; applied to all text to keep one rule
+# WCAG 2.1 AA, success criterion 1.4.3: at least 4.5:1, or 3:1 for large text, which is at
+# least 18pt, or 14pt bold (24px, or 18.67px bold: 1pt is 4/3 CSS px).
+MIN_CONTRAST = 4.5
+MIN_CONTRAST_LARGE = 3.0
+LARGE_PT = 18.0
+LARGE_BOLD_PT = 14.0
+BOLD_WEIGHT = 700  # CSS `bold`; 600 (semibold) is not bold to WCAG's reading
+BOLD_TAGS = ("b", "strong", "th", "h1", "h2", "h3", "h4", "h5", "h6")  # bold by the browser's own style
 MIN_FONT_PX = 14.0
 VAGUE_LINK_TEXT = {
     "click here", "here", "read more", "more", "learn more", "find out more", "continue reading",
@@ -102,7 +112,24 @@ class TextRun:
     colour: Colour
     colour_set: bool  # False: the client's default text colour
     background: Colour | None  # None: nothing up the tree paints one (the client's canvas shows)
-    font_px: float | None
+    font_px: float | None  # None: a size not in px or pt (read as normal text, the stricter rule)
+    bold: bool = False
+
+    @property
+    def large(self) -> bool:
+        """WCAG's large text: at least 18pt, or at least 14pt and bold."""
+        return large_text(self.font_px, self.bold)
+
+    @property
+    def minimum(self) -> float:
+        return MIN_CONTRAST_LARGE if self.large else MIN_CONTRAST
+
+
+def large_text(font_px: float | None, bold: bool) -> bool:
+    if font_px is None:
+        return False
+    points = font_px * 0.75
+    return points >= LARGE_PT or (bold and points >= LARGE_BOLD_PT)
 
 
 def _ancestry(element: HtmlElement) -> list[HtmlElement]:
@@ -125,9 +152,29 @@ def _font_px(chain: list[HtmlElement]) -> float | None:
     for node in chain:
         size = styles(node).get("font-size")
         if size:
-            match = re.fullmatch(r"([\d.]+)px", size.strip().removesuffix("!important").strip())
-            return float(match.group(1)) if match else None
+            value_text = size.strip().lower().removesuffix("!important").strip()
+            match = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)(px|pt)", value_text)
+            if match is None:
+                return None
+            value = float(match.group(1))
+            return value if match.group(2) == "px" else value * 4 / 3
     return None
+
+
+def _bold(chain: list[HtmlElement]) -> bool:
+    """The nearest `font-weight` up the tree, or a tag the browser shows bold (`<strong>`, `<th>`)."""
+    for node in chain:
+        weight = styles(node).get("font-weight", "").removesuffix("!important").strip().lower()
+        if weight:
+            if weight in ("bold", "bolder"):
+                return True
+            if weight.isdigit():
+                return int(weight) >= BOLD_WEIGHT
+            if weight in ("normal", "lighter"):
+                return False
+        if node.tag in BOLD_TAGS:
+            return True
+    return False
 
 
 def text_runs(root: HtmlElement) -> Iterator[TextRun]:
@@ -158,7 +205,7 @@ def text_runs(root: HtmlElement) -> Iterator[TextRun]:
             if isinstance(paint, tuple):
                 background = paint
                 break
-        yield TextRun(element, own, colour, colour_set, background, _font_px(chain))
+        yield TextRun(element, own, colour, colour_set, background, _font_px(chain), _bold(chain))
 
 
 def _quote(text: str) -> str:
@@ -256,16 +303,17 @@ def _headings(root: HtmlElement, prefix: str) -> list[Finding]:
 
 def _text(root: HtmlElement, prefix: str) -> list[Finding]:
     found = []
-    pairs: set[tuple[Colour, Colour]] = set()
+    pairs: set[tuple[Colour, Colour, float]] = set()
     sizes: set[float] = set()
     for run in text_runs(root):
         background = run.background or (255, 255, 255)
         ratio = contrast(run.colour, background)
-        if ratio < MIN_CONTRAST and (run.colour, background) not in pairs:
-            pairs.add((run.colour, background))
+        if ratio < run.minimum and (run.colour, background, run.minimum) not in pairs:
+            pairs.add((run.colour, background, run.minimum))
+            kind = "large text" if run.large else "normal text"
             found.append(
                 Finding("error", "contrast", f"{prefix}text {hex_of(run.colour)} on {hex_of(background)} is "
-                        f"{ratio:.1f}:1, under {MIN_CONTRAST}:1 (WCAG AA), e.g. {_quote(run.text)}")
+                        f"{_ratio(ratio)}:1, under {run.minimum:g}:1 (WCAG AA, {kind}), e.g. {_quote(run.text)}")
             )
         if run.font_px is not None and run.font_px < MIN_FONT_PX and run.font_px not in sizes:
             sizes.add(run.font_px)
@@ -274,6 +322,11 @@ def _text(root: HtmlElement, prefix: str) -> list[Finding]:
                         f"e.g. {_quote(run.text)}")
             )
     return found
+
+
+def _ratio(ratio: float) -> str:
+    """Rounded down: 4.46:1 must not read as "4.5:1, under 4.5:1"."""
+    return f"{math.floor(ratio * 100) / 100:.2f}"
 
 
 def _dark_mode(root: HtmlElement, prefix: str) -> list[Finding]:

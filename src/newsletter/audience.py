@@ -19,11 +19,11 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 from newsletter.errors import InputError
+from newsletter.gates.headers import CONTROL
 from newsletter.gates.text import shown
 
 COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at")
 NAME_MAX = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 INVALID = "invalid address"
 DUPLICATE = "duplicate"
@@ -71,13 +71,14 @@ class Audience:
 
 
 def clean_name(value: str) -> str:
-    """Names are data: control characters (CR/LF included) become spaces; length is capped."""
-    return " ".join(_CONTROL.sub(" ", value).split())[:NAME_MAX]
+    """Names are data: control characters (CR/LF included) become spaces; length is capped. The
+    header gate's set, because a name becomes the display name of a `To:` header."""
+    return " ".join(CONTROL.sub(" ", value).split())[:NAME_MAX]
 
 
 def check_address(raw: str) -> str:
     """Normalise an address (syntax only, no DNS); raises ValueError with the reason."""
-    if _CONTROL.search(raw):
+    if CONTROL.search(raw):
         raise ValueError("contains a line break or control character")
     try:
         result = validate_email(raw, check_deliverability=False, allow_smtputf8=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from newsletter.audience import Subscriber
 from newsletter.dkim import DkimSettings, dkim_settings
-from newsletter.editions import Edition, editions, ward_key
+from newsletter.editions import Edition, edition_named, editions, ward_key
 from newsletter.issue import Issue, load_issue
 from newsletter.message import MessageFactory, OutgoingMessage
 from newsletter.render import RenderedIssue, Renderer
@@ -91,6 +91,11 @@ class Composed:
     def personalise(self, subscriber: Subscriber) -> tuple[str, str]:
         """(html, text) for one subscriber, in their edition: for previews and checks, not for sending."""
         return self.edition_for(subscriber.ward).rendered.personalise(self.values_for(subscriber))
+
+    def edition_named(self, name: str) -> ComposedEdition:
+        """The edition `--edition NAME` chooses for a test copy (see editions.edition_named)."""
+        wanted = edition_named([e.edition for e in self.editions], name)
+        return next(e for e in self.editions if e.edition is wanted)
 
     def edition_for(self, ward: str) -> ComposedEdition:
         factory = self.factory.for_ward(ward)

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from newsletter import prose
 from newsletter.errors import InputError
-from newsletter.gates.text import shown
+from newsletter.gates.text import ASCII_CONTROL, shown
 from newsletter.yamlfile import MAX_CHARS, Located, load_mapping
 
 # Control characters and Unicode noncharacters: no email or XML may carry them (MJML refuses
@@ -74,7 +74,7 @@ def text_field(doc: Located, field: str, *, required: bool = True, single_line: 
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise InputError(f"{doc.at(field)}: field '{field}' must be text, not {type(value).__name__}")
     text = str(value).strip()
-    if single_line and re.search(r"[\x00-\x1f\x7f]", text):
+    if single_line and ASCII_CONTROL.search(text):
         raise InputError(f"{doc.at(field)}: field '{field}' must be a single line")
     if found := _BODY_CONTROL.search(text):
         raise InputError(f"{doc.at(field)}: field '{field}' contains the character U+{ord(found.group()):04X},"

@@ -17,6 +17,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from newsletter.errors import InputError
+from newsletter.gates.text import shown
 from newsletter.issue import Issue
 
 EVERYONE = ""
@@ -75,6 +77,20 @@ def _only(issue: Issue, slugs: frozenset[str]) -> Issue:
     featured = issue.featured if issue.featured is not None and issue.featured.slug in slugs else None
     articles = tuple(a for a in issue.articles if a.slug in slugs)
     return dataclasses.replace(issue, featured=featured, articles=articles)
+
+
+def edition_named(issue_editions: list[Edition], name: str) -> Edition:
+    """The edition `--edition NAME` means: `everyone`, an edition's key (as the journal, `status`
+    and `build` name it), or a ward it is for; compared without regard to case or extra spaces."""
+    wanted = ward_key(name)
+    if wanted == "everyone":
+        return issue_editions[0]
+    for edition in issue_editions[1:]:
+        if wanted == edition.key or wanted in map(ward_key, edition.wards):
+            return edition
+    known = ", ".join(["everyone", *(e.key for e in issue_editions[1:])])
+    slug = issue_editions[0].issue.slug
+    raise InputError(f"--edition {shown(name)}: {slug} has no such edition (its editions: {known})")
 
 
 def edition_of(issue_editions: list[Edition], ward: str) -> Edition:

@@ -15,7 +15,7 @@ from newsletter import prose
 from newsletter.content import SLUG, Article, format_date, load_article, parse_date, text_field
 from newsletter.errors import InputError
 from newsletter.gates.headers import HeaderError, header_value
-from newsletter.gates.text import did_you_mean, shown
+from newsletter.gates.text import ASCII_CONTROL, did_you_mean, shown
 from newsletter.yamlfile import item_lines, load_mapping
 
 FIELDS = {"subject", "date", "preheader", "intro", "articles", "template", "audience"}
@@ -202,7 +202,7 @@ def _wards(value: Any, at: str) -> tuple[str, ...]:
     if (
         not isinstance(items, list)
         or not items
-        or not all(isinstance(v, str) and v.strip() and not re.search(r"[\x00-\x1f\x7f]", v) for v in items)
+        or not all(isinstance(v, str) and v.strip() and not ASCII_CONTROL.search(v) for v in items)
     ):
         raise InputError(f"{at}: 'wards' must be a list of ward names, like [Heatons North, Reddish South]")
     names: dict[str, str] = {}
@@ -224,7 +224,7 @@ def _entry(entry: Any, at: str) -> tuple[str, bool, str | None, tuple[str, ...]]
         if not isinstance(featured, bool):
             raise InputError(f"{at}: 'featured' must be true or false")
         summary = entry.get("summary")
-        if summary is not None and (not isinstance(summary, str) or re.search(r"[\x00-\x1f]", summary.strip())):
+        if summary is not None and (not isinstance(summary, str) or ASCII_CONTROL.search(summary.strip())):
             raise InputError(f"{at}: 'summary' must be a single line of text")
         summary = summary.strip() if summary else None
         if "wards" in entry:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from newsletter.audience import Audience, Subscriber
-from newsletter.compose import Composed
+from newsletter.compose import Composed, ComposedEdition
 from newsletter.delivery.base import Backend
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.errors import InputError
@@ -155,12 +155,17 @@ def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Jou
 
 def test_send(composed: Composed, addresses: Sequence[str], backend: Backend, journal: Journal,
               options: LoopOptions, *, progress: Progress | None = None,
-              not_after: dt.datetime | None = None) -> SendReport:
-    """Send the real message (subject unchanged) to `addresses` only; recorded as a test run."""
+              not_after: dt.datetime | None = None, edition: ComposedEdition | None = None) -> SendReport:
+    """Send the real message (subject unchanged) to `addresses` only; recorded as a test run.
+    `edition` chooses a ward edition (staff test each one); by default, the edition for everyone."""
     issue = composed.issue.slug
-    report = SendReport(issue=issue, destination=backend.describe(), test=True, total=len(addresses))
-    run = journal.start_run(issue, "test", report.destination, ", ".join(addresses))
-    loop = SendLoop(composed.factory, backend, journal, options, report, record=False, progress=progress,
+    ward = edition if edition is not None and edition.edition.key else None
+    report = SendReport(issue=issue, destination=backend.describe(), test=True, total=len(addresses),
+                        edition=ward.edition.label if ward is not None else "")
+    run = journal.start_run(issue, "test", report.destination,
+                            ", ".join(addresses) + (f" (edition {ward.edition.key})" if ward is not None else ""))
+    factory = ward.factory if ward is not None else composed.factory
+    loop = SendLoop(factory, backend, journal, options, report, record=False, progress=progress,
                     not_after=not_after)
     try:
         asyncio.run(_with_signals(loop, iter([Subscriber(email=a) for a in addresses])))

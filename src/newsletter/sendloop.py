@@ -52,6 +52,7 @@ class SendReport:
     error: DeliveryError | None = None
     late: str | None = None  # the --not-after time, when the send stopped at it
     earlier_unknown: int = 0  # of `unknown`, those left by an earlier send (not tried in this one)
+    edition: str = ""  # a test copy's ward edition (its wards), when not the edition for everyone
 
     @property
     def rate(self) -> float:

@@ -20,6 +20,7 @@ from dotenv import dotenv_values
 from newsletter.errors import ConfigError
 from newsletter.gates import headers, values
 from newsletter.gates.headers import HeaderError
+from newsletter.gates.text import ASCII_CONTROL
 
 EXAMPLE_SECRET = "example-secret-change-me"
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
@@ -42,7 +43,6 @@ DEFAULTS: dict[str, str] = {
     "NEWSLETTER_JOURNAL": ".newsletter/newsletter.sqlite3",
 }
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _HOST = re.compile(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 MIN_SECRET = 16
 
@@ -131,10 +131,10 @@ def _text(env: Mapping[str, str], name: str, *, multiline: bool = False) -> str:
     if multiline:
         value = value.replace("\\n", "\n")
         lines = [line.strip() for line in value.splitlines()]
-        if any(_CONTROL.search(line) for line in lines):
+        if any(ASCII_CONTROL.search(line) for line in lines):
             raise ConfigError(f"{name}: contains control characters")
         return "\n".join(line for line in lines if line)
-    if _CONTROL.search(value):
+    if ASCII_CONTROL.search(value):
         raise ConfigError(f"{name}: contains a line break or control character")
     return value
 

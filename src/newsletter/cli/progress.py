@@ -53,7 +53,8 @@ def print_summary(report: SendReport, console: Console | None = None, *, again: 
         head = f"Dry run of {report.issue}: {report.sent:,} would be sent"
     else:
         kind = "Test copy of " if report.test else ""
-        head = f"{kind}{report.issue}: {report.sent:,} sent to {report.destination}"
+        edition = f" (edition for {report.edition})" if report.edition else ""
+        head = f"{kind}{report.issue}{edition}: {report.sent:,} sent to {report.destination}"
     ended = report.outcome()
     console.print(
         head

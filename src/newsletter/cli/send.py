@@ -64,6 +64,9 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Build and check every message; write, send and record nothing.")
 @click.option("--to", "test_addresses", multiple=True, metavar="EMAIL",
               help="Test send: the real message to this address only (repeatable); not recorded as the send.")
+@click.option("--edition", default=None,
+              help="With --to: which ward edition the test copy is (its key, as `status` shows it, or a ward it "
+                   "is for); default: the edition for everyone.")
 @click.option("--out", "outbox_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The outbox folder when no SMTP relay is set (default: outbox/<issue-slug>/; for --to, "
                    "outbox/<issue-slug>-test/).")
@@ -80,7 +83,7 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
               help="Refuse to start, and take no new recipient, after this time (e.g. 2026-05-04T18:00; "
                    "local time unless it has an offset): for scheduled sends that start late.")
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
-def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple[str, ...],
+def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple[str, ...], edition: str | None,
          outbox_dir: Path | None, outbox_old: Path | None, journal_path: Path | None, limit: int | None,
          wards: tuple[str, ...], tags: tuple[str, ...], resend_unknown: bool, retry_failed: bool,
          not_after_raw: str | None, yes: bool) -> int:
@@ -95,9 +98,12 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
         newsletter send spring-2018 --yes
     """
     test_addresses = tuple(test_address(raw) for raw in test_addresses)
+    if edition is not None and not test_addresses:
+        raise InputError("--edition chooses the edition of a test copy: use it with --to EMAIL")
     not_after = deadline(not_after_raw) if not_after_raw is not None else None
     home = project(issue)
     composed = composed_issue(issue, home)
+    chosen_edition = composed.edition_named(edition) if edition is not None else None
     settings = composed.settings
     smtp = smtp_settings(settings.env)
     options = loop_options(smtp)
@@ -116,7 +122,7 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     if test_addresses and not dry_run:
         with Journal(journal_file) as journal, progress_display(len(test_addresses)) as show:
             report = test_send(composed, test_addresses, backend, journal, options, progress=show,
-                               not_after=not_after)
+                               not_after=not_after, edition=chosen_edition)
         print_summary(report)
         return exit_code(report)
 

@@ -2,9 +2,10 @@
 
 Placeholders in `--help`: DIR for a folder, FILE for a file (CSV when it must be a CSV,
 MAILBOX for an mbox file or Maildir folder), EMAIL for an address, N for a count, SECONDS for a
-duration, DATE for YYYY-MM-DD, TIME for a date and time (2026-05-04T18:00). Click's own
-defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`, `FLOAT RANGE`, `[%Y-%m-%d]`) never show. A
-command's line in the command list is its whole first sentence, never cut with "...".
+duration, EDITION for a ward edition, DATE for YYYY-MM-DD, TIME for a date and time
+(2026-05-04T18:00). Click's own defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`, `FLOAT RANGE`,
+`[%Y-%m-%d]`) never show. A command's line in the command list is its whole first sentence,
+never cut with "...".
 `tests/test_cli_vocabulary.py` holds all of this.
 """
 
@@ -13,12 +14,14 @@ from __future__ import annotations
 import click
 
 ALLOWED = frozenset({"ISSUE", "SLUG", "SLUGS", "FEED", "DIR", "FILE", "CSV", "MAILBOX", "EMAIL", "EMAIL...", "N",
-                     "PORT", "SECONDS", "DATE", "TIME", "HOST", "WARD", "TAG", "TEXT"})
+                     "PORT", "SECONDS", "DATE", "TIME", "HOST", "WARD", "TAG", "TEXT",
+                     "EDITION"})
 
 
 # Options that name the same thing in several commands, and their one placeholder.
 BY_NAME = {"--subscribers": "CSV", "--export": "CSV", "--subscriber": "EMAIL", "--to": "EMAIL", "--host": "HOST",
-           "--port": "PORT", "--ward": "WARD", "--tag": "TAG", "--articles": "SLUGS", "--note": "TEXT"}
+           "--port": "PORT", "--ward": "WARD", "--tag": "TAG", "--articles": "SLUGS", "--note": "TEXT",
+           "--edition": "EDITION"}
 
 
 def _default_metavar(param: click.Parameter) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from newsletter.gates.text import ASCII_CONTROL
+
 CARD = 220  # characters: about three lines of a card on a phone, as the example articles' summaries
 
 # WordPress ends excerpts with "[…]", "Continue reading", or "The post X appeared first on Y."
@@ -12,12 +14,11 @@ _TRAILERS = re.compile(
     re.I | re.S,
 )
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u2019\u201d)\]]*(?=\s|$)")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def one_line(text: str) -> str:
     """Whitespace (line breaks included) collapsed, control characters gone."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(ASCII_CONTROL.sub(" ", text).split())
 
 
 def shorten(text: str, limit: int = CARD) -> str:

@@ -7,13 +7,13 @@ signup. A bad value stops the server at start-up with one line naming the settin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from newsletter.errors import ConfigError
 from newsletter.gates import values
+from newsletter.gates.text import ASCII_CONTROL
 from newsletter.settings import Settings, origin
 
 WARDS = ("Brinnington and Central; Davenport and Cale Green; Edgeley and Cheadle Heath; Heatons North; "
@@ -37,7 +37,6 @@ WEB_DEFAULTS: dict[str, str] = {
     "NEWSLETTER_SERVE_TRUSTED_PROXY": "",
 }
 NAME_LIMIT = 60  # characters of one list item (ward or topic)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class WebSettings:
 
 def _value(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, WEB_DEFAULTS[name]).strip()
-    if _CONTROL.search(value):
+    if ASCII_CONTROL.search(value):
         raise ConfigError(f"{name}: contains a line break or control character")
     return value
 
