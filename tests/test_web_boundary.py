@@ -108,7 +108,7 @@ def test_no_request_gets_a_500(app: WebApp, method: str, path: str, query: str, 
     st.sampled_from(["email", "first_name", "last_name", "ward", "topics", "consent", "consent_version", "form",
                      "website", "token", "action", "List-Unsubscribe"]),
     st.one_of(st.text(max_size=80), st.sampled_from(["yes", "Manor", "schools", "a@example.org", "save",
-                                                     "unsubscribe", "One-Click"])),
+                                                     "unsubscribe", "One-Click", "new-link"])),
     max_size=12),
     path=st.sampled_from(POSTS), token=st.text(max_size=80))
 def test_any_form_on_any_page_gets_a_page_or_a_4xx(app: WebApp, fields: dict[str, str], path: str,

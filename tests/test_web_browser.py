@@ -16,7 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from newsletter.tokens import make_token
+from newsletter.store import subscribers
+from newsletter.store.consent import Evidence
+from newsletter.store.database import connect
+from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from tests.conftest import REAL_SETTINGS, REPO
 from tests.support.axe import axe_violations, describe
 from tests.support.consent_server import Server, request, serving
@@ -156,3 +159,39 @@ def test_the_unsubscribe_and_error_pages_are_accessible(served: Server, page: An
                        ("/nothing-here", "not-found"), ("/subscribe/confirm?token=x.1.y", "invalid-confirmation")):
         page.goto(served.base + path)
         accessible(page, name)
+
+
+def test_an_expired_link_gets_a_fresh_one_by_email_in_a_browser(served: Server, relay: Relay, page: Any) -> None:
+    """An old issue's preference link and an old confirmation link: each expired page offers a
+    button, the new link arrives at the address the old one named, and it works."""
+    pending = "t.nowak@example.com"
+    db = connect(database(served))  # as after an import and an old signup: nothing mailed lately
+    staff = Evidence("staff", "test set-up")
+    for address in (ADDRESS, pending):
+        subscribers.add_pending(db, address, "Siobhán", "Murphy", "Manor", ["events"], staff)
+    subscribers.confirm(db, ADDRESS, staff)
+    db.close()
+    secret = REAL_SETTINGS["UNSUBSCRIBE_SECRET"]
+    old = make_link_token(PREFERENCES, ADDRESS, LIST_ID, secret, 1_600_000_000)
+
+    page.goto(f"{served.base}/preferences?token={old}")
+    page.get_by_role("heading", name="This link has expired").wait_for()
+    accessible(page, "expired-preferences-link")
+    page.get_by_role("button", name="Email me a new link").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    accessible(page, "expired-preferences-link-sent")
+    fresh = local(emailed_link(relay, 1), served)
+    assert relay.handler.recipients() == [ADDRESS] and "/preferences?token=" in fresh
+    page.goto(fresh)
+    page.get_by_role("heading", name="Your newsletter preferences").wait_for()
+    assert page.get_by_label("First name").input_value() == "Siobhán"
+
+    old = make_link_token(CONFIRM, pending, LIST_ID, secret, 1_600_000_000)
+    page.goto(f"{served.base}/subscribe/confirm?token={old}")
+    accessible(page, "expired-confirmation-link")
+    page.get_by_role("button", name="Email me a new confirmation link").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    page.goto(local(emailed_link(relay, 2), served))
+    page.get_by_role("button", name="Confirm my subscription").click()
+    page.get_by_role("heading", name="You are subscribed").wait_for()
+    assert status_of(served, pending) == ("subscribed", "Siobhán", "Manor", "events")

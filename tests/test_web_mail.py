@@ -12,7 +12,7 @@ import pytest
 
 from newsletter.render import Renderer
 from newsletter.settings import load_settings
-from newsletter.web.mail import PLACEHOLDERS, ConfirmationMail
+from newsletter.web.mail import PLACEHOLDERS, VARIANTS, ConfirmationMail
 from tests.conftest import REPO, node_available, require
 from tests.test_spam_score import spam_report
 
@@ -26,8 +26,8 @@ def mail(tmp_path_factory: pytest.TempPathFactory) -> ConfirmationMail:
                             privacy_url="https://www.example.org/privacy")
 
 
-@pytest.mark.parametrize("already", [False, True])
-def test_the_template_passes_reference_mjml_in_strict_mode(already: bool) -> None:
+@pytest.mark.parametrize(("already", "new_link"), VARIANTS)
+def test_the_template_passes_reference_mjml_in_strict_mode(already: bool, new_link: bool) -> None:
     require(node_available(), "node")
     require((REPO / "tests" / "mjml" / "node_modules" / "mjml").is_dir(), "the reference mjml (npm ci in tests/mjml)")
     from types import SimpleNamespace
@@ -38,7 +38,7 @@ def test_the_template_passes_reference_mjml_in_strict_mode(already: bool) -> Non
                            privacy_url="https://www.example.org/privacy")
     source = Renderer(REPO / "templates").render_template("confirm.mjml.j2", {
         "site": site, "list_name": "Ann Coffey MP's newsletter", "expiry_days": 7, "already_subscribed": already,
-        "recipient": SimpleNamespace(**PLACEHOLDERS)}, html=True)
+        "new_link": new_link, "recipient": SimpleNamespace(**PLACEHOLDERS)}, html=True)
     result = subprocess.run(["node", "validate.js"], cwd=REPO / "tests" / "mjml", input=source,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -47,6 +47,19 @@ def test_the_template_passes_reference_mjml_in_strict_mode(already: bool) -> Non
 def test_the_confirmation_scores_zero_with_spamassassin(mail: ConfirmationMail) -> None:
     score, report = spam_report(mail.build("zoe@example.org", "Zoë", LINK, already_subscribed=False).data)
     assert score <= 0.0, report
+
+
+def test_each_variant_says_why_it_was_sent(mail: ConfirmationMail) -> None:
+    texts = {}
+    for already, new_link in VARIANTS:
+        message = email.message_from_bytes(
+            mail.build("zoe@example.org", "Zoë", LINK, already_subscribed=already, new_link=new_link).data,
+            policy=email.policy.default)
+        texts[message["Subject"].split(":")[0]] = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert set(texts) == {"Please confirm your subscription", "You are already subscribed", "Your new preferences link"}
+    assert "asked for a new link to your preferences" in texts["Your new preferences link"]
+    assert "asked to sign up" in texts["You are already subscribed"]
+    assert "Thank you for signing up" in texts["Please confirm your subscription"]
 
 
 def test_the_name_and_link_are_escaped_and_every_placeholder_filled(mail: ConfirmationMail) -> None:

@@ -111,6 +111,20 @@ CREATE TABLE issue_snapshot_editions (
 """
 
 
+# The per-client signup limit of `newsletter serve` (store/client_limits.py): one row per counted
+# request, the client only as a keyed hash under a key of its own; rows older than the window are
+# pruned, and the table is capped by row count.
+_V4 = """
+CREATE TABLE client_limits (
+  id INTEGER PRIMARY KEY,
+  key BLOB NOT NULL,
+  at REAL NOT NULL);
+CREATE INDEX client_limits_key ON client_limits(key, at);
+CREATE INDEX client_limits_at ON client_limits(at);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('client_limit_key', lower(hex(randomblob(32))));
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(db: sqlite3.Connection) -> None:
         # executescript would COMMIT the open transaction; run statement by statement instead.
@@ -121,7 +135,8 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2), _script(_V3))
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _script(_V1), _script(_V2), _script(_V3), _script(_V4))
 VERSION = len(MIGRATIONS)
 
 

@@ -26,10 +26,12 @@ from newsletter.settings import Settings
 from newsletter.store.database import StorageError, connect
 from newsletter.web.config import WebSettings, load_web_settings
 from newsletter.web.http import BadRequest, Response, read_request, security_headers
+from newsletter.web.limits import HOUR, ClientLimit
 from newsletter.web.links import Links
 from newsletter.web.mail import ConfirmationMail
 from newsletter.web.pages import Pages, Site, content_security_policy
 from newsletter.web.preferences import Preferences
+from newsletter.web.sender import LinkSender
 from newsletter.web.signup import Confirm, Signup
 from newsletter.web.unsubscribe import Unsubscribe
 
@@ -65,7 +67,12 @@ class WebApp:
         self.pages = Pages(Site(settings.representative, settings.constituency, settings.website),
                            self.web.privacy_url)
         self._local = threading.local()
-        connect(settings.journal_path).close()  # fail at start-up, not on a constituent
+        self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
+        start = connect(settings.journal_path)  # fail at start-up, not on a constituent
+        try:
+            self.per_client.forget_old(start)  # a server stopped for a while keeps no stale rows
+        finally:
+            start.close()
         self.mail = ConfirmationMail(settings, root / "templates", root / "outbox" / "confirmations",
                                      list_name=self.name, expiry_days=self.web.confirm_seconds // 86_400,
                                      privacy_url=self.web.privacy_url)
@@ -73,11 +80,12 @@ class WebApp:
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
         web = self.web
+        self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail, self.per_client)
         self.routes: dict[str, Handler] = {
             self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
-            web.subscribe_path: Signup(self.pages, self._db, web, links, self.mail, self.name),
-            web.confirm_path: Confirm(self.pages, self._db, links, self.name, web.subscribe_url),
-            web.preferences_path: Preferences(self.pages, self._db, web, links, self.name),
+            web.subscribe_path: Signup(self.pages, self._db, web, sender, self.name),
+            web.confirm_path: Confirm(self.pages, self._db, links, self.name, sender),
+            web.preferences_path: Preferences(self.pages, self._db, web, links, self.name, sender),
         }
         if len(self.routes) < 4:
             raise ConfigError("UNSUBSCRIBE_URL, NEWSLETTER_SUBSCRIBE_URL and NEWSLETTER_PREFERENCES_URL must "

@@ -1,54 +1,55 @@
-"""Limits against floods of signups: per client address (in memory) and per email address.
+"""Limits against floods of signups: per client address (in the database) and per email address.
 
-Per IP: at most N signups in any hour, counted in this process (`newsletter serve` is one
-process); the table is bounded so a flood from many addresses cannot grow it without end.
+Per client: at most NEWSLETTER_SIGNUP_PER_IP signups (and requests for a fresh link) in any
+hour, counted in the project database (`store/client_limits.py`), so restarting `serve`
+forgets nothing and a flood cannot wait for a deploy. The client is counted by a keyed hash,
+never stored as the address; an IPv6 client by its /64, the block one household is given.
 Per email address: `Claims` lets one confirmation be in flight at a time; the time of the last
 one sent is in the database (`confirmation_sent_at`), so the period survives a restart.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import sqlite3
 import threading
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from newsletter.store import client_limits
 
-class WindowLimit:
-    """At most `limit` events per key in any `period` seconds."""
+SCOPE = "signup"
+HOUR = 3600
 
-    def __init__(self, limit: int, period: float, *, max_keys: int = 50_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.period = period
-        self.max_keys = max_keys
+
+def client_of(remote: str) -> str:
+    """What one client is counted as: an IPv4 address, an IPv6 /64, else the text as given."""
+    try:
+        address = ipaddress.ip_address(remote.strip().removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+class ClientLimit:
+    """At most `limit` signups per client in any `period` seconds, kept in the database."""
+
+    def __init__(self, limit: int, period: float, clock: Callable[[], float] | None = None) -> None:
+        self.window = client_limits.Window(limit, period)
         self.clock = clock
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def allow(self, key: str) -> bool:
-        """Count one event for `key`; False (and not counted) when it is over the limit."""
-        now = self.clock()
-        with self._lock:
-            times = self._seen.get(key)
-            if times is None:
-                times = self._seen[key] = deque()
-                while len(self._seen) > self.max_keys:
-                    self._seen.popitem(last=False)  # the longest-known key goes first
-            while times and now - times[0] >= self.period:
-                times.popleft()
-            if len(times) >= self.limit:
-                return False
-            times.append(now)
-            return True
+    def check(self, db: sqlite3.Connection, remote: str) -> int:
+        """0 if this request is allowed (and counted), else the seconds for Retry-After."""
+        now = self.clock() if self.clock is not None else None
+        return client_limits.hit(db, self.window, SCOPE, client_of(remote), now)
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until `key` may try again (at least 1)."""
-        with self._lock:
-            times = self._seen.get(key)
-            oldest = times[0] if times else self.clock()
-        return max(1, int(self.period - (self.clock() - oldest)) + 1)
+    def forget_old(self, db: sqlite3.Connection) -> None:
+        """Delete the rows that no longer count (the next request would; this is for a start-up)."""
+        client_limits.forget_old(db, self.window)
 
 
 class Claims:

@@ -3,7 +3,8 @@
 `templates/confirm.mjml.j2` and `templates/confirm.txt.j2` (the project's own, beside the
 newsletter's) are rendered through the same Jinja -> MJML -> premailer path as an issue, once
 for a new signup and once for someone already subscribed, with placeholders where the
-greeting and the link go. It is sent through the configured relay (SMTP_HOST / SMTP_URLS),
+greeting and the link go (and once more for a fresh preference link asked for on the page of an
+expired one). It is sent through the configured relay (SMTP_HOST / SMTP_URLS),
 else written to the outbox folder, like an issue.
 """
 
@@ -31,6 +32,11 @@ from newsletter.render import Renderer, compile_mjml
 from newsletter.settings import Settings
 
 PLACEHOLDERS = {"greeting": "NLPHxGREETINGx7Q", "link_url": "NLPHxLINKx7Q"}
+# (already_subscribed, new_link): a confirmation; "you are already subscribed" with the
+# preference link; a fresh preference link asked for from an expired one.
+VARIANTS = ((False, False), (True, False), (True, True))
+SUBJECTS = {(False, False): "Please confirm your subscription", (True, False): "You are already subscribed",
+            (True, True): "Your new preferences link"}
 
 
 class MailNotSent(NewsletterError):
@@ -48,11 +54,11 @@ class ConfirmationMail:
             representative=settings.representative, constituency=settings.constituency,
             website=settings.website, postal_address=settings.postal_address, privacy_url=privacy_url)
         renderer = Renderer(templates)
-        self.variants: dict[bool, tuple[str, str]] = {}
-        for already in (False, True):
+        self.variants: dict[tuple[bool, bool], tuple[str, str]] = {}
+        for already, new_link in VARIANTS:
             context: dict[str, object] = {
                 "site": site, "list_name": list_name, "expiry_days": expiry_days,
-                "already_subscribed": already, "recipient": SimpleNamespace(**PLACEHOLDERS)}
+                "already_subscribed": already, "new_link": new_link, "recipient": SimpleNamespace(**PLACEHOLDERS)}
             try:
                 source = renderer.render_template("confirm.mjml.j2", context, html=True)
                 html = compile_mjml(source, templates / "confirm.mjml.j2")
@@ -60,7 +66,7 @@ class ConfirmationMail:
             except RenderError as exc:
                 raise RenderError(str(exc), hint="newsletter serve renders the signup confirmation email from "
                                   "templates/confirm.mjml.j2 and confirm.txt.j2 (shipped with the project)") from exc
-            self.variants[already] = (html, text)
+            self.variants[already, new_link] = (html, text)
         self.smtp: SmtpSettings | None = smtp_settings(settings.env)
         # A confirmation email carries no List-Id; every other outward value must be real.
         example = [found for found in settings.example_values_in_use() if not found.startswith("NEWSLETTER_LIST_ID")]
@@ -72,16 +78,19 @@ class ConfirmationMail:
     def describe(self) -> str:
         return self.smtp.describe() if self.smtp is not None else self.outbox.describe()
 
-    def build(self, address: str, first_name: str, link: str, *, already_subscribed: bool) -> OutgoingMessage:
-        """One confirmation message (a signup is rare: an EmailMessage per message is fine here)."""
+    def build(self, address: str, first_name: str, link: str, *, already_subscribed: bool,
+              new_link: bool = False) -> OutgoingMessage:
+        """One confirmation message (a signup is rare: an EmailMessage per message is fine here);
+        `new_link` with `already_subscribed`: the fresh preference link asked for on an expired one."""
         first = clean_name(first_name)
         greeting = GREETING.format(name=first) if first else GREETING_FALLBACK
-        html, text = self.variants[already_subscribed]
+        variant = (already_subscribed, new_link and already_subscribed)
+        html, text = self.variants[variant]
         for name, value in (("greeting", greeting), ("link_url", link)):
             html = html.replace(PLACEHOLDERS[name], str(escape(value)))
             text = text.replace(PLACEHOLDERS[name], value)
         message = EmailMessage(policy=SMTP)
-        subject = "You are already subscribed" if already_subscribed else "Please confirm your subscription"
+        subject = SUBJECTS[variant]
         # The header gate folds the headers that carry data (the stdlib's folder drops the
         # quotes of a long display name it splits, making one From read as several addresses).
         headers = b"".join([fold("From", self.settings.from_header), fold("To", address),

@@ -3,7 +3,8 @@
 GET shows what is held (name, ward, topics) in a form; POST with `action=save` changes it,
 `action=unsubscribe` stops everything. Each change is a consent event with the IP address
 and user agent. Without a token the page explains where the link is; a forged or altered
-token changes nothing (400), and an expired one says so.
+token changes nothing (400), and an expired one says so and offers to email a fresh link
+(`fresh_link.py`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from newsletter.store.consent import Evidence
 from newsletter.tokens import PREFERENCES
 from newsletter.web.config import WebSettings
 from newsletter.web.forms import Details, read_details
+from newsletter.web.fresh_link import ACTION, FreshLink
 from newsletter.web.http import Request, Response
 from newsletter.web.links import Links
 from newsletter.web.pages import Pages, mask
+from newsletter.web.sender import LinkSender
 
 PURPOSE = "We use your name to greet you, and your ward and topics to choose the news we send you."
 
@@ -27,12 +30,14 @@ class Preferences:
     """`GET/POST /preferences?token=T`."""
 
     def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, links: Links,
-                 list_name: str) -> None:
+                 list_name: str, sender: LinkSender) -> None:
         self.pages = pages
         self.db = db
         self.web = web
         self.links = links
         self.list_name = list_name
+        self.fresh = FreshLink(pages, sender, PREFERENCES, fallback="Or reply to any newsletter, and the office "
+                               "will make the change for you.")
 
     def _address(self, request: Request) -> tuple[str, Response | None]:
         token = request.arg("token")
@@ -47,11 +52,7 @@ class Preferences:
         if checked is None:
             return "", Response("400 Bad Request", self.pages.invalid_link("preferences"))
         if checked.expired:
-            page = self.pages.message(
-                "This link has expired",
-                "This preferences link is from an old newsletter. Use the link at the bottom of a recent "
-                "one, or reply to the newsletter and the office will make the change for you.")
-            return "", Response("400 Bad Request", page)
+            return "", self.fresh.expired(token, checked.address)
         return checked.address, None
 
     def _page(self, status: str, request: Request, address: str, *, details: Details | None = None,
@@ -78,10 +79,15 @@ class Preferences:
         return refused if refused is not None else self._page("200 OK", request, address)
 
     def post(self, request: Request) -> Response:
+        action = request.field("action")
+        if action == ACTION:
+            checked = self.links.check(request.arg("token"), PREFERENCES)
+            if checked is None:
+                return Response("400 Bad Request", self.pages.invalid_link("preferences"))
+            return self.fresh.post(request, checked.address)
         address, refused = self._address(request)
         if refused is not None:
             return refused if refused.status != "200 OK" else Response("400 Bad Request", refused.body)
-        action = request.field("action")
         evidence = Evidence("preferences-page", "", PURPOSE, request.client, request.user_agent)
         if action == "unsubscribe":
             store.unsubscribe(self.db(), address, Evidence(

@@ -5,49 +5,44 @@
   The answer is the same page whether or not the address was already listed; someone
   already subscribed gets an email saying so, with their preference link.
 - Abuse: a honeypot field (a filled one gets the same page and nothing is stored), at most
-  NEWSLETTER_SIGNUP_PER_IP signups per client address an hour (429), and at most one email
-  per address every NEWSLETTER_SIGNUP_RESEND_MINUTES, however many signups arrive.
+  NEWSLETTER_SIGNUP_PER_IP signups per client address an hour (429, counted in the database
+  so a restart forgets nothing), and at most one email per address every
+  NEWSLETTER_SIGNUP_RESEND_MINUTES, however many signups arrive (`sender.py`).
 - The confirmation link opens a page with a button: a GET (a mail scanner, a preview)
-  confirms nobody; the button's POST does.
+  confirms nobody; the button's POST does. An expired one offers to email a new one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import sqlite3
 from collections.abc import Callable
 
-from newsletter.store import now
 from newsletter.store import subscribers as store
 from newsletter.store.consent import Evidence
-from newsletter.store.suppressions import is_suppressed
 from newsletter.tokens import CONFIRM
 from newsletter.web.config import WebSettings
 from newsletter.web.forms import SignupForm, read_signup
+from newsletter.web.fresh_link import ACTION, FreshLink
 from newsletter.web.http import Request, Response
-from newsletter.web.limits import Claims, WindowLimit
 from newsletter.web.links import Links
-from newsletter.web.mail import ConfirmationMail, MailNotSent
+from newsletter.web.mail import MailNotSent
 from newsletter.web.pages import Pages, mask
+from newsletter.web.sender import LinkSender
 
 log = logging.getLogger("newsletter.web")
-MAILABLE = (None, "unsubscribed")  # a fresh, confirmed signup may lift only an unsubscribe
 
 
 class Signup:
     """`GET/POST /subscribe`."""
 
-    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, links: Links,
-                 mail: ConfirmationMail, list_name: str) -> None:
+    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, sender: LinkSender,
+                 list_name: str) -> None:
         self.pages = pages
         self.db = db
         self.web = web
-        self.links = links
-        self.mail = mail
+        self.sender = sender
         self.list_name = list_name
-        self.per_ip = WindowLimit(web.signups_per_ip_hour, 3600)
-        self.claims = Claims()
 
     def _form(self, status: str, form: SignupForm) -> Response:
         page = self.pages.render(
@@ -66,11 +61,9 @@ class Signup:
     def post(self, request: Request) -> Response:
         if request.field("website"):
             return self._check_inbox()  # a bot filled the hidden field: look the same, do nothing
-        if not self.per_ip.allow(request.client):
-            page = self.pages.message("Too many sign-ups", "There have been too many sign-ups from your "
-                                      "connection in the last hour. Please try again later.")
-            return Response("429 Too Many Requests", page,
-                            extra=[("Retry-After", str(self.per_ip.retry_after(request.client)))])
+        limited = self.sender.over_limit(request)
+        if limited is not None:
+            return limited
         form = read_signup(request, self.web)
         if form.errors:
             return self._form("400 Bad Request", form)
@@ -81,7 +74,7 @@ class Signup:
         d = form.details
         record = store.add_pending(self.db(), form.email, d.first_name, d.last_name, d.ward, d.topics, evidence)
         try:
-            self._send(record)
+            self.sender.send(record.email)
         except MailNotSent as exc:
             log.warning("confirmation email not sent: %s", exc)
             page = self.pages.message("Please try again", "We could not send the confirmation email just now. "
@@ -89,54 +82,28 @@ class Signup:
             return Response("503 Service Unavailable", page, extra=[("Retry-After", "120")])
         return self._check_inbox()
 
-    def _send(self, record: store.SubscriberRecord) -> None:
-        """At most one email per address per period, and none to a bounced, complained about
-        or erased address."""
-        db = self.db()
-        if is_suppressed(db, record.email) not in MAILABLE:
-            return
-        with self.claims.claim(record.email) as mine:
-            current = store.get(db, record.email)
-            if not mine or current is None or self._recent(current.confirmation_sent_at):
-                return
-            already = current.status == store.SUBSCRIBED
-            link = self.links.preferences_url(current.email) if already else self.links.confirm_url(current.email)
-            self.mail.send(self.mail.build(current.email, current.first_name, link, already_subscribed=already))
-            store.mark_confirmation_sent(db, current.email, now())
-
-    def _recent(self, sent_at: str | None) -> bool:
-        if not sent_at:
-            return False
-        try:
-            sent = dt.datetime.fromisoformat(sent_at)
-        except ValueError:
-            return False
-        if sent.tzinfo is None:
-            sent = sent.replace(tzinfo=dt.UTC)
-        return (dt.datetime.now(dt.UTC) - sent).total_seconds() < self.web.resend_seconds
-
 
 class Confirm:
-    """The confirmation link: GET shows a button, POST confirms."""
+    """The confirmation link: GET shows a button, POST confirms; an expired link's page offers
+    a new one (`fresh_link.py`)."""
 
     def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], links: Links, list_name: str,
-                 subscribe_url: str) -> None:
+                 sender: LinkSender) -> None:
         self.pages = pages
         self.db = db
         self.links = links
         self.list_name = list_name
-        self.subscribe_url = subscribe_url
+        self.subscribe_url = sender.web.subscribe_url
+        self.fresh = FreshLink(pages, sender, CONFIRM, fallback=f"Or sign up again at {self.subscribe_url}.")
 
     def _refused(self, request: Request) -> tuple[str, Response | None]:
         """The address of a usable token, or the page that says why it is not usable."""
-        checked = self.links.check(request.arg("token"), CONFIRM)
+        token = request.arg("token")
+        checked = self.links.check(token, CONFIRM)
         if checked is None:
             return "", Response("400 Bad Request", self.pages.invalid_link("confirmation"))
         if checked.expired:
-            page = self.pages.render("message.html", "This link has expired", paragraphs=[
-                "Confirmation links work for a limited time, and this one is too old.",
-                f"Please sign up again at {self.subscribe_url} and use the new link."])
-            return "", Response("400 Bad Request", page)
+            return "", self.fresh.expired(token, checked.address)
         return checked.address, None
 
     def get(self, request: Request) -> Response:
@@ -148,6 +115,11 @@ class Confirm:
         return Response("200 OK", page)
 
     def post(self, request: Request) -> Response:
+        if request.field("action") == ACTION:
+            checked = self.links.check(request.arg("token"), CONFIRM)
+            if checked is None:
+                return Response("400 Bad Request", self.pages.invalid_link("confirmation"))
+            return self.fresh.post(request, checked.address)
         address, refused = self._refused(request)
         if refused is not None:
             return refused
