@@ -77,6 +77,8 @@ def test_a_ward_edition_through_a_real_relay(project: Path, run_cli: Run) -> Non
     (("--to", "me@office.test", "--edition", "Manor"),
      f"--edition 'Manor': spring-2016 has no such edition (its editions: everyone, {KEY})"),
     (("--edition", KEY, "--yes"), "--edition chooses the edition of a test copy: use it with --to EMAIL"),
+    (("--to", "me@office.test", "--dry-run"), "--dry-run and --to do different things: --dry-run checks the send "
+                                              "to the list, --to sends a test copy now; give one of them"),
 ])
 def test_an_unknown_edition_is_one_line_and_nothing_is_sent(project: Path, run_cli: Run, args: tuple[str, ...],
                                                             expected: str) -> None:

@@ -100,6 +100,11 @@ def send(issue: str, csv_path: Path | None, dry_run: bool, test_addresses: tuple
     test_addresses = tuple(test_address(raw) for raw in test_addresses)
     if edition is not None and not test_addresses:
         raise InputError("--edition chooses the edition of a test copy: use it with --to EMAIL")
+    if dry_run and test_addresses:
+        # Silently ignoring one of them would either send mail the user meant to check, or
+        # check the whole list when the user meant one test copy.
+        raise InputError("--dry-run and --to do different things: --dry-run checks the send to the list, "
+                         "--to sends a test copy now; give one of them")
     not_after = deadline(not_after_raw) if not_after_raw is not None else None
     home = project(issue)
     composed = composed_issue(issue, home)
