@@ -71,7 +71,9 @@ def _item(number: int, entry: Any, base: str) -> FeedItem | BrokenItem:
     title = one_line(text_of(str(entry.get("title") or "")))
     raw_link = str(entry.get("link") or "").strip()
     link = urljoin(base, raw_link) if raw_link else ""  # an empty link must not become the feed's own
-    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    # Only a real `updated` date: feedparser maps a missing one to `published` (with a
+    # DeprecationWarning, a fallback it says it will remove), which was tried already.
+    when = entry.get("published_parsed") or (entry.get("updated_parsed") if "updated_parsed" in entry else None)
     content = entry.get("content") or []
     content_html = str(content[0].get("value") or "") if content else ""
     description = str(entry.get("summary") or "")
