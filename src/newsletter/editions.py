@@ -24,9 +24,14 @@ from newsletter.issue import Issue
 EVERYONE = ""
 
 
+def tidy(name: str) -> str:
+    """A name as written, with its spaces tidied (for messages)."""
+    return " ".join(name.split())
+
+
 def ward_key(name: str) -> str:
     """Ward names compare without regard to case or extra spaces (as `audience:` does)."""
-    return " ".join(name.split()).casefold()
+    return tidy(name).casefold()
 
 
 def _slug(name: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from newsletter.audience import Audience, Skipped, Subscriber
+from newsletter.editions import tidy, ward_key
 from newsletter.errors import InputError
 from newsletter.gates.text import shown
 from newsletter.issue import Issue
@@ -31,7 +32,8 @@ KNOWN_SHOWN = 12  # names listed when none is close to a misspelt one
 
 
 def norm(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """Ward and tag names compare as edition wards do: case- and space-insensitively."""
+    return ward_key(name)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _names(value: Any, at: str, key: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
         raise InputError(f"{at}: audience '{key}' must be a list of names, like [Heatons North, Reddish South]")
-    return tuple(" ".join(v.split()) for v in items)
+    return tuple(map(tidy, items))
 
 
 def issue_segment(issue: Issue) -> Segment:
@@ -165,8 +167,8 @@ def edition_names(issue: Issue) -> tuple[Name, ...]:
 
 
 def targeting(issue: Issue, wards: Sequence[str] = (), tags: Sequence[str] = ()) -> Targeting:
-    wards = [" ".join(w.split()) for w in wards if w.strip()]
-    tags = [" ".join(t.split()) for t in tags if t.strip()]
+    wards = [tidy(w) for w in wards if w.strip()]
+    tags = [tidy(t) for t in tags if t.strip()]
     cli = Segment(frozenset(map(norm, wards)), frozenset(map(norm, tags)), "--ward/--tag",
                   tuple(Name("ward", w, "--ward") for w in wards) + tuple(Name("tag", t, "--tag") for t in tags))
     return Targeting(issue_segment(issue), cli, edition_names(issue))

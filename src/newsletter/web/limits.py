@@ -49,7 +49,7 @@ class ClientLimit:
 
     def forget_old(self, db: sqlite3.Connection) -> None:
         """Delete the rows that no longer count (the next request would; this is for a start-up)."""
-        client_limits.forget_old(db, self.window)
+        client_limits.forget_old(db, self.window, self.clock() if self.clock is not None else None)
 
 
 class Claims:
