@@ -41,6 +41,17 @@ def test_the_same_send_from_three_folders_delivers_one_copy_each(project: Path, 
     assert not (outside / ".newsletter").exists() and not (outside / "outbox").exists()
 
 
+def test_status_of_an_issue_file_reads_its_projects_database_from_anywhere(project: Path, run_cli: Run,
+                                                                           tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    assert run_cli("send", "spring-2018", "--yes").returncode == 0
+    shown = run_cli("status", str(project / "issues" / "spring-2018.yaml"), cwd=outside)
+    assert shown.returncode == 0, shown.stderr
+    assert str(project / ".newsletter" / "newsletter.sqlite3") in shown.stdout
+    assert not (outside / ".newsletter").exists()
+
+
 def test_env_is_read_from_the_root_and_relative_paths_resolve_against_it(
         project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (project / ".env").write_text("NEWSLETTER_DATABASE=data/list.sqlite3\nNEWSLETTER_FOOTER_NOTE=from root\n",

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.cli.common import issue_argument, settings
+from newsletter.cli.common import issue_argument, project
 from newsletter.cli.console import out_console
 from newsletter.cli.send import journal_option
 from newsletter.errors import DeliveryError, InputError
@@ -39,7 +39,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
         newsletter status spring-2018 --export failures.csv
     """
     slug = issue_slug(issue)
-    path = journal_path or settings().journal_path
+    path = journal_path or project(issue).settings().journal_path  # the issue file's project, as send finds it
     console = out_console()
     nothing = InputError(f"{slug}: no send of this issue is recorded in {path}",
                          hint="status takes the issue's slug or YAML file, e.g. spring-2018")
