@@ -74,8 +74,10 @@ def main() -> None:
         print(f"CLI start-up alone (newsletter --version, best of 3): {startup:.2f} s")
         print(f"archive of {len(paths)} sent issues, whole CLI, no snapshots (re-rendered): {rerendered:6.2f} s")
         print(f"  the same from snapshots:                                  {kept:6.2f} s")
-        print(f"  ratio re-rendered / snapshots: {rerendered / kept:.2f}x (start-up, measured apart, is most of "
-              "the snapshot build)")
+        print(
+            f"  ratio re-rendered / snapshots: {rerendered / kept:.2f}x (start-up, measured apart, is most of "
+            "the snapshot build)"
+        )
 
         issue = project / "issues" / "spring-2016.yaml"  # the example with a ward edition
         composing = best(5, lambda: compose(issue, settings, renderer))
@@ -86,16 +88,21 @@ def main() -> None:
             keep_snapshot(composed, journal)
             first = time.perf_counter() - started
             resumed = best(5, lambda: keep_snapshot(composed, journal))
-        print(f"snapshot at send start, spring-2016 (2 editions): first {first * 1000:.1f} ms, "
-              f"a resumed run's compare {resumed * 1000:.1f} ms (best of 5)")
+        print(
+            f"snapshot at send start, spring-2016 (2 editions): first {first * 1000:.1f} ms, "
+            f"a resumed run's compare {resumed * 1000:.1f} ms (best of 5)"
+        )
         print(f"  baseline compose() of the same issue:   {composing * 1000:.1f} ms (best of 5)")
         print(f"  ratio snapshot / compose: first {first / composing:.2f}x, resumed {resumed / composing:.2f}x")
         csv = project / "ten.csv"
-        csv.write_text("email,first_name,consented_at\n"
-                       + "".join(f"reader{n}@example.org,Reader,2018-01-01\n" for n in range(10)))
+        csv.write_text(
+            "email,first_name,consented_at\n" + "".join(f"reader{n}@example.org,Reader,2018-01-01\n" for n in range(10))
+        )
         whole = cli(project, "send", "spring-2016", "--subscribers", "ten.csv", "--yes")
-        print(f"  whole `newsletter send spring-2016` to the outbox, 10 recipients: {whole:.2f} s "
-              f"(the first snapshot is {first / whole * 100:.1f}% of it)")
+        print(
+            f"  whole `newsletter send spring-2016` to the outbox, 10 recipients: {whole:.2f} s "
+            f"(the first snapshot is {first / whole * 100:.1f}% of it)"
+        )
 
 
 if __name__ == "__main__":

@@ -33,14 +33,31 @@ from benchmarks.send_throughput import ENV, smtp_sink  # noqa: E402
 
 from newsletter.store import open_store  # noqa: E402
 
-WARDS = ["Heatons North", "Heatons South", "Reddish North", "Reddish South", "Edgeley and Cheadle Heath",
-         "Brinnington and Central", "Manor", "Davenport and Cale Green"]
+WARDS = [
+    "Heatons North",
+    "Heatons South",
+    "Reddish North",
+    "Reddish South",
+    "Edgeley and Cheadle Heath",
+    "Brinnington and Central",
+    "Manor",
+    "Davenport and Cale Green",
+]
 TAGS = ["newsletter", "newsletter;schools", "newsletter;events", "newsletter;casework", "newsletter;housing"]
 
 
 def people(count: int) -> list[tuple[str, str, str, str, str, str]]:
-    return [(f"reader{i:07d}@example.org", f"Reader{i}", "Example", WARDS[i % len(WARDS)], TAGS[i % len(TAGS)],
-             f"2018-{1 + i % 12:02d}-{1 + i % 28:02d}") for i in range(count)]
+    return [
+        (
+            f"reader{i:07d}@example.org",
+            f"Reader{i}",
+            "Example",
+            WARDS[i % len(WARDS)],
+            TAGS[i % len(TAGS)],
+            f"2018-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        )
+        for i in range(count)
+    ]
 
 
 def make_project(root: Path, count: int) -> None:
@@ -54,15 +71,18 @@ def make_project(root: Path, count: int) -> None:
         store.db.execute("BEGIN")
         store.db.executemany(
             "INSERT INTO subscribers (email, first_name, last_name, ward, tags, status, created_at, updated_at, "
-            "consented_at) VALUES (?, ?, ?, ?, ?, 'subscribed', '2018-01-01', '2018-01-01', ?)", rows)
+            "consented_at) VALUES (?, ?, ?, ?, ?, 'subscribed', '2018-01-01', '2018-01-01', ?)",
+            rows,
+        )
         store.db.execute("INSERT INTO consent_events (email, kind, at, source) VALUES ('', 'benchmark', '', '')")
         store.db.execute("COMMIT")
         assert store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == count
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
 
 
-def run(root: Path, issue: str, *extra: str, src: Path | None = None,
-        port: int | None = None) -> tuple[float, int, str]:
+def run(
+    root: Path, issue: str, *extra: str, src: Path | None = None, port: int | None = None
+) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in MB and stdout of one `newsletter send --dry-run` process (of the
     tree whose `src/` is given, else this one); given a relay's port, a real `send --yes` to it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
@@ -72,13 +92,17 @@ def run(root: Path, issue: str, *extra: str, src: Path | None = None,
     mode = ["--dry-run"]
     if port is not None:
         env.update(ENV)
-        env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
-                    "SMTP_CONNECTIONS": "4"})
+        env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none", "SMTP_CONNECTIONS": "4"})
         mode = ["--yes"]
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([sys.executable, "-m", "newsletter", "send", issue, *mode, *extra],
-                                   cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "send", issue, *mode, *extra],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         _, status, usage = os.wait4(process.pid, 0)
         took = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -94,12 +118,19 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--skip-csv", action="store_true", help="Only the database path.")
     parser.add_argument("--real", action="store_true", help="Then a real send to smtp-sink, and the same again.")
-    parser.add_argument("--issue", default="spring-2018",
-                        help="The example issue to dry-run (spring-2016 has a ward edition, so the wards it names "
-                             "are checked against the list).")
-    parser.add_argument("--baseline-src", type=Path, default=None,
-                        help="Also dry-run the database path with another tree's src/ (an earlier commit), "
-                             "interleaved with this one, twice each, and print the ratio.")
+    parser.add_argument(
+        "--issue",
+        default="spring-2018",
+        help="The example issue to dry-run (spring-2016 has a ward edition, so the wards it names "
+        "are checked against the list).",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        default=None,
+        help="Also dry-run the database path with another tree's src/ (an earlier commit), "
+        "interleaved with this one, twice each, and print the ratio.",
+    )
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -119,8 +150,10 @@ def main() -> None:
             took, rss, text = run(root, args.issue, *extra)
             line = next((x for x in text.splitlines() if "would be sent" in x), "")
             assert f"{args.count:,} would be sent" in line, text[-1500:]
-            print(f"{name:18} {args.count:,} recipients in {took:6.1f} s = {args.count / took:8,.0f} recipients/s, "
-                  f"peak RSS {rss:,} MB")
+            print(
+                f"{name:18} {args.count:,} recipients in {took:6.1f} s = {args.count / took:8,.0f} recipients/s, "
+                f"peak RSS {rss:,} MB"
+            )
         print(distinct_names(root))
         if args.baseline_src is not None:
             compare(root, args, args.baseline_src.resolve())
@@ -139,8 +172,7 @@ def real_send(root: Path, issue: str, count: int) -> None:
             skipped = f"{count:,} skipped (already sent)" in text
             if sent != expected or (expected == 0 and not skipped):
                 raise SystemExit(f"{name}: expected {expected:,} sent, got:\n{text[-1500:]}")
-            print(f"{name:18} {sent:,} sent in {took:6.1f} s = {count / took:8,.0f} recipients/s, "
-                  f"peak RSS {rss:,} MB")
+            print(f"{name:18} {sent:,} sent in {took:6.1f} s = {count / took:8,.0f} recipients/s, peak RSS {rss:,} MB")
 
 
 def distinct_names(root: Path) -> str:
@@ -151,8 +183,10 @@ def distinct_names(root: Path) -> str:
         between = time.perf_counter()
         tags = db.execute("SELECT DISTINCT tags FROM subscribers WHERE status = 'subscribed'").fetchall()
         ended = time.perf_counter()
-    return (f"name check: SELECT DISTINCT ward {between - started:.3f} s ({len(wards)} wards), "
-            f"DISTINCT tags {ended - between:.3f} s ({len(tags)} tag sets)")
+    return (
+        f"name check: SELECT DISTINCT ward {between - started:.3f} s ({len(wards)} wards), "
+        f"DISTINCT tags {ended - between:.3f} s ({len(tags)} tag sets)"
+    )
 
 
 def compare(root: Path, args: argparse.Namespace, baseline: Path) -> None:
@@ -164,8 +198,10 @@ def compare(root: Path, args: argparse.Namespace, baseline: Path) -> None:
             times[name].append(took)
             print(f"{name:10} ({src or REPO / 'src'}): {took:6.1f} s")
     best = {name: min(found) for name, found in times.items()}
-    print(f"best of 2: baseline {best['baseline']:.1f} s, this tree {best['this tree']:.1f} s, "
-          f"ratio {best['this tree'] / best['baseline']:.3f}")
+    print(
+        f"best of 2: baseline {best['baseline']:.1f} s, this tree {best['this tree']:.1f} s, "
+        f"ratio {best['this tree'] / best['baseline']:.3f}"
+    )
 
 
 if __name__ == "__main__":

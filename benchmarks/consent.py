@@ -31,8 +31,13 @@ SHAPES = ["postfix-hard.eml", "exim-hard.eml", "m365-hard.eml", "gmail-hard.eml"
 
 
 def one_click(env: dict[str, str], cwd: Path, count: int = 500) -> None:
-    server = subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", "0"], env=env, cwd=cwd,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
@@ -40,8 +45,9 @@ def one_click(env: dict[str, str], cwd: Path, count: int = 500) -> None:
         tokens = [make_token(f"person{i}@example.org", LIST_ID, SECRET) for i in range(count)]
         started = time.perf_counter()
         for token in tokens:
-            request = urllib.request.Request(f"{found.group()}/unsubscribe?token={token}",
-                                             data=b"List-Unsubscribe=One-Click")
+            request = urllib.request.Request(
+                f"{found.group()}/unsubscribe?token={token}", data=b"List-Unsubscribe=One-Click"
+            )
             with urllib.request.urlopen(request, timeout=10) as response:
                 response.read()
         took = time.perf_counter() - started
@@ -60,16 +66,28 @@ def bounce_import(env: dict[str, str], cwd: Path, count: int = 2000) -> None:
     write_mbox(cwd / "big.mbox", texts)
     for run in (1, 2):
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "newsletter", "bounces", "import", "big.mbox"], env=env,
-                                cwd=cwd, capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "newsletter", "bounces", "import", "big.mbox"],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         took = time.perf_counter() - started
         print(f"bounces import, {count:,} DSNs, run {run}: {took:.2f} s: {result.stdout.strip().splitlines()[-1]}")
 
 
 def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "UNSUBSCRIBE_", "SMTP_"))}
-    env.update({"UNSUBSCRIBE_SECRET": SECRET, "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe",
-                "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"})
+    env.update(
+        {
+            "UNSUBSCRIBE_SECRET": SECRET,
+            "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe",
+            "PYTHONUNBUFFERED": "1",
+            "NO_COLOR": "1",
+        }
+    )
     with tempfile.TemporaryDirectory() as folder:
         shutil.copytree(REPO / "templates", Path(folder) / "templates")  # serve renders the signup email
         one_click(env, Path(folder))

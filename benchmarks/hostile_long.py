@@ -48,8 +48,18 @@ def run(profile: str, examples: int | None) -> tuple[list[Result], float, int]:
     env = {**os.environ, "HYPOTHESIS_PROFILE": profile}
     if examples is not None:
         env["HYPOTHESIS_LONG_EXAMPLES"] = str(examples)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-show-statistics",
-               "--timeout", "3600", *PROPERTY_FILES]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-show-statistics",
+        "--timeout",
+        "3600",
+        *PROPERTY_FILES,
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -70,12 +80,15 @@ def run(profile: str, examples: int | None) -> tuple[list[Result], float, int]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=None,
-                        help="examples per property (default: the long profile's)")
+    parser.add_argument(
+        "--examples", type=int, default=None, help="examples per property (default: the long profile's)"
+    )
     args = parser.parse_args()
     print(f"machine: {describe()}")
-    print(f"command: HYPOTHESIS_PROFILE=long {sys.executable} -m pytest --hypothesis-show-statistics "
-          + " ".join(PROPERTY_FILES))
+    print(
+        f"command: HYPOTHESIS_PROFILE=long {sys.executable} -m pytest --hypothesis-show-statistics "
+        + " ".join(PROPERTY_FILES)
+    )
     suite, suite_wall, suite_code = run("suite", None)
     long, long_wall, long_code = run("long", args.examples)
     print(f"\n{'property':<72} {'examples':>9} {'invalid':>8} {'seconds':>8}  stopped because")
@@ -84,10 +97,14 @@ def main() -> int:
     total = sum(r.passing for r in long)
     baseline = sum(r.passing for r in suite)
     failing = sum(r.failing for r in long)
-    print(f"\nlong profile:  {len(long)} properties, {total:,} passing examples, {failing} failing, "
-          f"{long_wall:,.0f} s wall (exit {long_code})")
-    print(f"suite profile: {len(suite)} properties, {baseline:,} passing examples, {suite_wall:,.1f} s wall "
-          f"(exit {suite_code}), the baseline of the same run")
+    print(
+        f"\nlong profile:  {len(long)} properties, {total:,} passing examples, {failing} failing, "
+        f"{long_wall:,.0f} s wall (exit {long_code})"
+    )
+    print(
+        f"suite profile: {len(suite)} properties, {baseline:,} passing examples, {suite_wall:,.1f} s wall "
+        f"(exit {suite_code}), the baseline of the same run"
+    )
     if baseline and suite_wall:
         print(f"ratio: {total / max(baseline, 1):,.0f}x the examples in {long_wall / suite_wall:,.1f}x the time")
     short = [r.name for r in long if r.passing < 10_000 and "max_examples" in r.stopped]

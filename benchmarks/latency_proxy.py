@@ -56,8 +56,10 @@ async def serve(listen: int, upstream: int, rtt: float) -> None:
     async def handle(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", upstream)
         to_server, to_client = Pipe(server_writer, rtt / 2), Pipe(client_writer, rtt / 2)
-        tasks = [asyncio.create_task(t) for t in (to_server.run(), to_client.run(),
-                                                  pump(client_reader, to_server), pump(server_reader, to_client))]
+        tasks = [
+            asyncio.create_task(t)
+            for t in (to_server.run(), to_client.run(), pump(client_reader, to_server), pump(server_reader, to_client))
+        ]
         await asyncio.gather(*tasks, return_exceptions=True)
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen)

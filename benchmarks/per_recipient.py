@@ -31,8 +31,12 @@ def subscribers(count: int) -> list[Subscriber]:
     names = ["Ann", "Zoë", "", "Siobhán", "Bob", "Łukasz", "Mary-Jane"]
     wards = ["Heatons North", "Reddish South", "Heatons South", "", "Manor"]
     return [
-        Subscriber(email=f"reader{i}@example.org", first_name=names[i % len(names)], last_name="Smith",
-                   ward=wards[i % len(wards)])
+        Subscriber(
+            email=f"reader{i}@example.org",
+            first_name=names[i % len(names)],
+            last_name="Smith",
+            ward=wards[i % len(wards)],
+        )
         for i in range(count)
     ]
 

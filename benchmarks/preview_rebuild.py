@@ -67,16 +67,21 @@ def main() -> None:
 
     rebuilder = Rebuilder(args.issue, no_env)
     composed = compose(args.issue, settings, renderer)
-    figures = medians_ms({
-        REBUILD: lambda: rebuilder.rebuild(1, GENERIC),
-        COMPOSE: lambda: compose(args.issue, settings, renderer),
-        "baseline: MJML + premailer alone": lambda: compile_mjml(mjml_source, origin),
-        "part: run_checks": lambda: run_checks(composed),
-        "part: build 1 message + parse it": lambda: parse_message(composed.factory.build(GENERIC).data),
-    }, args.runs)
+    figures = medians_ms(
+        {
+            REBUILD: lambda: rebuilder.rebuild(1, GENERIC),
+            COMPOSE: lambda: compose(args.issue, settings, renderer),
+            "baseline: MJML + premailer alone": lambda: compile_mjml(mjml_source, origin),
+            "part: run_checks": lambda: run_checks(composed),
+            "part: build 1 message + parse it": lambda: parse_message(composed.factory.build(GENERIC).data),
+        },
+        args.runs,
+    )
     print(f"machine: {describe()}")
-    print(f"issue: {args.issue.relative_to(ROOT) if args.issue.is_relative_to(ROOT) else args.issue}, "
-          f"{len(composed.rendered.html) / 1024:.1f} KB of HTML; median of {args.runs} interleaved runs")
+    print(
+        f"issue: {args.issue.relative_to(ROOT) if args.issue.is_relative_to(ROOT) else args.issue}, "
+        f"{len(composed.rendered.html) / 1024:.1f} KB of HTML; median of {args.runs} interleaved runs"
+    )
     print(f"{'first rebuild, new Renderer: Jinja compiles the templates (once)':<68} {cold:8.1f} ms")
     for name, value in figures.items():
         print(f"{name:<68} {value:8.1f} ms")

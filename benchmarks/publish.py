@@ -38,8 +38,9 @@ FEED = ROOT / "tests" / "fixtures" / "feeds" / "wordpress.rss"
 def cli(folder: Path, *args: str) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=folder, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], cwd=folder, env=env, check=True, stdout=subprocess.DEVNULL
+    )
     return time.perf_counter() - started
 
 
@@ -50,8 +51,13 @@ def make_project(folder: Path, issues: int) -> None:
     for number in range(issues - len(examples)):
         source = examples[number % len(examples)]
         years_back = 1 + number // 3
-        text = re.sub(r"^date: (\d{4})", lambda m, back=years_back: f"date: {int(m.group(1)) - back}",
-                      source.read_text(), count=1, flags=re.M)
+        text = re.sub(
+            r"^date: (\d{4})",
+            lambda m, back=years_back: f"date: {int(m.group(1)) - back}",
+            source.read_text(),
+            count=1,
+            flags=re.M,
+        )
         (folder / "issues" / f"{source.stem}-copy-{number}.yaml").write_text(text)
 
 
@@ -88,8 +94,9 @@ def main() -> None:
         print(f"archive of {len(paths)} issues, whole CLI:   {first:6.2f} s  ({per_issue:.0f} ms per issue)")
         print(f"  rebuild with nothing changed:     {again:6.2f} s")
         print(f"  baseline compose() of the same:   {baseline:6.2f} s in-process")
-        print(f"  ratio archive / compose: {first / baseline:.2f}x; "
-              f"without start-up: {(first - startup) / baseline:.2f}x")
+        print(
+            f"  ratio archive / compose: {first / baseline:.2f}x; without start-up: {(first - startup) / baseline:.2f}x"
+        )
 
         data = make_feed(args.items)
         (project / "feed.xml").write_bytes(data)
@@ -99,12 +106,16 @@ def main() -> None:
         assert len(parsed.entries) == args.items
         imported = cli(project, "import", "feed.xml")
         repeat = cli(project, "import", "feed.xml")
-        print(f"import of {args.items} items ({len(data) // 1024} KB), whole CLI: {imported:6.2f} s "
-              f"({imported / args.items * 1000:.1f} ms per item)")
+        print(
+            f"import of {args.items} items ({len(data) // 1024} KB), whole CLI: {imported:6.2f} s "
+            f"({imported / args.items * 1000:.1f} ms per item)"
+        )
         print(f"  again, every item already imported: {repeat:6.2f} s")
         print(f"  baseline feedparser.parse alone:    {parse_time:6.2f} s in-process")
-        print(f"  ratio import / parse: {imported / parse_time:.2f}x; "
-              f"without start-up: {(imported - startup) / parse_time:.2f}x")
+        print(
+            f"  ratio import / parse: {imported / parse_time:.2f}x; "
+            f"without start-up: {(imported - startup) / parse_time:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ def run(count: int, workdir: Path, *faults: str) -> tuple[float, Counter[str]]:
     """Seconds for the whole send, and how many copies of each recipient the relay got."""
     port = free_port()
     report = workdir / f"relay-{time.monotonic_ns()}.txt"
-    relay = subprocess.Popen([sys.executable, str(HERE / "faulty_relay.py"), str(port), str(report), *faults],
-                             stdout=subprocess.DEVNULL)
+    relay = subprocess.Popen(
+        [sys.executable, str(HERE / "faulty_relay.py"), str(port), str(report), *faults], stdout=subprocess.DEVNULL
+    )
     try:
         wait_for_port(port)
         elapsed = cli_send(port, count, 4, workdir)
@@ -46,8 +47,10 @@ def run(count: int, workdir: Path, *faults: str) -> tuple[float, Counter[str]]:
 def line(name: str, count: int, elapsed: float, got: Counter[str], baseline: float | None) -> str:
     once = len(got) == count and max(got.values()) == 1
     ratio = f"{(count / elapsed) / baseline:.2f}" if baseline else "1.00"
-    return (f"{name:<34} {elapsed:>7.1f} s {count / elapsed:>8,.0f} msg/s  ratio {ratio}  "
-            f"every recipient exactly once: {'yes' if once else 'NO'}")
+    return (
+        f"{name:<34} {elapsed:>7.1f} s {count / elapsed:>8,.0f} msg/s  ratio {ratio}  "
+        f"every recipient exactly once: {'yes' if once else 'NO'}"
+    )
 
 
 def main() -> None:

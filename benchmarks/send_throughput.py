@@ -99,8 +99,9 @@ def smtp_sink() -> Iterator[int]:
 @contextmanager
 def latency_proxy(upstream: int, rtt_ms: float) -> Iterator[int]:
     port = free_port()
-    proxy = subprocess.Popen([sys.executable, str(PROXY), str(port), str(upstream), str(rtt_ms)],
-                             stdout=subprocess.DEVNULL)
+    proxy = subprocess.Popen(
+        [sys.executable, str(PROXY), str(port), str(upstream), str(rtt_ms)], stdout=subprocess.DEVNULL
+    )
     try:
         wait_for_port(port)
         yield port
@@ -115,8 +116,9 @@ def audience(count: int) -> Audience:
     return Audience(Path("bench.csv"), subscribers=people, rows=count)
 
 
-def our_send(port: int, count: int, connections: int, workdir: Path,
-             people: Audience | None = None) -> tuple[float, int]:
+def our_send(
+    port: int, count: int, connections: int, workdir: Path, people: Audience | None = None
+) -> tuple[float, int]:
     """Messages a second and the mean message size for one send through the real loop (in process)."""
     composed = compose(REPO / "issues" / "spring-2018.yaml", load_settings(ENV))
     relay = Relay("127.0.0.1", port, "none")
@@ -164,12 +166,26 @@ def cli_send(port: int, count: int, connections: int, workdir: Path, extra: dict
     shutil.copy(root / "seeded.sqlite3", journal)  # the list of record, as an office's database holds it
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update(ENV)
-    env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
-                "SMTP_CONNECTIONS": str(connections), "NEWSLETTER_JOURNAL": str(journal), "NO_COLOR": "1"})
+    env.update(
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_SECURITY": "none",
+            "SMTP_CONNECTIONS": str(connections),
+            "NEWSLETTER_JOURNAL": str(journal),
+            "NO_COLOR": "1",
+        }
+    )
     env.update(extra or {})
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     elapsed = time.perf_counter() - started
     sent = re.search(r"([\d,]+) sent to ", done.stdout)
     if done.returncode != 0 or sent is None or int(sent.group(1).replace(",", "")) != count:
@@ -180,8 +196,25 @@ def cli_send(port: int, count: int, connections: int, workdir: Path, extra: dict
 def smtp_source(port: int, count: int, sessions: int, size: int, *, keep_open: bool = True) -> float:
     """Seconds for smtp-source to hand over `count` messages of `size` bytes."""
     started = time.perf_counter()
-    subprocess.run([SOURCE, *(["-d"] if keep_open else []), "-s", str(sessions), "-l", str(size), "-m", str(count),
-                    "-f", SENDER, "-t", "reader@example.org", f"127.0.0.1:{port}"], check=True, timeout=900)
+    subprocess.run(
+        [
+            SOURCE,
+            *(["-d"] if keep_open else []),
+            "-s",
+            str(sessions),
+            "-l",
+            str(size),
+            "-m",
+            str(count),
+            "-f",
+            SENDER,
+            "-t",
+            "reader@example.org",
+            f"127.0.0.1:{port}",
+        ],
+        check=True,
+        timeout=900,
+    )
     return time.perf_counter() - started
 
 
@@ -189,8 +222,10 @@ def throughput(count: int, connection_counts: list[int], rounds: int, workdir: P
     size = message_size()
     print(f"\n## {count:,} messages of {size:,} bytes to smtp-sink on 127.0.0.1, end to end")
     print("newsletter = the whole `newsletter send` command (start-up, list load, journal)")
-    print(f"{'conns':>5} {'round':>5} {'source -d':>10} {'source':>8} {'newsletter':>11} "
-          f"{'vs -d':>6} {'vs no -d':>8}   (msg/s)")
+    print(
+        f"{'conns':>5} {'round':>5} {'source -d':>10} {'source':>8} {'newsletter':>11} "
+        f"{'vs -d':>6} {'vs no -d':>8}   (msg/s)"
+    )
     for connections in connection_counts:
         ratios = []
         for round_ in range(1, rounds + 1):
@@ -201,8 +236,11 @@ def throughput(count: int, connection_counts: list[int], rounds: int, workdir: P
             with smtp_sink() as port:
                 ours = count / cli_send(port, count, connections, workdir)
             ratios.append(ours / keep)
-            print(f"{connections:>5} {round_:>5} {keep:>10,.0f} {fresh:>8,.0f} {ours:>11,.0f} "
-                  f"{ours / keep:>6.2f} {ours / fresh:>8.2f}", flush=True)
+            print(
+                f"{connections:>5} {round_:>5} {keep:>10,.0f} {fresh:>8,.0f} {ours:>11,.0f} "
+                f"{ours / keep:>6.2f} {ours / fresh:>8.2f}",
+                flush=True,
+            )
         print(f"{connections:>5} median ratio to smtp-source -d: {statistics.median(ratios):.2f}")
 
 
@@ -256,8 +294,11 @@ def memory(count: int, workdir: Path) -> None:
     print("\n## Memory")
     for n in (count // 10, count):
         with smtp_sink() as port:
-            subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--port", str(port),
-                            "--workdir", str(workdir)], check=True, timeout=900)
+            subprocess.run(
+                [sys.executable, __file__, "--memory-child", str(n), "--port", str(port), "--workdir", str(workdir)],
+                check=True,
+                timeout=900,
+            )
 
 
 def main() -> None:

@@ -52,8 +52,10 @@ def flood(root: Path, rows: int) -> str:
         if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'client_limits'").fetchone():
             return "no client_limits table in this release: --flood ignored"
         now = time.time()
-        db.executemany("INSERT INTO client_limits (key, at) VALUES (?, ?)",
-                       ((f"{n:032x}", now - 1 + n / rows) for n in range(rows)))
+        db.executemany(
+            "INSERT INTO client_limits (key, at) VALUES (?, ?)",
+            ((f"{n:032x}", now - 1 + n / rows) for n in range(rows)),
+        )
         return f"client_limits filled with {rows:,} rows"
 
 
@@ -96,16 +98,28 @@ def main() -> None:
     arguments = parser.parse_args()
     count = arguments.count
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "UNSUBSCRIBE_", "SMTP_"))}
-    env.update({"UNSUBSCRIBE_SECRET": SECRET, "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe",
-                "NEWSLETTER_SIGNUP_PER_IP": "10", "NEWSLETTER_SERVE_TRUSTED_PROXY": "127.0.0.1",
-                "PYTHONUNBUFFERED": "1", "NO_COLOR": "1"})
+    env.update(
+        {
+            "UNSUBSCRIBE_SECRET": SECRET,
+            "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe",
+            "NEWSLETTER_SIGNUP_PER_IP": "10",
+            "NEWSLETTER_SERVE_TRUSTED_PROXY": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "NO_COLOR": "1",
+        }
+    )
     print(describe())
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         for name in ("issues", "templates"):
             shutil.copytree(REPO / name, root / name)
-        server = subprocess.Popen([sys.executable, "-m", "newsletter", "serve", "--port", "0"], env=env, cwd=root,
-                                  stdout=subprocess.PIPE, text=True)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+            env=env,
+            cwd=root,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert server.stdout is not None
             found = re.search(r"http://127\.0\.0\.1:\d+", server.stdout.readline())
@@ -113,16 +127,23 @@ def main() -> None:
             base = found.group()
 
             def signup(i: int) -> None:
-                form = {"email": f"person{i}@example.org", "first_name": "Sam", "ward": "Manor",
-                        "topics": "schools", "consent": "yes", "consent_version": "1"}
+                form = {
+                    "email": f"person{i}@example.org",
+                    "first_name": "Sam",
+                    "ward": "Manor",
+                    "topics": "schools",
+                    "consent": "yes",
+                    "consent_version": "1",
+                }
                 client = f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
                 post(f"{base}/subscribe", urllib.parse.urlencode(form).encode(), {"X-Forwarded-For": client})
 
             outbox = root / "outbox" / "confirmations"
 
             def token_of(i: int) -> str:
-                message = email.message_from_bytes((outbox / f"person{i}@example.org.eml").read_bytes(),
-                                                   policy=email.policy.default)
+                message = email.message_from_bytes(
+                    (outbox / f"person{i}@example.org.eml").read_bytes(), policy=email.policy.default
+                )
                 text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
                 found = re.search(r"confirm\?token=([A-Za-z0-9_.-]+)", text)
                 assert found, text[:500]
@@ -143,8 +164,10 @@ def main() -> None:
             signed = timed("signup POST (store, render and write the email)", count, signup)
             tokens.extend(token_of(i) for i in range(count))  # read the emails outside the timer
             confirmed = timed("confirmation POST", count, confirm)
-            print(f"signup costs {signed / baseline:.1f}x a one-click unsubscribe; "
-                  f"confirmation {confirmed / baseline:.1f}x")
+            print(
+                f"signup costs {signed / baseline:.1f}x a one-click unsubscribe; "
+                f"confirmation {confirmed / baseline:.1f}x"
+            )
             limit_alone(root, count, baseline)
         finally:
             server.send_signal(signal.SIGINT)

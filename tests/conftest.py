@@ -19,11 +19,15 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # Property-based tests: a bounded profile for the suite (CI and local runs alike), and a long one
 # for `benchmarks/hostile_long.py`-style runs (`HYPOTHESIS_PROFILE=long`).
-hypothesis_settings.register_profile("suite", max_examples=60, deadline=None, derandomize=CI,
-                                     suppress_health_check=[HealthCheck.too_slow])
-hypothesis_settings.register_profile("long", max_examples=int(os.environ.get("HYPOTHESIS_LONG_EXAMPLES", "10000")),
-                                     deadline=None,
-                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile(
+    "suite", max_examples=60, deadline=None, derandomize=CI, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile(
+    "long",
+    max_examples=int(os.environ.get("HYPOTHESIS_LONG_EXAMPLES", "10000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 # Settings a real send accepts (no outward-facing example value left); tests that need them ask.
@@ -73,7 +77,10 @@ def run_cli(project: Path) -> Run:
     """Run the real `newsletter` CLI in a subprocess in the project folder."""
 
     def run(
-        *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60,
+        *args: str,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
+        timeout: float = 60,
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}

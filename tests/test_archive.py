@@ -51,7 +51,13 @@ def test_the_site_has_a_page_per_sent_issue_an_index_feed_and_sitemap(sent_two: 
     assert result.returncode == 0, result.stderr
     site = sent_two / "site"
     assert sorted(p.name for p in site.iterdir()) == [
-        ".newsletter-archive", "early-2019.html", "feed.xml", "index.html", "sitemap.xml", "spring-2018.html"]
+        ".newsletter-archive",
+        "early-2019.html",
+        "feed.xml",
+        "index.html",
+        "sitemap.xml",
+        "spring-2018.html",
+    ]
     assert "2 issue(s)" in result.stdout and f"{BASE}feed.xml" in result.stdout
     for path in site.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, f"{path.name} must be world-readable for the web server"
@@ -74,8 +80,10 @@ def test_the_feed_parses_with_the_sent_issues_as_entries(sent_two: Path) -> None
     assert [link.href for link in feed.feed.links if link.rel == "self"] == [f"{BASE}feed.xml"]
     assert [e.title for e in feed.entries] == [SUBJECTS["early-2019"], SUBJECTS["spring-2018"]]
     assert [e.link for e in feed.entries] == [f"{BASE}early-2019.html", f"{BASE}spring-2018.html"]
-    assert [e.id for e in feed.entries] == [stable_id(config.list_id, "early-2019"),
-                                            stable_id(config.list_id, "spring-2018")]
+    assert [e.id for e in feed.entries] == [
+        stable_id(config.list_id, "early-2019"),
+        stable_id(config.list_id, "spring-2018"),
+    ]
     spring = feed.entries[1]
     assert spring.summary.startswith("Why children placed far from home go missing")
     assert spring.content[0].type == "text/html"
@@ -102,8 +110,7 @@ def test_every_link_between_pages_resolves(sent_two: Path) -> None:
 
 def test_the_index_matches_the_reviewed_golden_file(sent_two: Path) -> None:
     """UPDATE_GOLDEN=1 rewrites it after a reviewed change."""
-    build_archive(sent_two, load_settings({}), sent_issues(sent_two / JOURNAL), sent_two / "site",
-                  include_unsent=True)
+    build_archive(sent_two, load_settings({}), sent_issues(sent_two / JOURNAL), sent_two / "site", include_unsent=True)
     index = (sent_two / "site" / "index.html").read_text(encoding="utf-8")
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(index, encoding="utf-8")
@@ -150,8 +157,9 @@ def test_a_real_send_to_the_outbox_puts_the_issue_in_the_archive(project: Path, 
     assert test_send.returncode == 0, test_send.stderr
     result = run_cli("archive")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in (project / "archive").glob("*-*.html")) == ["early-2019.html"], \
+    assert sorted(p.name for p in (project / "archive").glob("*-*.html")) == ["early-2019.html"], (
         "a test send (--to) does not publish an issue"
+    )
 
 
 def test_build_writes_world_readable_files(project: Path, run_cli: Run) -> None:
@@ -164,8 +172,11 @@ def test_build_writes_world_readable_files(project: Path, run_cli: Run) -> None:
 @pytest.mark.parametrize("page", ["index.html", "spring-2018.html"])
 def test_pages_pass_axe_and_fit_a_phone(sent_two: Path, chromium: object, page: str) -> None:
     build_archive(sent_two, load_settings({}), sent_issues(sent_two / JOURNAL), sent_two / "site")
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 375, "height": 800},  # type: ignore[attr-defined]
-                                   java_script_enabled=True)
+    context = chromium.new_context(
+        bypass_csp=True,
+        viewport={"width": 375, "height": 800},  # type: ignore[attr-defined]
+        java_script_enabled=True,
+    )
     try:
         tab = context.new_page()
         tab.goto((sent_two / "site" / page).as_uri())
@@ -185,7 +196,8 @@ def test_a_preview_of_drafts_is_cleared_by_the_next_real_build(sent_two: Path, r
     assert run_cli("archive", "--out", "site", "--include-unsent").returncode == 0
     assert (site / "november-2019.html").is_file()
     (site / ".newsletter-archive").write_text(
-        (site / ".newsletter-archive").read_text() + "../outside.html\nabout.html.bak\n")
+        (site / ".newsletter-archive").read_text() + "../outside.html\nabout.html.bak\n"
+    )
     result = run_cli("archive", "--out", "site")
     assert result.returncode == 0, result.stderr
     assert "removed site/november-2019.html: no longer published" in result.stdout

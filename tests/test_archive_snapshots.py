@@ -82,7 +82,7 @@ def test_a_sent_issue_with_a_snapshot_stays_when_its_file_is_deleted(project: Pa
 def test_ward_editions_are_kept_as_sent(project: Path, run_cli: Run) -> None:
     assert run_cli("send", "spring-2016", "--subscribers", "subscribers.example.csv", "--yes").returncode == 0
     ward = project / "articles" / "dementia-dols-red-tape.md"
-    ward.write_text(ward.read_text(encoding="utf-8").replace("\ntitle: \"", "\ntitle: \"EDITED "), encoding="utf-8")
+    ward.write_text(ward.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "EDITED '), encoding="utf-8")
     assert run_cli("archive", "--out", "site").returncode == 0
     pages = sorted((project / "site").glob("spring-2016.*.html"))
     assert pages, "the ward edition's page is published"
@@ -98,14 +98,16 @@ def test_a_resumed_send_of_an_edited_issue_warns_once_and_keeps_the_first_copy(p
     env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_SECURITY": "none", "SMTP_RETRY_DELAY": "0.05"}
     with Server() as server:
         env["SMTP_PORT"] = str(server.port)
-        first = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "2", "--yes",
-                        env=env)
+        first = run_cli(
+            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "2", "--yes", env=env
+        )
         assert first.returncode == 0, first.stderr
         with open_store(project / DATABASE) as store:
             kept = snapshots.taken(store.db, "early-2019")
         assert kept is not None
-        same = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "1", "--yes",
-                       env=env)
+        same = run_cli(
+            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "1", "--yes", env=env
+        )
         assert same.returncode == 0 and "warning" not in same.stderr, same.stderr
         edit_article(project)
         resumed = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--yes", env=env)
@@ -114,8 +116,9 @@ def test_a_resumed_send_of_an_edited_issue_warns_once_and_keeps_the_first_copy(p
     warnings = [line for line in resumed.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, resumed.stderr
     assert "early-2019 has changed since its first send" in warnings[0] and kept[0] in warnings[0]
-    assert SENT_WORDING in body(received[0].data) and EDITED_WORDING in body(received[-1].data), \
+    assert SENT_WORDING in body(received[0].data) and EDITED_WORDING in body(received[-1].data), (
         "the send still goes, with the edit"
+    )
     with open_store(project / DATABASE) as store:
         assert snapshots.taken(store.db, "early-2019") == kept, "the first snapshot is never overwritten"
     status = run_cli("status", "early-2019")
@@ -132,17 +135,24 @@ def test_test_sends_and_dry_runs_keep_no_snapshot(project: Path, run_cli: Run) -
 
 
 def test_a_snapshot_that_reached_nobody_is_replaced_without_a_warning(project: Path, run_cli: Run) -> None:
-    env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_SECURITY": "none", "SMTP_RETRY_DELAY": "0.01",
-           "SMTP_CONNECTIONS": "1"}
+    env = {
+        **REAL_SETTINGS,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_SECURITY": "none",
+        "SMTP_RETRY_DELAY": "0.01",
+        "SMTP_CONNECTIONS": "1",
+    }
     with Server() as server:
         env["SMTP_PORT"] = str(server.port)
         server.inject("RCPT", *["550 5.1.1 no such user"] * 3)
-        failed = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "3", "--yes",
-                         env=env)
+        failed = run_cli(
+            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "3", "--yes", env=env
+        )
         assert "3 failed" in failed.stdout, failed.stdout + failed.stderr
         edit_article(project)
-        again = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--retry-failed", "--yes",
-                        env=env)
+        again = run_cli(
+            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--retry-failed", "--yes", env=env
+        )
     assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
     with open_store(project / DATABASE) as store:
         kept = snapshots.get(store.db, "early-2019")
@@ -156,8 +166,10 @@ def old_database(path: Path) -> None:
     for number in range(2):
         MIGRATIONS[number](db)
     db.execute("PRAGMA user_version = 2")
-    db.execute("INSERT INTO deliveries (issue, email, state, created_at, updated_at) VALUES "
-               "('spring-2018', 'a@example.org', 'sent', '2018-04-06T09:00:00+00:00', '2018-04-06T09:00:01+00:00')")
+    db.execute(
+        "INSERT INTO deliveries (issue, email, state, created_at, updated_at) VALUES "
+        "('spring-2018', 'a@example.org', 'sent', '2018-04-06T09:00:00+00:00', '2018-04-06T09:00:01+00:00')"
+    )
     db.close()
 
 
@@ -177,8 +189,9 @@ def test_an_old_database_is_migrated_and_the_archive_falls_back_with_one_note(
     result = run_cli("archive", "--out", "site")
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stdout.splitlines() if line.startswith("note:")]
-    assert notes == ["note: no copy of what was sent is kept for spring-2018 (sent before this release): rebuilt "
-                     "from today's files"], result.stdout
+    assert notes == [
+        "note: no copy of what was sent is kept for spring-2018 (sent before this release): rebuilt from today's files"
+    ], result.stdout
     assert (project / "site" / "spring-2018.html").is_file() and (project / "site" / "early-2019.html").is_file()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
@@ -202,8 +215,13 @@ editions = st.lists(st.builds(snapshots.SnapshotEdition, text, text, text, text)
 
 
 @given(subject=text, html=text, plain=text, wards=editions)
-def test_what_is_kept_is_read_back_exactly(tmp_path_factory: pytest.TempPathFactory, subject: str, html: str,
-                                           plain: str, wards: list[snapshots.SnapshotEdition]) -> None:
+def test_what_is_kept_is_read_back_exactly(
+    tmp_path_factory: pytest.TempPathFactory,
+    subject: str,
+    html: str,
+    plain: str,
+    wards: list[snapshots.SnapshotEdition],
+) -> None:
     path = tmp_path_factory.mktemp("db") / "kept.sqlite3"
     copy = snapshots.Snapshot("x", subject, "pre", "2019-03-08", "8 March 2019", html, plain, tuple(wards))
     with open_store(path) as store:

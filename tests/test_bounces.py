@@ -39,8 +39,12 @@ def test_an_out_of_office_reply_is_not_a_bounce() -> None:
 
 
 def test_a_delayed_notice_is_soft_and_an_ip_address_is_not_a_status() -> None:
-    text = fixture_text("postfix-hard.eml").replace("Action: failed", "Action: delayed").replace(
-        "Status: 5.1.1", "Status: 4.4.1").replace("550 5.1.1", "host 10.4.5.6 timed out")
+    text = (
+        fixture_text("postfix-hard.eml")
+        .replace("Action: failed", "Action: delayed")
+        .replace("Status: 5.1.1", "Status: 4.4.1")
+        .replace("550 5.1.1", "host 10.4.5.6 timed out")
+    )
     [finding] = classify(parse(text), MAILTO)[0]
     assert finding.kind == "soft" and finding.status == "4.4.1"
 
@@ -80,8 +84,11 @@ def test_soft_bounces_suppress_only_after_separate_issues(tmp_path: Path) -> Non
     settings = settings_for(tmp_path)
 
     def bounce(n: int, copy: int = 0) -> str:
-        return fixture_text("gmail-soft.eml", message_id=f"<{issues[n]}.b{n}@x.test>",
-                            **{"<5ac8c1f2.9d4a2e41.77c1.0e31.GMR@mx.google.com>": f"<soft{n}.{copy}@mx.test>"})
+        return fixture_text(
+            "gmail-soft.eml",
+            message_id=f"<{issues[n]}.b{n}@x.test>",
+            **{"<5ac8c1f2.9d4a2e41.77c1.0e31.GMR@mx.google.com>": f"<soft{n}.{copy}@mx.test>"},
+        )
 
     # two notices about the same issue count once
     import_mailbox(write_mbox(tmp_path / "1.mbox", [bounce(0), bounce(0, copy=1)]), settings)
@@ -100,12 +107,19 @@ def test_the_soft_bounce_limit_is_a_setting(tmp_path: Path) -> None:
 
 def test_unsubscribe_mail_uses_the_signed_token_else_the_sender(tmp_path: Path) -> None:
     token = make_token("w.bancroft@example.com", LIST_ID, SECRET)
-    texts = [fixture_text("unsubscribe-mailto.eml", token=token),
-             fixture_text("unsubscribe-mailto.eml", token="forged.token",
-                          **{"<CAF3x9k2mQ7f8=Zr1vL@mail.example.org>": "<second@mail.example.org>"})]
+    texts = [
+        fixture_text("unsubscribe-mailto.eml", token=token),
+        fixture_text(
+            "unsubscribe-mailto.eml",
+            token="forged.token",
+            **{"<CAF3x9k2mQ7f8=Zr1vL@mail.example.org>": "<second@mail.example.org>"},
+        ),
+    ]
     import_mailbox(write_maildir(tmp_path / "Maildir", texts), settings_for(tmp_path))
     assert suppressed(tmp_path / "journal.sqlite3") == {
-        "w.bancroft@example.com": "unsubscribed", "margaret.hughes@example.org": "unsubscribed"}
+        "w.bancroft@example.com": "unsubscribed",
+        "margaret.hughes@example.org": "unsubscribed",
+    }
 
 
 def outbox_ids(folder: Path) -> dict[str, str]:
@@ -117,8 +131,9 @@ def outbox_ids(folder: Path) -> dict[str, str]:
 
 
 def test_a_bounce_mailbox_suppresses_for_the_next_send(project: Path, run_cli: Run) -> None:
-    sent = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "first", "--yes",
-                   env=ENV)
+    sent = run_cli(
+        "send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "first", "--yes", env=ENV
+    )
     assert sent.returncode == 0, sent.stderr
     ids = outbox_ids(project / "first")
     token = make_token("margaret.hughes@example.org", LIST_ID, SECRET)
@@ -137,8 +152,9 @@ def test_a_bounce_mailbox_suppresses_for_the_next_send(project: Path, run_cli: R
     assert again.returncode == 0 and "8 already imported" in again.stdout
     assert run_cli("suppressions", "list", env=ENV).stdout == listed
 
-    second = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--outbox", "second", "--yes",
-                     env=ENV)
+    second = run_cli(
+        "send", "early-2019", "--subscribers", "subscribers.example.csv", "--outbox", "second", "--yes", env=ENV
+    )
     assert second.returncode == 0, second.stderr
     gone = {a for name, (kind, a) in EXPECTED.items() if kind != "soft"}
     assert {p.stem for p in (project / "second").glob("*.eml")} == set(ids) - gone
@@ -154,11 +170,14 @@ def test_a_removed_address_stays_removed_when_an_old_mailbox_is_imported_again(p
     assert "d.okafor" not in run_cli("suppressions", "list").stdout
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: p / "missing.mbox", "missing.mbox: mailbox not found"),
-    (lambda p: (p / "notes.txt", (p / "notes.txt").write_text("hello\n"))[0], "notes.txt:1: not an mbox file"),
-    (lambda p: (p / "folder", (p / "folder").mkdir())[0], "folder: not a Maildir folder"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p / "missing.mbox", "missing.mbox: mailbox not found"),
+        (lambda p: (p / "notes.txt", (p / "notes.txt").write_text("hello\n"))[0], "notes.txt:1: not an mbox file"),
+        (lambda p: (p / "folder", (p / "folder").mkdir())[0], "folder: not a Maildir folder"),
+    ],
+)
 def test_bad_mailbox_paths_are_one_line_and_exit_2(project: Path, run_cli: Run, make, message: str) -> None:  # type: ignore[no-untyped-def]
     path = make(project)
     result = run_cli("bounces", "import", str(path.name))

@@ -40,8 +40,11 @@ SAME = {"CSV": "FILE"}
 
 
 def test_every_placeholder_is_from_the_vocabulary() -> None:
-    outside = [(where, param.name, metavar) for where, param, metavar in placeholders()
-               if metavar not in ALLOWED and not isinstance(param.type, click.Choice)]  # a choice lists its words
+    outside = [
+        (where, param.name, metavar)
+        for where, param, metavar in placeholders()
+        if metavar not in ALLOWED and not isinstance(param.type, click.Choice)
+    ]  # a choice lists its words
     assert outside == []
 
 
@@ -55,14 +58,22 @@ def test_an_option_has_one_placeholder_in_every_command() -> None:
 
 
 def test_one_name_for_the_same_thing() -> None:
-    options = {name for _path, command in commands() for param in command.params
-               if isinstance(param, click.Option) and not param.hidden for name in param.opts}
+    options = {
+        name
+        for _path, command in commands()
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden
+        for name in param.opts
+    }
     assert "--outbox" not in options and "--out" in options  # every folder written to is --out
     for _where, param, metavar in placeholders():
         if "--out" in param.opts:
             assert metavar == "DIR", param.name
-    emails = [metavar for _where, param, metavar in placeholders()
-              if any(word in (param.name or "") for word in ("email", "address", "subscriber_address"))]
+    emails = [
+        metavar
+        for _where, param, metavar in placeholders()
+        if any(word in (param.name or "") for word in ("email", "address", "subscriber_address"))
+    ]
     assert emails and set(emails) <= {"EMAIL", "EMAIL..."}
 
 

@@ -49,8 +49,10 @@ def hex_of(colour: Colour) -> str:
 def page(colour: Colour, size: str, weight: str = "", wrap: str = "", background: Colour = WHITE) -> str:
     style = f"color:{hex_of(colour)};font-size:{size}" + (f";font-weight:{weight}" if weight else "")
     text = f"<{wrap}>Ward surgery times</{wrap}>" if wrap else "Ward surgery times"
-    return (f'<!doctype html><html lang="en"><head><meta name="color-scheme" content="light dark"></head>'
-            f'<body style="background-color:{hex_of(background)}"><p style="{style}">{text}</p></body></html>')
+    return (
+        f'<!doctype html><html lang="en"><head><meta name="color-scheme" content="light dark"></head>'
+        f'<body style="background-color:{hex_of(background)}"><p style="{style}">{text}</p></body></html>'
+    )
 
 
 def contrast_errors(html: str) -> list[str]:
@@ -76,8 +78,9 @@ def test_each_ratio_threshold_from_both_sides(size: str) -> None:
     assert contrast_errors(page(minimum, size)) == []
     [message] = contrast_errors(page(under, size))
     # Rounded down, so a ratio just under the line never reads as the line itself.
-    expected = ("2.99:1, under 3:1 (WCAG AA, large text)" if size == "24px"
-                else "4.47:1, under 4.5:1 (WCAG AA, normal text)")
+    expected = (
+        "2.99:1, under 3:1 (WCAG AA, large text)" if size == "24px" else "4.47:1, under 4.5:1 (WCAG AA, normal text)"
+    )
     assert expected in message, message
 
 
@@ -92,15 +95,26 @@ def test_a_nearer_weight_wins() -> None:
 
 
 colours = st.tuples(*[st.integers(0, 255)] * 3)
-sizes = st.one_of(st.sampled_from(["24", "23.99", "18", "17.99", "14", "13.99", "18.67", "18.66", "16", "32"]),
-                  st.decimals(8, 40, places=2).map(str))
-weights = st.sampled_from([("", False), ("normal", False), ("400", False), ("600", False), ("bold", True),
-                           ("700", True), ("900", True), ("bolder", True)])
+sizes = st.one_of(
+    st.sampled_from(["24", "23.99", "18", "17.99", "14", "13.99", "18.67", "18.66", "16", "32"]),
+    st.decimals(8, 40, places=2).map(str),
+)
+weights = st.sampled_from(
+    [
+        ("", False),
+        ("normal", False),
+        ("400", False),
+        ("600", False),
+        ("bold", True),
+        ("700", True),
+        ("900", True),
+        ("bolder", True),
+    ]
+)
 
 
 @given(colours, colours, sizes, st.sampled_from(["px", "pt"]), weights)
-def test_the_check_is_the_wcag_rule(fg: Colour, bg: Colour, size: str, unit: str,
-                                    weight: tuple[str, bool]) -> None:
+def test_the_check_is_the_wcag_rule(fg: Colour, bg: Colour, size: str, unit: str, weight: tuple[str, bool]) -> None:
     ratio = wcag_ratio(fg, bg)
     minimum = 3.0 if wcag_large(Fraction(size), unit, weight[1]) else 4.5
     if abs(ratio - minimum) < 1e-9:
@@ -110,24 +124,34 @@ def test_the_check_is_the_wcag_rule(fg: Colour, bg: Colour, size: str, unit: str
 
 
 # Cases clear of every edge (sizes a whole step from a threshold, ratios 0.05 from one), for axe-core.
-AXE_CASES = [(colour, size, weight) for colour in (ABOVE_4_5, BELOW_4_5, ABOVE_3, (0x99,) * 3, (0x70,) * 3)
-             for size in ("16px", "20px", "23px", "25px", "13pt", "15pt", "19pt")
-             for weight in ("normal", "bold")]
+AXE_CASES = [
+    (colour, size, weight)
+    for colour in (ABOVE_4_5, BELOW_4_5, ABOVE_3, (0x99,) * 3, (0x70,) * 3)
+    for size in ("16px", "20px", "23px", "25px", "13pt", "15pt", "19pt")
+    for weight in ("normal", "bold")
+]
 
 
 def test_axe_core_agrees(chromium: Any) -> None:
     from tests.support.axe import axe_violations
 
-    body = "".join(f'<p id="c{i}" style="color:{hex_of(c)};font-size:{s};font-weight:{w}">Case {i}</p>'
-                   for i, (c, s, w) in enumerate(AXE_CASES))
+    body = "".join(
+        f'<p id="c{i}" style="color:{hex_of(c)};font-size:{s};font-weight:{w}">Case {i}</p>'
+        for i, (c, s, w) in enumerate(AXE_CASES)
+    )
     html = page((0, 0, 0), "16px").replace('<p style="color:#000000;font-size:16px">Ward surgery times</p>', body)
     ours = {f"#c{i}" for i, (c, s, w) in enumerate(AXE_CASES) if contrast_errors(page(c, s, w))}
     context = chromium.new_context(bypass_csp=True)
     try:
         tab = context.new_page()
         tab.set_content(html)
-        theirs = {target for violation in axe_violations(tab) if violation["id"] == "color-contrast"
-                  for node in violation["nodes"] for target in node["target"]}
+        theirs = {
+            target
+            for violation in axe_violations(tab)
+            if violation["id"] == "color-contrast"
+            for node in violation["nodes"]
+            for target in node["target"]
+        }
     finally:
         context.close()
     assert 0 < len(ours) < len(AXE_CASES)

@@ -48,15 +48,17 @@ def test_names_drop_the_header_gates_wider_set(character: str) -> None:
 
 
 @pytest.mark.parametrize("character", ["\x7f", "\x1b", "\t"])
-def test_an_article_summary_with_a_control_character_is_one_line_and_exit_2(project: Path, run_cli: Run,
-                                                                          character: str) -> None:
+def test_an_article_summary_with_a_control_character_is_one_line_and_exit_2(
+    project: Path, run_cli: Run, character: str
+) -> None:
     path = project / "issues" / "spring-2018.yaml"
     text = path.read_text(encoding="utf-8")
     first = next(line for line in text.splitlines() if line.startswith("  - "))
     slug = first.removeprefix("  - ").removeprefix("slug: ").strip()
     escaped = {"\x7f": "\\x7F", "\x1b": "\\e", "\t": "\\t"}[character]
-    path.write_text(text.replace(first, f'  - slug: {slug}\n    summary: "Ward surgery{escaped}times"', 1),
-                    encoding="utf-8")
+    path.write_text(
+        text.replace(first, f'  - slug: {slug}\n    summary: "Ward surgery{escaped}times"', 1), encoding="utf-8"
+    )
     result = run_cli("check", "spring-2018")
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "'summary' must be a single line of text" in result.stderr

@@ -28,8 +28,12 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
 
 @pytest.fixture(scope="module")
 def signed(key: tuple[Path, bytes]) -> Composed:
-    env = {**REAL_SETTINGS, "DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "news2026",
-           "DKIM_PRIVATE_KEY": str(key[0])}
+    env = {
+        **REAL_SETTINGS,
+        "DKIM_DOMAIN": "stockport-office.test",
+        "DKIM_SELECTOR": "news2026",
+        "DKIM_PRIVATE_KEY": str(key[0]),
+    }
     return compose(resolve_issue_path("spring-2018", REPO), load_settings(env))
 
 
@@ -51,8 +55,11 @@ def test_every_message_verifies(signed: Composed, key: tuple[Path, bytes], first
 def test_signature_covers_the_headers_rfc_8058_requires(signed: Composed, key: tuple[Path, bytes]) -> None:
     data = signed.factory.build(Subscriber("reader@example.org", "Ann")).data
     header = data.split(b"\r\n\r\n", 1)[0].decode()
-    tags = dict(t.strip().split("=", 1) for t in header.split("DKIM-Signature:", 1)[1].split("\r\nTo:")[0]
-                .replace("\r\n\t", "").split(";") if "=" in t)
+    tags = dict(
+        t.strip().split("=", 1)
+        for t in header.split("DKIM-Signature:", 1)[1].split("\r\nTo:")[0].replace("\r\n\t", "").split(";")
+        if "=" in t
+    )
     assert tags["a"] == "rsa-sha256" and tags["c"] == "relaxed/relaxed" and tags["d"] == "stockport-office.test"
     assert tags["h"].split(":") == [name.lower() for name in SIGNED]
 
@@ -61,8 +68,12 @@ def test_a_changed_byte_fails_verification(signed: Composed, key: tuple[Path, by
     data = signed.factory.build(Subscriber("reader@example.org", "Ann")).data
     assert verify(data, key[1])
     assert not verify(data.replace(b"token=", b"token=X", 1), key[1])
-    assert not verify(data.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
-                                   b"List-Unsubscribe-Post: List-Unsubscribe=Two-Click"), key[1])
+    assert not verify(
+        data.replace(
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: List-Unsubscribe=Two-Click"
+        ),
+        key[1],
+    )
 
 
 def test_only_some_dkim_settings_names_the_missing_one(run_cli: Run) -> None:
@@ -72,15 +83,28 @@ def test_only_some_dkim_settings_names_the_missing_one(run_cli: Run) -> None:
 
 def test_an_unreadable_key_names_the_setting(run_cli: Run, project: Path) -> None:
     (project / "bad.pem").write_text("not a key\n")
-    env = {**REAL_SETTINGS, "DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "s1",
-           "DKIM_PRIVATE_KEY": "bad.pem"}
+    env = {
+        **REAL_SETTINGS,
+        "DKIM_DOMAIN": "stockport-office.test",
+        "DKIM_SELECTOR": "s1",
+        "DKIM_PRIVATE_KEY": "bad.pem",
+    }
     result = run_cli("send", "spring-2018", "--dry-run", env=env)
     assert result.returncode == 2 and "DKIM_PRIVATE_KEY" in result.stderr and "bad.pem" in result.stderr
 
 
 def test_keygen_writes_a_private_key_and_prints_a_record_that_verifies(run_cli: Run, project: Path) -> None:
-    result = run_cli("dkim", "keygen", "--selector", "news2026", "--domain", "stockport-office.test",
-                     "--key", "keys/dkim.pem", env=REAL_SETTINGS)
+    result = run_cli(
+        "dkim",
+        "keygen",
+        "--selector",
+        "news2026",
+        "--domain",
+        "stockport-office.test",
+        "--key",
+        "keys/dkim.pem",
+        env=REAL_SETTINGS,
+    )
     assert result.returncode == 0, result.stderr
     path = project / "keys" / "dkim.pem"
     assert path.stat().st_mode & 0o077 == 0, "the private key is readable by its owner only"
@@ -88,18 +112,24 @@ def test_keygen_writes_a_private_key_and_prints_a_record_that_verifies(run_cli: 
     record = "".join(part for part in result.stdout.split("(", 1)[1].split(")", 1)[0].split('"')[1::2])
     public = record.split("p=", 1)[1]
     assert base64.b64decode(public)
-    env = {**REAL_SETTINGS, "DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "news2026",
-           "DKIM_PRIVATE_KEY": "keys/dkim.pem"}
+    env = {
+        **REAL_SETTINGS,
+        "DKIM_DOMAIN": "stockport-office.test",
+        "DKIM_SELECTOR": "news2026",
+        "DKIM_PRIVATE_KEY": "keys/dkim.pem",
+    }
     composed = compose(resolve_issue_path("spring-2018", project), load_settings(env))
     assert verify(composed.factory.build(Subscriber("reader@example.org", "Ann")).data, record.encode())
     again = run_cli("dkim", "keygen", "--selector", "news2026", "--key", "keys/dkim.pem", env=REAL_SETTINGS)
     assert again.returncode == 2 and "already" in again.stderr
 
 
-@pytest.mark.parametrize("option, value",
-                         [("--selector", "s;1"), ("--selector", "s 1"), ("--domain", "example.org; l=0")])
-def test_keygen_refuses_a_selector_or_domain_that_is_not_a_dns_name(run_cli: Run, project: Path, option: str,
-                                                                    value: str) -> None:
+@pytest.mark.parametrize(
+    "option, value", [("--selector", "s;1"), ("--selector", "s 1"), ("--domain", "example.org; l=0")]
+)
+def test_keygen_refuses_a_selector_or_domain_that_is_not_a_dns_name(
+    run_cli: Run, project: Path, option: str, value: str
+) -> None:
     args = {"--selector": "news2026", "--domain": "stockport-office.test", option: value}
     result = run_cli("dkim", "keygen", *[part for pair in args.items() for part in pair], "--key", "dkim.pem")
     assert result.returncode == 2 and result.stderr.startswith(f"error: {option}: "), result.stderr

@@ -44,8 +44,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.md"))}
 
 
-def test_a_wordpress_feed_becomes_articles_that_load(project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
-                                                     ) -> None:
+def test_a_wordpress_feed_becomes_articles_that_load(
+    project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
+) -> None:
     base, _feeds, _seen = server
     before = set(snapshot(project / "articles"))
     result = run_cli("import", f"{base}/feed/")
@@ -53,8 +54,12 @@ def test_a_wordpress_feed_becomes_articles_that_load(project: Path, run_cli: Run
     new = set(snapshot(project / "articles")) - before
     # The example project already has sent-away-children-inquiry.md and childrens-homes-market.md
     # (other links): the import takes the next free name and never touches them.
-    assert new == {"sent-away-children-inquiry-2.md", "county-lines-violence.md", "childrens-homes-market-2.md",
-                   "surgery-library.md"}
+    assert new == {
+        "sent-away-children-inquiry-2.md",
+        "county-lines-violence.md",
+        "childrens-homes-market-2.md",
+        "surgery-library.md",
+    }
     assert re.search(r"skipped +item 4 'Draft: surgery dates for the spring': it has no http\(s\) link", result.stdout)
     assert "4 new, 1 skipped" in result.stdout
     for name in new:
@@ -84,8 +89,10 @@ def test_a_wordpress_feed_becomes_articles_that_load(project: Path, run_cli: Run
     assert meta["category"] == "News"
     assert meta["image"] == f"{SITE}/wp-content/uploads/2018/01/county-lines.jpg"
     assert meta["image_alt"] == "Police tape across a Stockport street at night"
-    assert meta["summary"] == ("Most police forces in Great Britain say violence tied to \u2018County Lines\u2019 drug "
-                               "gangs has gone up. Ann Coffey asked all 45 forces & every one replied.")
+    assert meta["summary"] == (
+        "Most police forces in Great Britain say violence tied to \u2018County Lines\u2019 drug "
+        "gangs has gone up. Ann Coffey asked all 45 forces & every one replied."
+    )
     assert "36 of them \u2013 four in five \u2013 said it had" in text
     assert "county-lines.jpg" not in text, "the picture is the article's image, not repeated in its body"
     assert f"[full survey results]({SITE}/wp-content/uploads/2018/01/county-lines-survey.pdf)" in text
@@ -98,8 +105,9 @@ def test_a_wordpress_feed_becomes_articles_that_load(project: Path, run_cli: Run
     assert front(project / "articles" / "surgery-library.md")["category"] == "News", "an unknown category is News"
 
 
-def test_an_atom_feed_with_html_and_xhtml_content(project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
-                                                  ) -> None:
+def test_an_atom_feed_with_html_and_xhtml_content(
+    project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
+) -> None:
     base, _feeds, _seen = server
     result = run_cli("import", f"{base}/statements/atom.xml")
     assert result.returncode == 0, result.stderr
@@ -131,21 +139,25 @@ def test_importing_twice_changes_nothing(project: Path, run_cli: Run, server: tu
     assert "articles/county-lines-violence.md 'Violence linked" in again.stdout
 
 
-def test_update_refreshes_only_what_nobody_edited(project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
-                                                  ) -> None:
+def test_update_refreshes_only_what_nobody_edited(
+    project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
+) -> None:
     base, feeds, _seen = server
     assert run_cli("import", f"{base}/feed/").returncode == 0
     articles = project / "articles"
     edited = articles / "surgery-library.md"
     edited.write_text(edited.read_text(encoding="utf-8").replace("No appointment", "No booking"), encoding="utf-8")
     hand_written = articles / "county-lines-violence.md"
-    hand_written.write_text(re.sub(r"import_hash: .*\n", "", hand_written.read_text(encoding="utf-8")),
-                            encoding="utf-8")
+    hand_written.write_text(
+        re.sub(r"import_hash: .*\n", "", hand_written.read_text(encoding="utf-8")), encoding="utf-8"
+    )
     rss = feeds / "wordpress.rss"
-    rss.write_text(rss.read_text(encoding="utf-8")
-                   .replace("take place at Stockport Central Library", "takes place at Stockport Central Library")
-                   .replace("placed from outside the borough is 63", "placed from outside the borough was 63"),
-                   encoding="utf-8")
+    rss.write_text(
+        rss.read_text(encoding="utf-8")
+        .replace("take place at Stockport Central Library", "takes place at Stockport Central Library")
+        .replace("placed from outside the borough is 63", "placed from outside the borough was 63"),
+        encoding="utf-8",
+    )
     kept = {p: p.read_bytes() for p in (edited, hand_written)}
     result = run_cli("import", f"{base}/feed/", "--update")
     assert result.returncode == 0, result.stderr
@@ -168,8 +180,10 @@ def test_since_limit_and_dry_run(project: Path, run_cli: Run, server: tuple[str,
     assert "Dry run: nothing was written." in dry.stdout
     since = run_cli("import", f"{base}/feed/", "--since", "2018-01-20")
     assert since.returncode == 0, since.stderr
-    assert set(snapshot(project / "articles")) - set(before) == {"sent-away-children-inquiry-2.md",
-                                                                  "county-lines-violence.md"}
+    assert set(snapshot(project / "articles")) - set(before) == {
+        "sent-away-children-inquiry-2.md",
+        "county-lines-violence.md",
+    }
     limited = run_cli("import", f"{base}/feed/", "--limit", "1")
     assert "1 exists" in limited.stdout and "new" not in limited.stdout.split("\n")[0]
     bad = run_cli("import", f"{base}/feed/", "--since", "26/03/2018")
@@ -194,8 +208,9 @@ def test_a_file_can_be_imported_and_relative_links_use_the_feeds_link(project: P
         ("/to-ftp", r"^error: http://127\.0\.0\.1:\d+/to-ftp: redirected to an address that is not http\(s\)", 1),
     ],
 )
-def test_server_failures_are_one_line(project: Path, run_cli: Run, server: tuple[str, Path, list[str]], path: str,
-                                      message: str, code: int) -> None:
+def test_server_failures_are_one_line(
+    project: Path, run_cli: Run, server: tuple[str, Path, list[str]], path: str, message: str, code: int
+) -> None:
     base, _feeds, _seen = server
     before = snapshot(project / "articles")
     result = run_cli("import", base + path)
@@ -209,8 +224,9 @@ def test_refused_silent_and_unknown_hosts_are_one_line(project: Path, run_cli: R
     port = closed_port()
     refused = run_cli("import", f"http://127.0.0.1:{port}/feed/")
     assert refused.returncode == 1
-    assert refused.stderr.strip() == (f"error: 127.0.0.1:{port}: connection refused "
-                                      "(is the address right, and the server up?)")
+    assert refused.stderr.strip() == (
+        f"error: 127.0.0.1:{port}: connection refused (is the address right, and the server up?)"
+    )
     with silent_port() as port:
         silent = run_cli("import", f"http://127.0.0.1:{port}/feed/", "--timeout", "1")
     assert silent.returncode == 1
@@ -218,18 +234,27 @@ def test_refused_silent_and_unknown_hosts_are_one_line(project: Path, run_cli: R
     unknown = run_cli("import", "https://feed.invalid/feed/")
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == "error: feed.invalid: host not found (DNS lookup failed)"
-    for source, expected in (("ftp://www.example.org/feed.xml", "only http:// and https:// addresses"),
-                             ("no-such-feed.xml", "no-such-feed.xml: no such file")):
+    for source, expected in (
+        ("ftp://www.example.org/feed.xml", "only http:// and https:// addresses"),
+        ("no-such-feed.xml", "no-such-feed.xml: no such file"),
+    ):
         result = run_cli("import", source)
         assert result.returncode == 2 and expected in result.stderr and len(result.stderr.splitlines()) == 1
 
 
-def test_new_issue_from_imported_articles_passes_check(project: Path, run_cli: Run,
-                                                        server: tuple[str, Path, list[str]]) -> None:
+def test_new_issue_from_imported_articles_passes_check(
+    project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
+) -> None:
     base, _feeds, _seen = server
     assert run_cli("import", f"{base}/feed/").returncode == 0
-    made = run_cli("new-issue", "spring-2018-imported", "--date", "2018-04-01",
-                   "--articles", "sent-away-children-inquiry-2,county-lines-violence,childrens-homes-market-2")
+    made = run_cli(
+        "new-issue",
+        "spring-2018-imported",
+        "--date",
+        "2018-04-01",
+        "--articles",
+        "sent-away-children-inquiry-2,county-lines-violence,childrens-homes-market-2",
+    )
     assert made.returncode == 0, made.stderr
     issue = yaml.safe_load((project / "issues" / "spring-2018-imported.yaml").read_text(encoding="utf-8"))
     assert issue["articles"][0] == {"slug": "sent-away-children-inquiry-2", "featured": True}
@@ -257,20 +282,47 @@ def test_the_project_is_found_from_a_subfolder_or_given(project: Path, run_cli: 
     """Articles land in the project's articles/, wherever the command is started."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     feed = str(FEEDS / "office.atom")
-    inside = subprocess.run([sys.executable, "-m", "newsletter", "import", feed], cwd=project / "templates",
-                            env=env, capture_output=True, text=True, timeout=60)
+    inside = subprocess.run(
+        [sys.executable, "-m", "newsletter", "import", feed],
+        cwd=project / "templates",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert inside.returncode == 0, inside.stderr
     assert "new         articles/standing-down-2.md" in inside.stdout
     assert (project / "articles" / "final-interview-stockport-express.md").is_file()
     assert not (project / "templates" / "articles").exists()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    made = subprocess.run([sys.executable, "-m", "newsletter", "--project", str(project), "new-issue", "late-2019",
-                           "--articles", "final-interview-stockport-express"],
-                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "--project",
+            str(project),
+            "new-issue",
+            "late-2019",
+            "--articles",
+            "final-interview-stockport-express",
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
     assert (project / "issues" / "late-2019.yaml").is_file() and not list(elsewhere.iterdir())
-    built = subprocess.run([sys.executable, "-m", "newsletter", "--project", str(project), "archive",
-                            "--include-unsent"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
+    built = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--project", str(project), "archive", "--include-unsent"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert built.returncode == 0, built.stderr
     assert (project / "archive" / "late-2019.html").is_file() and not list(elsewhere.iterdir())

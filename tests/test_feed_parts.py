@@ -35,7 +35,7 @@ def test_a_long_summary_ends_at_a_sentence_boundary(sentences: list[str]) -> Non
     summary = shorten(text)
     assert text.startswith(summary.removesuffix("…"))
     if len(text) > CARD and len(sentences[0]) <= CARD:
-        assert summary.endswith(".") and (text[len(summary):][:1] in ("", " "))
+        assert summary.endswith(".") and (text[len(summary) :][:1] in ("", " "))
 
 
 def test_wordpress_trailers_are_dropped() -> None:
@@ -57,8 +57,9 @@ def test_slugs_from_titles() -> None:
 
 
 def test_the_hash_tells_an_untouched_file_from_an_edited_one() -> None:
-    fields = ArticleFields("Title: with a colon", dt.date(2019, 11, 5), "One sentence.", "https://www.example.org/a/",
-                           "News")
+    fields = ArticleFields(
+        "Title: with a colon", dt.date(2019, 11, 5), "One sentence.", "https://www.example.org/a/", "News"
+    )
     text = article_text(fields, "Body text.\n")
     assert edited_since_import(text) is False
     assert edited_since_import(text.replace("Body text.", "Body text!")) is True
@@ -67,9 +68,11 @@ def test_the_hash_tells_an_untouched_file_from_an_edited_one() -> None:
 
 
 def test_cleaning_keeps_words_and_drops_what_readers_should_not_get() -> None:
-    html = ('<p onclick="x()">Hello <a href="javascript:alert(1)">there</a> and <a href="/a">a link</a></p>'
-            '<p><span> </span></p><div class="addtoany_share"><a href="https://example.com">Share</a></div>'
-            '<img src="/t.gif" width="1" height="1"><iframe src="https://video.example.com"></iframe>')
+    html = (
+        '<p onclick="x()">Hello <a href="javascript:alert(1)">there</a> and <a href="/a">a link</a></p>'
+        '<p><span> </span></p><div class="addtoany_share"><a href="https://example.com">Share</a></div>'
+        '<img src="/t.gif" width="1" height="1"><iframe src="https://video.example.com"></iframe>'
+    )
     markdown = to_markdown(clean(html, "https://www.example.org/"))
     assert markdown == "Hello there and [a link](https://www.example.org/a)\n"
 
@@ -90,18 +93,48 @@ def test_any_bytes_are_a_feed_or_one_clear_error(data: bytes) -> None:
         assert all(item.link.startswith(("http://", "https://")) for item in feed.items)
 
 
-_FRAGMENTS = st.sampled_from([
-    "<p>", "</p>", "<a href='/x'>", "<a href='javascript:x()'>", "</a>", "<img src='/i.jpg' alt='A'>",
-    "<img src='x' width='1' height='1'>", "<script>", "</script>", "<div class='share'>", "</div>", "&amp;", "&nbsp;",
-    "<ul><li>", "</li></ul>", "<h2>", "</h2>", "*", "_", "[", "]", "<", ">", "#", "1.", "\n", " ",
-])
+_FRAGMENTS = st.sampled_from(
+    [
+        "<p>",
+        "</p>",
+        "<a href='/x'>",
+        "<a href='javascript:x()'>",
+        "</a>",
+        "<img src='/i.jpg' alt='A'>",
+        "<img src='x' width='1' height='1'>",
+        "<script>",
+        "</script>",
+        "<div class='share'>",
+        "</div>",
+        "&amp;",
+        "&nbsp;",
+        "<ul><li>",
+        "</li></ul>",
+        "<h2>",
+        "</h2>",
+        "*",
+        "_",
+        "[",
+        "]",
+        "<",
+        ">",
+        "#",
+        "1.",
+        "\n",
+        " ",
+    ]
+)
 
 
 @given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=12)), min_size=1, max_size=40))
 def test_any_item_html_gives_an_article_the_loader_accepts_or_a_reason(parts: list[str]) -> None:
     html = "<p>Opening words.</p>" + "".join(parts)
-    feed = Feed("Office", "https://www.example.org/", (
-        FeedItem(1, "A title", "https://www.example.org/a/", dt.date(2019, 11, 5), html, html, ("News",), ()),), ())
+    feed = Feed(
+        "Office",
+        "https://www.example.org/",
+        (FeedItem(1, "A title", "https://www.example.org/a/", dt.date(2019, 11, 5), html, html, ("News",), ()),),
+        (),
+    )
     with tempfile.TemporaryDirectory() as folder:
         outcomes = list(import_items(feed, Path(folder), ImportOptions()))
         assert [o.action for o in outcomes] in (["new"], ["skipped"])

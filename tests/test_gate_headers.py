@@ -99,8 +99,17 @@ def test_an_address_header_from_settings_is_rebuilt_not_refolded() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", ["ü@example.org", "a@example.org, b@example.org", "a@example.org\r\nBcc: b@example.net",
-            "Name <a@example.org>", "a@example.org;b@example.org", "", "@example.org", "a@"],
+    "raw",
+    [
+        "ü@example.org",
+        "a@example.org, b@example.org",
+        "a@example.org\r\nBcc: b@example.net",
+        "Name <a@example.org>",
+        "a@example.org;b@example.org",
+        "",
+        "@example.org",
+        "a@",
+    ],
 )
 def test_addr_spec_takes_exactly_one_plain_address(raw: str) -> None:
     with pytest.raises(HeaderError):

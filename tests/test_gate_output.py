@@ -17,13 +17,22 @@ from newsletter.store.database import transaction
 from tests.conftest import Run
 from tests.hostile.strategies import hostile_text
 
-MARKUP = ["[/]", "[bold red]x[/]", "[link=https://evil.example.net]click[/link]", ":smile:", "[/bold]", "\x1b[2J",
-          "\x1b]8;;https://evil.example.net\x07x\x1b]8;;\x07", "\u202eevil"]
+MARKUP = [
+    "[/]",
+    "[bold red]x[/]",
+    "[link=https://evil.example.net]click[/link]",
+    ":smile:",
+    "[/bold]",
+    "\x1b[2J",
+    "\x1b]8;;https://evil.example.net\x07x\x1b]8;;\x07",
+    "\u202eevil",
+]
 
 
 def render(*objects: object) -> str:
-    console = TextConsole(file=io.StringIO(), width=200, color_system=None, highlight=False, soft_wrap=True,
-                          markup=False, emoji=False)
+    console = TextConsole(
+        file=io.StringIO(), width=200, color_system=None, highlight=False, soft_wrap=True, markup=False, emoji=False
+    )
     console.print(*objects)
     output = console.file.getvalue()  # type: ignore[attr-defined]
     return str(output)
@@ -68,7 +77,16 @@ def test_no_formula_reaches_a_spreadsheet_and_values_round_trip(rows: list[list[
 def test_formula_cells_get_a_leading_quote() -> None:
     assert restore(cell("'=1")) == "'=1" and restore(cell("'plain")) == "'plain"
     assert [cell(v) for v in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\uff1dx", "plain", 3]] == [
-        "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "'\uff1dx", "plain", "3"]
+        "'=1+1",
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "'\uff1dx",
+        "plain",
+        "3",
+    ]
 
 
 def test_suppressions_export_neutralises_a_bounce_detail_and_imports_back(project: Path, run_cli: Run) -> None:
@@ -77,7 +95,7 @@ def test_suppressions_export_neutralises_a_bounce_detail_and_imports_back(projec
     found = sorted(project.glob(".newsletter/*.sqlite3"))
     journal = found[0] if found else journal
     db = suppressions.connect(journal)
-    detail = "=HYPERLINK(\"https://evil.example.net\",\"click\")"
+    detail = '=HYPERLINK("https://evil.example.net","click")'
     with transaction(db):
         suppressions.add(db, "-dash@example.org", "hard-bounce", "@relay", detail)
     db.close()
@@ -95,7 +113,8 @@ def test_suppressions_export_neutralises_a_bounce_detail_and_imports_back(projec
 def test_a_name_with_markup_is_printed_as_text(project: Path, run_cli: Run) -> None:
     (project / "list.csv").write_text(
         "email,first_name,consented_at\n[/]@example.org,[bold]x,2018-01-01\nbad,:smile: [/],2018-01-01\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = run_cli("subscribers", "check", "list.csv")
     assert result.returncode == 0, result.stderr
     assert "[/]@example.org" in result.stdout and "Traceback" not in result.stderr

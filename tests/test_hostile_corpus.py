@@ -184,8 +184,9 @@ def test_suppression_csv_rows(case: Case, project: Path, capsys: pytest.CaptureF
 
 
 def mbox_bytes(texts: list[str]) -> bytes:
-    parts = [b"From MAILER-DAEMON Mon Jan  1 00:00:00 2018\n" + t.encode("utf-8", "surrogateescape") + b"\n"
-             for t in texts]
+    parts = [
+        b"From MAILER-DAEMON Mon Jan  1 00:00:00 2018\n" + t.encode("utf-8", "surrogateescape") + b"\n" for t in texts
+    ]
     return b"".join(parts)
 
 
@@ -210,8 +211,15 @@ def call(app: Any, given: tuple[str, str, str, bytes, str]) -> tuple[int, bytes]
         captured["status"] = status
 
     length = str(10**9) if body == b"x" and method == "POST" else str(len(body))
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "CONTENT_TYPE": content_type,
-               "CONTENT_LENGTH": length, "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": "127.0.0.1"}
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": length,
+        "wsgi.input": io.BytesIO(body),
+        "REMOTE_ADDR": "127.0.0.1",
+    }
     out = b"".join(app(environ, start_response))
     return int(captured["status"][:3]), out
 
@@ -250,8 +258,17 @@ def test_to_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) 
     assert snapshot(project) == before
 
 
-CONFIRMATION_HEADERS = {"From", "To", "Reply-To", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIME-Version",
-                        "Content-Type"}
+CONFIRMATION_HEADERS = {
+    "From",
+    "To",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "MIME-Version",
+    "Content-Type",
+}
 
 
 def form_body(fields: dict[str, str]) -> bytes:
@@ -300,22 +317,29 @@ def test_preference_rows(case: Case, tmp_path: Path) -> None:
         assert "\n" not in record.first_name and "\r" not in record.first_name and len(record.first_name) <= 100
 
 
-GOOD_ITEM = {"title": "Inquiry into sent away children", "link": "https://www.example.org/news/inquiry",
-             "date": "Mon, 02 Apr 2018 10:00:00 +0000", "description": "The inquiry opens.", "category": "News"}
+GOOD_ITEM = {
+    "title": "Inquiry into sent away children",
+    "link": "https://www.example.org/news/inquiry",
+    "date": "Mon, 02 Apr 2018 10:00:00 +0000",
+    "description": "The inquiry opens.",
+    "category": "News",
+}
 ENTITIES = "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefg", "bcdefgh", strict=True))
 RAW_FEEDS = {
     "BOMB": f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">{ENTITIES}]>'
-            "<rss version=\"2.0\"><channel><title>Office</title><link>https://www.example.org/</link>"
-            "<item><title>&h;</title><link>https://www.example.org/news/a</link>"
-            "<pubDate>Mon, 02 Apr 2018 10:00:00 +0000</pubDate><description>&h;</description></item></channel></rss>",
+    '<rss version="2.0"><channel><title>Office</title><link>https://www.example.org/</link>'
+    "<item><title>&h;</title><link>https://www.example.org/news/a</link>"
+    "<pubDate>Mon, 02 Apr 2018 10:00:00 +0000</pubDate><description>&h;</description></item></channel></rss>",
     "XXE": '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-           "<rss version=\"2.0\"><channel><title>Office</title><link>https://www.example.org/</link>"
-           "<item><title>News &xxe;</title><link>https://www.example.org/news/b</link>"
-           "<pubDate>Mon, 02 Apr 2018 10:00:00 +0000</pubDate><description>&xxe; text</description></item>"
-           "</channel></rss>",
+    '<rss version="2.0"><channel><title>Office</title><link>https://www.example.org/</link>'
+    "<item><title>News &xxe;</title><link>https://www.example.org/news/b</link>"
+    "<pubDate>Mon, 02 Apr 2018 10:00:00 +0000</pubDate><description>&xxe; text</description></item>"
+    "</channel></rss>",
     "NOT-XML": "\x00\x01 not a feed [/] <<<",
     "DEEP": '<?xml version="1.0"?><rss version="2.0"><channel><title>Office</title><item><title>x</title>'
-            + "<div>" * 5000 + "</div>" * 5000 + "</item></channel></rss>",
+    + "<div>" * 5000
+    + "</div>" * 5000
+    + "</item></channel></rss>",
 }
 
 
@@ -323,8 +347,10 @@ def feed_xml(given: object) -> str:
     if isinstance(given, str):
         return RAW_FEEDS[given]
     item = corpus.FEED_ITEM.format(**{**GOOD_ITEM, **given})  # type: ignore[dict-item]
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Office</title>'
-            f"<link>https://www.example.org/</link><description>News</description>{item}</channel></rss>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Office</title>'
+        f"<link>https://www.example.org/</link><description>News</description>{item}</channel></rss>"
+    )
 
 
 @pytest.mark.parametrize("case", corpus.FEED, ids=ids(corpus.FEED))
@@ -406,11 +432,15 @@ def _write_key(path: Path, kind: str) -> None:
     if kind == "garbage":
         data = b"-----BEGIN RSA PRIVATE KEY-----\nnot base64 at all\n-----END RSA PRIVATE KEY-----\n"
     elif kind == "public":
-        data = rsa.generate_private_key(65537, 2048).public_key().public_bytes(
-            pem, serialization.PublicFormat.SubjectPublicKeyInfo)
+        data = (
+            rsa.generate_private_key(65537, 2048)
+            .public_key()
+            .public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
     elif kind == "encrypted":
         data = rsa.generate_private_key(65537, 2048).private_bytes(
-            pem, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"secret"))
+            pem, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"secret")
+        )
     elif kind == "ec":
         data = ec.generate_private_key(ec.SECP256R1()).private_bytes(pem, serialization.PrivateFormat.PKCS8, none)
     elif kind == "empty":
@@ -423,13 +453,18 @@ def _write_key(path: Path, kind: str) -> None:
 
 
 @pytest.mark.parametrize("case", corpus.DKIM, ids=ids(corpus.DKIM))
-def test_dkim_setting_rows(case: Case, project: Path, monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_dkim_setting_rows(
+    case: Case, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert isinstance(case.given, dict)
     (project / "keys").mkdir()
     _write_key(project / "keys" / "dkim.pem", "valid")
-    values = {"DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "news2026",
-              "DKIM_PRIVATE_KEY": "keys/dkim.pem", **case.given}
+    values = {
+        "DKIM_DOMAIN": "stockport-office.test",
+        "DKIM_SELECTOR": "news2026",
+        "DKIM_PRIVATE_KEY": "keys/dkim.pem",
+        **case.given,
+    }
     key = values["DKIM_PRIVATE_KEY"]
     if key.startswith("<key:"):
         values["DKIM_PRIVATE_KEY"] = f"keys/{key[5:-1]}.pem"
@@ -446,13 +481,17 @@ def test_dkim_setting_rows(case: Case, project: Path, monkeypatch: pytest.Monkey
     assert snapshot(project) == before
 
 
-def test_a_valid_dkim_key_builds(project: Path, monkeypatch: pytest.MonkeyPatch,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_valid_dkim_key_builds(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The DKIM rows fail because of what each changes, not because signing never works here."""
     (project / "keys").mkdir()
     _write_key(project / "keys" / "dkim.pem", "valid")
-    for name, value in {"DKIM_DOMAIN": "stockport-office.test", "DKIM_SELECTOR": "news2026",
-                        "DKIM_PRIVATE_KEY": "keys/dkim.pem"}.items():
+    for name, value in {
+        "DKIM_DOMAIN": "stockport-office.test",
+        "DKIM_SELECTOR": "news2026",
+        "DKIM_PRIVATE_KEY": "keys/dkim.pem",
+    }.items():
         monkeypatch.setenv(name, value)
     code, _out, err = run(["build", "spring-2018"], capsys)
     assert code == 0, err

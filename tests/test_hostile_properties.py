@@ -30,9 +30,39 @@ from tests.support.sending import composed_issue
 from tests.support.web import web_app
 
 LOCATED = re.compile(r"^issues/x\.yaml(:\d+)?: ")
-YAML_PIECES = st.sampled_from(["subject: ", "date: ", "2018-02-30", "0000-01-01", "&a ", "*a", "[", "]", "{", "}",
-                               "\n", "\n  ", "\t", "- ", ": ", "!!python/object:os.system", "'", '"', "\x00", "#",
-                               "|", ">", "?", "---", "...", "\ufeff", "\\x00", "99999-99-99", "<<: *a"])
+YAML_PIECES = st.sampled_from(
+    [
+        "subject: ",
+        "date: ",
+        "2018-02-30",
+        "0000-01-01",
+        "&a ",
+        "*a",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\n",
+        "\n  ",
+        "\t",
+        "- ",
+        ": ",
+        "!!python/object:os.system",
+        "'",
+        '"',
+        "\x00",
+        "#",
+        "|",
+        ">",
+        "?",
+        "---",
+        "...",
+        "\ufeff",
+        "\\x00",
+        "99999-99-99",
+        "<<: *a",
+    ]
+)
 
 
 @given(st.one_of(hostile_text(), st.lists(YAML_PIECES, max_size=30).map("".join)))
@@ -57,8 +87,27 @@ def test_front_matter_errors_count_lines_from_the_file(text: str) -> None:
         assert found is None or 2 <= int(found.group(1)) <= lines + 2, str(exc)
 
 
-CSV_PIECES = st.sampled_from(["email", "first_name", "consented_at", ",", ";", "\n", "\r\n", '"', "a@example.org",
-                              "2018-01-01", "2018-02-30", "=1+1", "[/]", "\x00", "\ufeff", "ü@example.org", " "])
+CSV_PIECES = st.sampled_from(
+    [
+        "email",
+        "first_name",
+        "consented_at",
+        ",",
+        ";",
+        "\n",
+        "\r\n",
+        '"',
+        "a@example.org",
+        "2018-01-01",
+        "2018-02-30",
+        "=1+1",
+        "[/]",
+        "\x00",
+        "\ufeff",
+        "ü@example.org",
+        " ",
+    ]
+)
 
 
 @given(st.one_of(hostile_text(), st.lists(CSV_PIECES, max_size=40).map("".join)))
@@ -79,14 +128,31 @@ def test_a_subscriber_csv_is_an_audience_or_one_line(tmp_path: Path, text: str) 
         assert skipped.reason and skipped.line >= 2
 
 
-MESSAGE_PIECES = st.sampled_from([
-    "From: a@example.org\n", "From: a@example.org, b@example.org\n", "To: unsubscribe@example.org\n",
-    "Subject: unsubscribe x\n", "X-Failed-Recipients: c@example.org\n", "Content-Type: multipart/report;"
-    " report-type=delivery-status; boundary=z\n", "Content-Type: text/plain; charset=x-nope\n", "\n", "--z\n",
-    "Content-Type: message/delivery-status\n", "Final-Recipient: rfc822; d@example.org\n", "Action: failed\n",
-    "Status: 5.1.1\n", "Status: 9.9.9\n", "--z--\n", "550 5.1.1 no\n", "=?utf-8?q?=0D=0A?=", "\udce9", "\x00",
-    "Content-Transfer-Encoding: base64\n", "Content-Type: message/rfc822\n",
-])
+MESSAGE_PIECES = st.sampled_from(
+    [
+        "From: a@example.org\n",
+        "From: a@example.org, b@example.org\n",
+        "To: unsubscribe@example.org\n",
+        "Subject: unsubscribe x\n",
+        "X-Failed-Recipients: c@example.org\n",
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=z\n",
+        "Content-Type: text/plain; charset=x-nope\n",
+        "\n",
+        "--z\n",
+        "Content-Type: message/delivery-status\n",
+        "Final-Recipient: rfc822; d@example.org\n",
+        "Action: failed\n",
+        "Status: 5.1.1\n",
+        "Status: 9.9.9\n",
+        "--z--\n",
+        "550 5.1.1 no\n",
+        "=?utf-8?q?=0D=0A?=",
+        "\udce9",
+        "\x00",
+        "Content-Transfer-Encoding: base64\n",
+        "Content-Type: message/rfc822\n",
+    ]
+)
 
 
 @given(st.lists(st.one_of(MESSAGE_PIECES, hostile_text(20)), max_size=30).map("".join))
@@ -108,33 +174,78 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "X"]),
-    path=st.one_of(st.sampled_from(["/newsletter/unsubscribe", "/subscribe", "/subscribe/confirm", "/preferences",
-                                    "/healthz", "/", "/newsletter/unsubscribe/"]), hostile_text(30)),
-    query=st.one_of(hostile_text(), st.lists(st.sampled_from(["token=", "a=b", "&", "%", "%00", "=", "x"]),
-                                             max_size=60).map("".join)),
+    path=st.one_of(
+        st.sampled_from(
+            [
+                "/newsletter/unsubscribe",
+                "/subscribe",
+                "/subscribe/confirm",
+                "/preferences",
+                "/healthz",
+                "/",
+                "/newsletter/unsubscribe/",
+            ]
+        ),
+        hostile_text(30),
+    ),
+    query=st.one_of(
+        hostile_text(),
+        st.lists(st.sampled_from(["token=", "a=b", "&", "%", "%00", "=", "x"]), max_size=60).map("".join),
+    ),
     body=st.binary(max_size=300),
-    content_type=st.sampled_from(["", "application/x-www-form-urlencoded", "multipart/form-data; boundary=z",
-                                  "multipart/form-data", "text/plain"]),
+    content_type=st.sampled_from(
+        [
+            "",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=z",
+            "multipart/form-data",
+            "text/plain",
+        ]
+    ),
 )
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_the_web_app_never_answers_500(app: Any, method: str, path: str, query: str, body: bytes,
-                                       content_type: str) -> None:
+def test_the_web_app_never_answers_500(
+    app: Any, method: str, path: str, query: str, body: bytes, content_type: str
+) -> None:
     captured: dict[str, str] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         captured["status"] = status
 
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "CONTENT_TYPE": content_type,
-               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": "127.0.0.1"}
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "REMOTE_ADDR": "127.0.0.1",
+    }
     out = b"".join(app(environ, start_response))
     assert 200 <= int(captured["status"][:3]) < 500, captured["status"]
     assert b"<script" not in out.lower()
 
 
-@given(st.lists(st.one_of(hostile_text(20), st.sampled_from(["<script>alert(1)</script>", "<img src=x onerror=a()>",
-                                                               "[x](javascript:alert(1))", "<a href='x'>",
-                                                               "![i](javascript:x)", "\n\n", "*", "`"])),
-                max_size=12).map("".join))
+@given(
+    st.lists(
+        st.one_of(
+            hostile_text(20),
+            st.sampled_from(
+                [
+                    "<script>alert(1)</script>",
+                    "<img src=x onerror=a()>",
+                    "[x](javascript:alert(1))",
+                    "<a href='x'>",
+                    "![i](javascript:x)",
+                    "\n\n",
+                    "*",
+                    "`",
+                ]
+            ),
+        ),
+        max_size=12,
+    ).map("".join)
+)
 def test_an_article_body_never_becomes_raw_html(markdown: str) -> None:
     html = str(prose.to_html(markdown)).lower()
     assert "<script" not in html and "<img src=x" not in html and "<a href='x'>" not in html

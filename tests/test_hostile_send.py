@@ -27,8 +27,13 @@ def test_an_unbuildable_recipient_is_failed_and_counted(project: Path) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["ü@example.org", "a@example.org, b@example.org", "a@example.org\r\nBcc: victim@example.net",
-     "Press <press@example.org>", "press@example.org;b@example.org"],
+    [
+        "ü@example.org",
+        "a@example.org, b@example.org",
+        "a@example.org\r\nBcc: victim@example.net",
+        "Press <press@example.org>",
+        "press@example.org;b@example.org",
+    ],
 )
 def test_to_takes_one_plain_address_or_exits_2(run_cli: Run, project: Path, address: str) -> None:
     result = run_cli("send", "spring-2018", "--to", address)

@@ -17,8 +17,18 @@ def test_the_shared_table_is_in_wal_mode_with_the_agreed_columns(tmp_path: Path)
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = [row[1] for row in db.execute("PRAGMA table_info(deliveries)")]
         indexes = [row[1] for row in db.execute("PRAGMA index_list(deliveries)")]
-    assert columns == ["issue", "email", "state", "reason", "attempts", "last_reply", "message_id",
-                       "created_at", "updated_at", "edition"]
+    assert columns == [
+        "issue",
+        "email",
+        "state",
+        "reason",
+        "attempts",
+        "last_reply",
+        "message_id",
+        "created_at",
+        "updated_at",
+        "edition",
+    ]
     assert "deliveries_message_id" in indexes
 
 

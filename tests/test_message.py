@@ -85,12 +85,15 @@ def test_the_footer_carries_a_signed_preference_link_for_this_address(composed: 
     settings = composed.settings
     token = url.split("token=", 1)[1]
     now = composed.factory.issued
-    found = verify_link_token(token, PREFERENCES, settings.list_id, [settings.unsubscribe_secret],
-                              max_age=3600, now=now)
+    found = verify_link_token(
+        token, PREFERENCES, settings.list_id, [settings.unsubscribe_secret], max_age=3600, now=now
+    )
     assert found == ("ann@example.org", False)
     assert verify_token(token, settings.list_id, [settings.unsubscribe_secret]) is None, "not an unsubscribe token"
-    assert verify_link_token(token, "confirm", settings.list_id, [settings.unsubscribe_secret],
-                             max_age=3600, now=now) is None, "a preference token must not confirm a signup"
+    assert (
+        verify_link_token(token, "confirm", settings.list_id, [settings.unsubscribe_secret], max_age=3600, now=now)
+        is None
+    ), "a preference token must not confirm a signup"
     other = parse(composed.factory.build(Subscriber(email="bob@example.org")).data)
     assert url not in parts(other)[0]
 

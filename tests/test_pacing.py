@@ -34,8 +34,9 @@ def test_a_relay_refusing_everything_for_a_while_is_waited_for(project: Path) ->
     emails = addresses(20)
     with Server() as server:
         server.refuse_everything(1.0)
-        report, rows = send(project, relay_settings(server.port, connections=4, retry_delay=0.05,
-                                                     retry_attempts=2), emails)
+        report, rows = send(
+            project, relay_settings(server.port, connections=4, retry_delay=0.05, retry_attempts=2), emails
+        )
     assert sorted(server.handler.recipients()) == emails
     assert report.failed == 0 and report.sent == 20 and report.retried > 0
     assert {state for state, _ in rows.values()} == {"sent"}

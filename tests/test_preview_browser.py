@@ -77,8 +77,13 @@ def test_page_shows_the_real_message(page: Page, project: Path, requests_seen: l
         assert issue.featured.title in frame.inner_text("body")
         unsubscribe = frame.locator(f'a[href^="{UNSUBSCRIBE}"]')
         assert unsubscribe.count() >= 1
-        headers = dict(zip(page.locator("#headers th").all_inner_texts(), page.locator("#headers td").all_inner_texts(),
-                           strict=True))
+        headers = dict(
+            zip(
+                page.locator("#headers th").all_inner_texts(),
+                page.locator("#headers td").all_inner_texts(),
+                strict=True,
+            )
+        )
         assert headers["Subject"] == issue.subject
         assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert UNSUBSCRIBE in headers["List-Unsubscribe"]
@@ -125,8 +130,9 @@ def test_findings_show_errors_and_warnings_apart(page: Page, project: Path) -> N
         assert error_bg != warning_bg
 
 
-def test_phone_width_has_no_horizontal_scroll_and_columns_stack(page: Page, project: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_phone_width_has_no_horizontal_scroll_and_columns_stack(
+    page: Page, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with preview(project) as running:
         frame = open_preview(page, running.url)
         image_column, text_column = ".mj-column-per-38", ".mj-column-per-62"
@@ -171,7 +177,8 @@ def test_saving_an_article_updates_the_open_page(page: Page, project: Path) -> N
         article.write_text(re.sub(r"^title: .*$", f'title: "{new_title}"', text, count=1, flags=re.M), encoding="utf-8")
         page.wait_for_function(
             "t => document.getElementById('frame').contentDocument?.body?.innerText.includes(t)",
-            arg=new_title, timeout=2000,
+            arg=new_title,
+            timeout=2000,
         )
         elapsed = time.monotonic() - started
         assert page.evaluate("() => window.notReloaded") is True, "the page itself must not reload"

@@ -106,7 +106,8 @@ def test_page_data_is_the_real_message(project: Path) -> None:
 
     composed = compose(ISSUE, load_settings(read_environment(project / ".env")))
     sent = BytesParser(policy=email.policy.default).parsebytes(
-        composed.factory.build(Subscriber(reader, "Margaret", "Hughes")).data)
+        composed.factory.build(Subscriber(reader, "Margaret", "Hughes")).data
+    )
     assert isinstance(sent, EmailMessage)
     html_part = sent.get_body(("html",))
     assert html_part is not None
@@ -145,8 +146,12 @@ def test_save_pushes_an_event_and_a_new_build(project: Path) -> None:
         (str(ISSUE), "  - chief-constables-letters", "  - no-such-article", "yaml:{line}: article 'no-such"),
         (".env", "", "NEWSLETTER_WEBSITE=ftp://nowhere\n", "NEWSLETTER_WEBSITE"),
         # A template that fails at render time is bad input since issue 12: one line, file and line.
-        ("templates/newsletter.txt.j2", "{{", "{{ 1 // 0 }}{{", "newsletter.txt.j2:{line}: template failed while"
-         " rendering: ZeroDivisionError"),
+        (
+            "templates/newsletter.txt.j2",
+            "{{",
+            "{{ 1 // 0 }}{{",
+            "newsletter.txt.j2:{line}: template failed while rendering: ZeroDivisionError",
+        ),
     ],
     ids=["template-syntax", "missing-article", "bad-env-setting", "template-exception"],
 )
@@ -197,14 +202,21 @@ def test_env_and_subscriber_list_edits_show_without_a_restart(project: Path) -> 
     csv = project / "subscribers.example.csv"
     with preview(project) as running:
         assert "Ann Coffey MP <news@example.org>" in dict(running.state()["message"]["headers"])["From"]
-        (project / ".env").write_text('NEWSLETTER_FROM="Stockport Office <news@stockport-office.test>"\n',
-                                      encoding="utf-8")
-        wait_for(lambda: "stockport-office.test" in dict(running.state()["message"]["headers"])["From"], 2,
-                 "the From header from .env")
+        (project / ".env").write_text(
+            'NEWSLETTER_FROM="Stockport Office <news@stockport-office.test>"\n', encoding="utf-8"
+        )
+        wait_for(
+            lambda: "stockport-office.test" in dict(running.state()["message"]["headers"])["From"],
+            2,
+            "the From header from .env",
+        )
         with csv.open("a", encoding="utf-8") as handle:
             handle.write("new.reader@example.org,Nia,Reader,Heatons North,newsletter,2024-01-02\n")
-        wait_for(lambda: any(r["email"] == "new.reader@example.org" for r in running.state()["readers"]), 2,
-                 "the new subscriber in the picker")
+        wait_for(
+            lambda: any(r["email"] == "new.reader@example.org" for r in running.state()["readers"]),
+            2,
+            "the new subscriber in the picker",
+        )
         state = running.state("new.reader@example.org")
         assert dict(state["message"]["headers"])["To"] == "Nia Reader <new.reader@example.org>"
         assert "Dear Nia" in state["message"]["text"]

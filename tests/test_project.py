@@ -24,8 +24,7 @@ def outbox_recipients(project: Path) -> Counter[str]:
     return found
 
 
-def test_the_same_send_from_three_folders_delivers_one_copy_each(project: Path, run_cli: Run,
-                                                                  tmp_path: Path) -> None:
+def test_the_same_send_from_three_folders_delivers_one_copy_each(project: Path, run_cli: Run, tmp_path: Path) -> None:
     (project / "articles" / "sub").mkdir()
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -41,8 +40,9 @@ def test_the_same_send_from_three_folders_delivers_one_copy_each(project: Path, 
     assert not (outside / ".newsletter").exists() and not (outside / "outbox").exists()
 
 
-def test_status_of_an_issue_file_reads_its_projects_database_from_anywhere(project: Path, run_cli: Run,
-                                                                           tmp_path: Path) -> None:
+def test_status_of_an_issue_file_reads_its_projects_database_from_anywhere(
+    project: Path, run_cli: Run, tmp_path: Path
+) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     assert run_cli("send", "spring-2018", "--yes").returncode == 0
@@ -53,9 +53,11 @@ def test_status_of_an_issue_file_reads_its_projects_database_from_anywhere(proje
 
 
 def test_env_is_read_from_the_root_and_relative_paths_resolve_against_it(
-        project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (project / ".env").write_text("NEWSLETTER_DATABASE=data/list.sqlite3\nNEWSLETTER_FOOTER_NOTE=from root\n",
-                                  encoding="utf-8")
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / ".env").write_text(
+        "NEWSLETTER_DATABASE=data/list.sqlite3\nNEWSLETTER_FOOTER_NOTE=from root\n", encoding="utf-8"
+    )
     monkeypatch.chdir(project / "articles")
     home = find_project()
     assert home.root == project.resolve()
@@ -65,8 +67,9 @@ def test_env_is_read_from_the_root_and_relative_paths_resolve_against_it(
     assert find_project().settings().footer_note == "from the environment"
 
 
-def test_project_option_and_variable_name_the_root(project: Path, run_cli: Run, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_project_option_and_variable_name_the_root(
+    project: Path, run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     monkeypatch.chdir(outside)

@@ -36,8 +36,15 @@ def tls_server(ca: trustme.CA) -> Iterator[Server]:
 def relay_env(server: Server, project: Path, ca: trustme.CA, **extra: str) -> dict[str, str]:
     ca_file = project / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port), "SMTP_USERNAME": "office",
-           "SMTP_PASSWORD": PASSWORD, "SMTP_CA_FILE": str(ca_file), "SMTP_RETRY_DELAY": "0.05"}
+    env = {
+        **REAL_SETTINGS,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(server.port),
+        "SMTP_USERNAME": "office",
+        "SMTP_PASSWORD": PASSWORD,
+        "SMTP_CA_FILE": str(ca_file),
+        "SMTP_RETRY_DELAY": "0.05",
+    }
     env.update(extra)
     return env
 
@@ -51,7 +58,8 @@ def states(project: Path) -> dict[str, str]:
 
 
 def test_starttls_and_login_deliver_everyone_then_a_rerun_sends_nothing(
-        project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
+) -> None:
     env = relay_env(tls_server, project, ca)
     result = run_cli("send", "spring-2018", "--yes", env=env)
     assert result.returncode == 0, result.stderr
@@ -70,7 +78,8 @@ def test_starttls_and_login_deliver_everyone_then_a_rerun_sends_nothing(
 
 
 def test_a_wrong_password_is_one_line_exit_1_and_nothing_sent(
-        project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
+) -> None:
     wrong = "not-the-password-42"
     result = run_cli("send", "spring-2018", "--yes", env=relay_env(tls_server, project, ca, SMTP_PASSWORD=wrong))
     assert result.returncode == 1
@@ -85,8 +94,9 @@ def test_a_wrong_password_is_one_line_exit_1_and_nothing_sent(
     assert wrong.encode() not in journal
 
 
-def test_an_untrusted_certificate_stops_the_send(project: Path, run_cli: Run, tls_server: Server,
-                                                 ca: trustme.CA) -> None:
+def test_an_untrusted_certificate_stops_the_send(
+    project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
+) -> None:
     env = relay_env(tls_server, project, ca)
     del env["SMTP_CA_FILE"]
     result = run_cli("send", "spring-2018", "--yes", env=env)
@@ -95,7 +105,8 @@ def test_an_untrusted_certificate_stops_the_send(project: Path, run_cli: Run, tl
 
 
 def test_a_test_send_goes_only_to_the_given_addresses_and_is_not_the_send(
-        project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA) -> None:
+    project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
+) -> None:
     env = relay_env(tls_server, project, ca)
     result = run_cli("send", "spring-2018", "--to", "press@office.test", "--to", "me@office.test", env=env)
     assert result.returncode == 0, result.stderr
@@ -114,21 +125,25 @@ def test_a_test_send_works_with_the_outbox(project: Path, run_cli: Run) -> None:
     assert states(project) == {}
 
 
-def test_a_real_send_asks_and_refuses_without_a_terminal(project: Path, run_cli: Run, tls_server: Server,
-                                                         ca: trustme.CA) -> None:
+def test_a_real_send_asks_and_refuses_without_a_terminal(
+    project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
+) -> None:
     result = run_cli("send", "spring-2018", env=relay_env(tls_server, project, ca), input="y\n")
     assert result.returncode == 2
     assert "stdin is not a terminal" in result.stderr and "--yes" in result.stderr
     assert tls_server.handler.received == []
 
 
-@pytest.mark.parametrize(("settings", "expected"), [
-    ({"NEWSLETTER_FROM": "Ann Coffey MP <news@example.org>"}, "NEWSLETTER_FROM"),
-    ({"UNSUBSCRIBE_SECRET": "example-secret-change-me"}, "UNSUBSCRIBE_SECRET"),
-    ({"SMTP_HOST": "mail.office.test", "SMTP_SECURITY": "none"}, "only allowed for a relay on this machine"),
-    ({"SMTP_URLS": "ftp://mail.office.test"}, "scheme 'ftp'"),
-    ({"SMTP_CONNECTIONS": "many"}, "SMTP_CONNECTIONS"),
-])
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"NEWSLETTER_FROM": "Ann Coffey MP <news@example.org>"}, "NEWSLETTER_FROM"),
+        ({"UNSUBSCRIBE_SECRET": "example-secret-change-me"}, "UNSUBSCRIBE_SECRET"),
+        ({"SMTP_HOST": "mail.office.test", "SMTP_SECURITY": "none"}, "only allowed for a relay on this machine"),
+        ({"SMTP_URLS": "ftp://mail.office.test"}, "scheme 'ftp'"),
+        ({"SMTP_CONNECTIONS": "many"}, "SMTP_CONNECTIONS"),
+    ],
+)
 def test_bad_sending_settings_exit_2(project: Path, run_cli: Run, settings: dict[str, str], expected: str) -> None:
     env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PASSWORD": "s3cret-pw", "SMTP_USERNAME": "u", **settings}
     result = run_cli("send", "spring-2018", "--yes", env=env)

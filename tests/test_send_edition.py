@@ -71,17 +71,28 @@ def test_a_ward_edition_through_a_real_relay(project: Path, run_cli: Run) -> Non
     assert WARD_ARTICLE not in received[("me@office.test",)]
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (("--to", "me@office.test", "--edition", "heaton-north"),
-     f"--edition 'heaton-north': spring-2016 has no such edition (its editions: everyone, {KEY})"),
-    (("--to", "me@office.test", "--edition", "Manor"),
-     f"--edition 'Manor': spring-2016 has no such edition (its editions: everyone, {KEY})"),
-    (("--edition", KEY, "--yes"), "--edition chooses the edition of a test copy: use it with --to EMAIL"),
-    (("--to", "me@office.test", "--dry-run"), "--dry-run and --to do different things: --dry-run checks the send "
-                                              "to the list, --to sends a test copy now; give one of them"),
-])
-def test_an_unknown_edition_is_one_line_and_nothing_is_sent(project: Path, run_cli: Run, args: tuple[str, ...],
-                                                            expected: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--to", "me@office.test", "--edition", "heaton-north"),
+            f"--edition 'heaton-north': spring-2016 has no such edition (its editions: everyone, {KEY})",
+        ),
+        (
+            ("--to", "me@office.test", "--edition", "Manor"),
+            f"--edition 'Manor': spring-2016 has no such edition (its editions: everyone, {KEY})",
+        ),
+        (("--edition", KEY, "--yes"), "--edition chooses the edition of a test copy: use it with --to EMAIL"),
+        (
+            ("--to", "me@office.test", "--dry-run"),
+            "--dry-run and --to do different things: --dry-run checks the send "
+            "to the list, --to sends a test copy now; give one of them",
+        ),
+    ],
+)
+def test_an_unknown_edition_is_one_line_and_nothing_is_sent(
+    project: Path, run_cli: Run, args: tuple[str, ...], expected: str
+) -> None:
     result = run_cli("send", "spring-2016", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr == f"error: {expected}\n"

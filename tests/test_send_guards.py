@@ -12,8 +12,17 @@ from tests.conftest import REAL_SETTINGS, Run
 from tests.support.sending import addresses, subscriber_csv
 from tests.support.smtpd import Server
 
-OUTWARD = ["NEWSLETTER_FROM", "NEWSLETTER_REPLY_TO", "NEWSLETTER_LIST_ID", "UNSUBSCRIBE_URL", "UNSUBSCRIBE_MAILTO",
-           "NEWSLETTER_WEBSITE", "NEWSLETTER_ARCHIVE_URL", "NEWSLETTER_POSTAL_ADDRESS", "UNSUBSCRIBE_SECRET"]
+OUTWARD = [
+    "NEWSLETTER_FROM",
+    "NEWSLETTER_REPLY_TO",
+    "NEWSLETTER_LIST_ID",
+    "UNSUBSCRIBE_URL",
+    "UNSUBSCRIBE_MAILTO",
+    "NEWSLETTER_WEBSITE",
+    "NEWSLETTER_ARCHIVE_URL",
+    "NEWSLETTER_POSTAL_ADDRESS",
+    "UNSUBSCRIBE_SECRET",
+]
 
 
 def relay_env(server: Server) -> dict[str, str]:
@@ -54,8 +63,16 @@ def test_not_after_in_the_past_refuses_to_start(run_cli: Run, project: Path) -> 
     subscriber_csv(project / "list.csv", addresses(5, "example.org"))
     past = (dt.datetime.now() - dt.timedelta(minutes=5)).isoformat(timespec="minutes")
     with Server() as server:
-        result = run_cli("send", "spring-2018", "--yes", "--subscribers", "list.csv", "--not-after", past,
-                         env={**REAL_SETTINGS, **relay_env(server)})
+        result = run_cli(
+            "send",
+            "spring-2018",
+            "--yes",
+            "--subscribers",
+            "list.csv",
+            "--not-after",
+            past,
+            env={**REAL_SETTINGS, **relay_env(server)},
+        )
     assert result.returncode == 1 and "past --not-after" in result.stderr and not server.handler.received
     assert not (project / ".newsletter" / "journal.sqlite3").exists() or "sent" not in result.stdout
 

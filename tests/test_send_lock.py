@@ -26,12 +26,25 @@ pytestmark = pytest.mark.timeout(120)
 def start_send(project: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update(REAL_SETTINGS)
-    env.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none",
-                "SMTP_CONNECTIONS": "2", "NO_COLOR": "1", "COLUMNS": "200",
-                "NEWSLETTER_JOURNAL": str(project / "journal.sqlite3")})
-    return subprocess.Popen([sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes",
-                             "--subscribers", "list.csv", *extra], cwd=project, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env.update(
+        {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_SECURITY": "none",
+            "SMTP_CONNECTIONS": "2",
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+            "NEWSLETTER_JOURNAL": str(project / "journal.sqlite3"),
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes", "--subscribers", "list.csv", *extra],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_sends_started_together_deliver_everybody_once(project: Path) -> None:
@@ -73,13 +86,20 @@ def test_a_killed_holder_does_not_block_the_next_send(project: Path) -> None:
 
 
 def lock_row(db_path: Path, **values: object) -> None:
-    row = {"issue": "spring-2018", "host": socket.gethostname(), "pid": os.getpid(),
-           "started_at": "2026-01-01T00:00:00+00:00", "lease_until": "2999-01-01T00:00:00+00:00", "token": "t"}
+    row = {
+        "issue": "spring-2018",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "lease_until": "2999-01-01T00:00:00+00:00",
+        "token": "t",
+    }
     row.update(values)
     db = connect(db_path)
     with transaction(db):
-        db.execute("INSERT OR REPLACE INTO send_locks VALUES (:issue, :host, :pid, :started_at, :lease_until, "
-                   ":token)", row)
+        db.execute(
+            "INSERT OR REPLACE INTO send_locks VALUES (:issue, :host, :pid, :started_at, :lease_until, :token)", row
+        )
     db.close()
 
 
@@ -89,14 +109,19 @@ def dead_pid() -> int:
     return child.pid
 
 
-@pytest.mark.parametrize(("holder_values", "taken_over"), [
-    ({}, False),  # this very process: alive
-    ({"pid": 0}, "dead"),
-    ({"host": "other-host.example.org"}, False),  # alive as far as anyone here can tell: the lease holds
-    ({"host": "other-host.example.org", "lease_until": "2001-01-01T00:00:00+00:00"}, True),
-], ids=["alive", "dead-process", "other-host-leased", "other-host-expired"])
-def test_a_lock_is_taken_over_only_when_its_holder_is_gone(tmp_path: Path, holder_values: dict[str, object],
-                                                           taken_over: bool | str) -> None:
+@pytest.mark.parametrize(
+    ("holder_values", "taken_over"),
+    [
+        ({}, False),  # this very process: alive
+        ({"pid": 0}, "dead"),
+        ({"host": "other-host.example.org"}, False),  # alive as far as anyone here can tell: the lease holds
+        ({"host": "other-host.example.org", "lease_until": "2001-01-01T00:00:00+00:00"}, True),
+    ],
+    ids=["alive", "dead-process", "other-host-leased", "other-host-expired"],
+)
+def test_a_lock_is_taken_over_only_when_its_holder_is_gone(
+    tmp_path: Path, holder_values: dict[str, object], taken_over: bool | str
+) -> None:
     db_path = tmp_path / "newsletter.sqlite3"
     if taken_over == "dead":
         holder_values = {"pid": dead_pid()}

@@ -34,8 +34,16 @@ def slow_server() -> Iterator[Server]:
 def command(project: Path, server: Server, *extra: str) -> tuple[list[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update(REAL_SETTINGS)
-    env.update({"NO_COLOR": "1", "COLUMNS": "200", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port),
-                "SMTP_SECURITY": "none", "SMTP_CONNECTIONS": "3"})
+    env.update(
+        {
+            "NO_COLOR": "1",
+            "COLUMNS": "200",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(server.port),
+            "SMTP_SECURITY": "none",
+            "SMTP_CONNECTIONS": "3",
+        }
+    )
     args = [sys.executable, "-m", "newsletter", "send", "spring-2018", "--subscribers", "list.csv", "--yes", *extra]
     return args, env
 
@@ -84,14 +92,16 @@ def test_killed_halfway_then_run_again_everyone_gets_it_once(project: Path, slow
     assert all(got[e] <= 1 for e in unknown), "an unknown recipient is not resent"
     assert journal_states(project)["sent"] == COUNT - len(unknown)
 
-    resend = subprocess.run([*args, "--resend-unknown"], cwd=project, env=env, capture_output=True, text=True,
-                            timeout=60)
+    resend = subprocess.run(
+        [*args, "--resend-unknown"], cwd=project, env=env, capture_output=True, text=True, timeout=60
+    )
     assert resend.returncode == 0 and journal_states(project)["sent"] == COUNT
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupted_send_finishes_in_flight_and_resumes(project: Path, slow_server: Server,
-                                                           signum: int, code: int) -> None:
+def test_an_interrupted_send_finishes_in_flight_and_resumes(
+    project: Path, slow_server: Server, signum: int, code: int
+) -> None:
     emails = addresses(COUNT, "example.net")
     subscriber_csv(project / "list.csv", emails)
     process = start_and_wait(project, slow_server, 30)
@@ -108,7 +118,13 @@ def test_an_interrupted_send_finishes_in_flight_and_resumes(project: Path, slow_
     assert int(left.group(1).replace(",", "")) == COUNT - states["sent"]
 
     _, env = command(project, slow_server)
-    rerun = subprocess.run([sys.executable, "-m", *shlex.split(left.group(2))], cwd=project, env=env,
-                           capture_output=True, text=True, timeout=60)
+    rerun = subprocess.run(
+        [sys.executable, "-m", *shlex.split(left.group(2))],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert Counter(slow_server.handler.recipients()) == Counter(emails)

@@ -24,8 +24,9 @@ def send(project: Path, smtp: SmtpSettings, emails: list[str]) -> tuple[SendRepo
     composed = composed_issue(project)
     with Journal(project / "journal.sqlite3") as journal:
         planned = plan(journal, composed.issue.slug, audience(emails))
-        report = send_issue(composed, planned, SmtpBackend(smtp, composed.settings.from_address), journal,
-                            loop_options(smtp))
+        report = send_issue(
+            composed, planned, SmtpBackend(smtp, composed.settings.from_address), journal, loop_options(smtp)
+        )
     return report, journal_rows(project)
 
 
@@ -92,9 +93,9 @@ INJECTED = [
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 @pytest.mark.parametrize(("command", "action"), INJECTED, ids=[f"{c}-{a}" for c, a in INJECTED])
-def test_temporary_failures_are_retried_and_everyone_gets_it_once(project: Path, command: str,
-                                                                  action: str | tuple[str, float],
-                                                                  pipelining: bool) -> None:
+def test_temporary_failures_are_retried_and_everyone_gets_it_once(
+    project: Path, command: str, action: str | tuple[str, float], pipelining: bool
+) -> None:
     emails = addresses(12)
     with Server(pipelining=pipelining) as server:
         server.inject(command, action, action)
@@ -148,8 +149,7 @@ def test_relays_share_the_load_and_a_dead_one_leaves_the_rotation(project: Path)
         assert len(first.handler.received) + len(second.handler.received) == 40
     with Server() as alive:
         dead = free_port()
-        report, _ = send(project, relay_settings(dead, alive.port, connections=2),
-                            addresses(30, "others.test"))
+        report, _ = send(project, relay_settings(dead, alive.port, connections=2), addresses(30, "others.test"))
     assert len(alive.handler.received) == 30 and report.sent == 30
 
 

@@ -23,9 +23,7 @@ READER = Subscriber(email="reader@example.org", first_name="Sam", last_name="Rea
 def spam_report(message: bytes) -> tuple[float, str]:
     """(score, report) from `spamassassin -L -t` (-L: local tests only)."""
     require(shutil.which("spamassassin") is not None, "spamassassin (Debian package)")
-    result = subprocess.run(
-        ["spamassassin", "-L", "-t"], input=message, capture_output=True, timeout=60, check=True
-    )
+    result = subprocess.run(["spamassassin", "-L", "-t"], input=message, capture_output=True, timeout=60, check=True)
     output = result.stdout.decode("utf-8", "replace")
     status = re.search(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", output, re.M)
     assert status, output[:2000]

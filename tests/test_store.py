@@ -26,8 +26,16 @@ def test_a_new_database_has_every_agreed_table_at_the_current_version(tmp_path: 
         assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         lock_columns = [row[1] for row in store.db.execute("PRAGMA table_info(send_locks)")]
-    assert {"subscribers", "consent_events", "suppressions", "suppressed_hashes", "deliveries", "sends",
-            "bounce_events", "send_locks"} <= tables
+    assert {
+        "subscribers",
+        "consent_events",
+        "suppressions",
+        "suppressed_hashes",
+        "deliveries",
+        "sends",
+        "bounce_events",
+        "send_locks",
+    } <= tables
     assert lock_columns == ["issue", "host", "pid", "started_at", "lease_until", "token"]
 
 
@@ -66,16 +74,25 @@ def test_signup_confirm_preferences_unsubscribe_each_leave_an_event(tmp_path: Pa
         kept = subs.get(db, "ANN@example.org")
         assert kept is not None and (kept.status, kept.first_name, kept.ward) == ("subscribed", "Ann", "Reddish South")
         assert kept.consented_at and kept.confirmation_sent_at == "2026-01-01T00:00:00"
-        subs.update_preferences(db, "ann@example.org", first_name="Annie", last_name="", ward="Heatons North",
-                                tags=["events"], evidence=WEB)
+        subs.update_preferences(
+            db, "ann@example.org", first_name="Annie", last_name="", ward="Heatons North", tags=["events"], evidence=WEB
+        )
         subs.unsubscribe(db, "ann@example.org", Evidence("unsubscribe-link"))
         final = subs.get(db, "ann@example.org")
         kinds = [(e.kind, e.source) for e in events(db, "ann@example.org")]
         assert is_suppressed(db, "ann@example.org") == "unsubscribed"
-    assert final is not None and (final.status, final.first_name, final.ward) == ("unsubscribed", "Annie",
-                                                                                   "Heatons North")
-    assert kinds == [("signed-up", "web-form"), ("confirmed", "web-form"), ("signed-up", "web-form"),
-                     ("preferences-changed", "web-form"), ("unsubscribed", "unsubscribe-link")]
+    assert final is not None and (final.status, final.first_name, final.ward) == (
+        "unsubscribed",
+        "Annie",
+        "Heatons North",
+    )
+    assert kinds == [
+        ("signed-up", "web-form"),
+        ("confirmed", "web-form"),
+        ("signed-up", "web-form"),
+        ("preferences-changed", "web-form"),
+        ("unsubscribed", "unsubscribe-link"),
+    ]
 
 
 def test_a_confirmed_new_signup_lifts_only_an_unsubscribe_suppression(tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ HEADER = "email,first_name,last_name,ward,tags,consented_at\n"
 
 @settings(max_examples=25)  # each example opens a durable database file
 @given(body=st.text(max_size=300))
-def test_any_file_is_imported_or_refused_whole_and_twice_changes_nothing(tmp_path_factory: pytest.TempPathFactory,
-                                                                         body: str) -> None:
+def test_any_file_is_imported_or_refused_whole_and_twice_changes_nothing(
+    tmp_path_factory: pytest.TempPathFactory, body: str
+) -> None:
     folder = tmp_path_factory.mktemp("import")
     path = folder / "list.csv"
     path.write_text(HEADER + body, encoding="utf-8")
@@ -37,8 +38,9 @@ def test_any_file_is_imported_or_refused_whole_and_twice_changes_nothing(tmp_pat
 
 def test_a_row_without_consent_never_becomes_a_subscriber(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
-    path.write_text(HEADER + "a@example.org,A,,,,\nb@example.org,B,,,,not a date\nc@example.org,C,,,,2019-02-01\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + "a@example.org,A,,,,\nb@example.org,B,,,,not a date\nc@example.org,C,,,,2019-02-01\n", encoding="utf-8"
+    )
     with open_store(tmp_path / "n.sqlite3") as store:
         report = import_subscribers(store.db, path)
         emails = [e for (e,) in store.db.execute("SELECT email FROM subscribers")]

@@ -32,17 +32,22 @@ def test_a_second_import_of_the_same_file_changes_nothing_and_says_so(project: P
 
 
 def test_an_import_updates_details_with_evidence_but_never_resubscribes(project: Path, run_cli: Run) -> None:
-    (project / "a.csv").write_text(HEADER + "ann@example.org,Ann,,Manor,,2020-01-01\n"
-                                   "bob@example.org,Bob,,Manor,,2020-01-01\n", encoding="utf-8")
+    (project / "a.csv").write_text(
+        HEADER + "ann@example.org,Ann,,Manor,,2020-01-01\nbob@example.org,Bob,,Manor,,2020-01-01\n", encoding="utf-8"
+    )
     assert run_cli("subscribers", "import", "a.csv").returncode == 0
     assert run_cli("unsubscribe", "bob@example.org").returncode == 0
-    (project / "b.csv").write_text(HEADER + "ANN@example.org,Ann,,Reddish South,,2020-01-01\n"
-                                   "bob@example.org,Bob,,Manor,,2021-01-01\n", encoding="utf-8")
+    (project / "b.csv").write_text(
+        HEADER + "ANN@example.org,Ann,,Reddish South,,2020-01-01\nbob@example.org,Bob,,Manor,,2021-01-01\n",
+        encoding="utf-8",
+    )
     result = run_cli("subscribers", "import", "b.csv")
     assert "0 added, 1 updated, 0 unchanged, 1 skipped, 1 suppressed" in result.stdout, result.stdout
     assert query(project, "SELECT ward FROM subscribers WHERE email = 'ann@example.org'") == [("Reddish South",)]
     assert query(project, "SELECT kind FROM consent_events WHERE email = 'ann@example.org' ORDER BY id") == [
-        ("imported",), ("preferences-changed",)]
+        ("imported",),
+        ("preferences-changed",),
+    ]
     send = run_cli("send", "spring-2018", "--yes")
     assert send.returncode == 0 and "1 sent" in send.stdout, send.stdout
     assert query(project, "SELECT email FROM deliveries WHERE state = 'sent'") == [("ann@example.org",)]
@@ -108,9 +113,12 @@ def test_the_dry_run_reads_the_journal_like_the_send(project: Path, run_cli: Run
 
 
 def test_bad_input_is_one_line_and_exit_2(project: Path, run_cli: Run) -> None:
-    for args in (("subscribers", "import", "missing.csv"), ("subscribers", "show", "not an address"),
-                 ("subscribers", "add", "x@example.org", "--consent", " "),
-                 ("subscribers", "remove", "nobody@example.org")):
+    for args in (
+        ("subscribers", "import", "missing.csv"),
+        ("subscribers", "show", "not an address"),
+        ("subscribers", "add", "x@example.org", "--consent", " "),
+        ("subscribers", "remove", "nobody@example.org"),
+    ):
         result = run_cli(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.count("error:") == 1 and "Traceback" not in result.stderr
@@ -122,7 +130,8 @@ def test_unsubscribe_by_hand_marks_the_person_and_keeps_the_evidence(project: Pa
     result = run_cli("unsubscribe", "ANN@example.org", "--note", "phoned the office 3 May")
     assert result.returncode == 0, result.stderr
     assert query(project, "SELECT status FROM subscribers WHERE email = 'ann@example.org'") == [("unsubscribed",)]
-    events = query(project, "SELECT kind, source, detail FROM consent_events"
-                            " WHERE email = 'ann@example.org' ORDER BY id")
+    events = query(
+        project, "SELECT kind, source, detail FROM consent_events WHERE email = 'ann@example.org' ORDER BY id"
+    )
     assert [kind for kind, _source, _detail in events] == ["imported", "unsubscribed"]
     assert events[-1][1:] == ("staff", "phoned the office 3 May")

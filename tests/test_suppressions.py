@@ -65,7 +65,8 @@ def test_export_then_import_round_trips(project: Path, run_cli: Run, tmp_path: P
 def test_a_malformed_import_names_the_line_and_adds_nothing(project: Path, run_cli: Run) -> None:
     run_cli("unsubscribe", "kept@example.org")
     (project / "bad.csv").write_text(
-        "email,reason\nfine@example.org,hard-bounce\nbroken-address,manual\n", encoding="utf-8")
+        "email,reason\nfine@example.org,hard-bounce\nbroken-address,manual\n", encoding="utf-8"
+    )
     result = run_cli("suppressions", "import", "bad.csv")
     assert result.returncode == 2 and "bad.csv:3: email 'broken-address'" in result.stderr
     (project / "reason.csv").write_text("email,reason\nfine@example.org,bored\n", encoding="utf-8")

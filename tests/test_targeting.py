@@ -14,10 +14,19 @@ from newsletter.store import suppressions
 from newsletter.targeting import NOT_IN_SEGMENT, SUPPRESSED, target
 from tests.conftest import REAL_SETTINGS, Run
 
-HEATONS = {"margaret.hughes@example.org", "helen.taylor@example.org",  # Heatons North
-           "p.greenhalgh@example.org", "amina.hussain@example.com"}  # Heatons South
-SCHOOLS = {"zoe.brennan@example.org", "p.shah@example.com", "amina.hussain@example.com",
-           "sarah.pemberton@example.org", "w.bancroft@example.com"}
+HEATONS = {
+    "margaret.hughes@example.org",
+    "helen.taylor@example.org",  # Heatons North
+    "p.greenhalgh@example.org",
+    "amina.hussain@example.com",
+}  # Heatons South
+SCHOOLS = {
+    "zoe.brennan@example.org",
+    "p.shah@example.com",
+    "amina.hussain@example.com",
+    "sarah.pemberton@example.org",
+    "w.bancroft@example.com",
+}
 
 
 def with_audience(project: Path, audience_yaml: str) -> Path:
@@ -56,23 +65,35 @@ def test_command_line_narrows_further(project: Path) -> None:
 
 def test_a_ward_that_matches_nobody_is_an_error_naming_the_file_and_line(project: Path) -> None:
     issue = load_issue(with_audience(project, "audience:\n  wards: [Heaton Nrth]\n"))
-    with pytest.raises(InputError, match=r"spring-2018.yaml:\d+: audience wards: 'Heaton Nrth' matches nobody"
-                                         r" in the subscriber list; did you mean 'Heatons North'\?$"):
+    with pytest.raises(
+        InputError,
+        match=r"spring-2018.yaml:\d+: audience wards: 'Heaton Nrth' matches nobody"
+        r" in the subscriber list; did you mean 'Heatons North'\?$",
+    ):
         target(load_audience(project / "subscribers.example.csv"), issue)
 
 
 def test_a_command_line_tag_that_matches_nobody_is_an_error(project: Path) -> None:
-    with pytest.raises(InputError, match=r"^--tag: 'school' matches nobody in the subscriber list; did you mean "
-                                         r"'schools'"):
-        target(load_audience(project / "subscribers.example.csv"), load_issue(project / "issues" / "spring-2018.yaml"),
-               tags=["school"])
+    with pytest.raises(
+        InputError,
+        match=r"^--tag: 'school' matches nobody in the subscriber list; did you mean "
+        r"'schools'",
+    ):
+        target(
+            load_audience(project / "subscribers.example.csv"),
+            load_issue(project / "issues" / "spring-2018.yaml"),
+            tags=["school"],
+        )
 
 
-@pytest.mark.parametrize(("yaml_text", "message"), [
-    ("audience:\n  ward: [Manor]\n", "unknown key 'ward' under audience"),
-    ("audience:\n  wards: 3\n", "audience 'wards' must be a list of names"),
-    ("audience:\n  wards: []\n", "names no wards or tags"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("audience:\n  ward: [Manor]\n", "unknown key 'ward' under audience"),
+        ("audience:\n  wards: 3\n", "audience 'wards' must be a list of names"),
+        ("audience:\n  wards: []\n", "names no wards or tags"),
+    ],
+)
 def test_a_malformed_audience_names_the_line(project: Path, yaml_text: str, message: str) -> None:
     issue = load_issue(with_audience(project, yaml_text))
     lines = (project / "issues" / "spring-2018.yaml").read_text(encoding="utf-8").splitlines()
@@ -86,8 +107,11 @@ def test_suppressed_addresses_are_skipped_whatever_the_csv_says(project: Path, t
     db = suppressions.connect(journal)
     suppressions.add(db, "D.Okafor@Example.com", "hard-bounce", "bounces test.mbox", "550 5.1.1")
     db.close()
-    result = target(load_audience(project / "subscribers.example.csv"),
-                    load_issue(project / "issues" / "spring-2018.yaml"), journal_path=journal)
+    result = target(
+        load_audience(project / "subscribers.example.csv"),
+        load_issue(project / "issues" / "spring-2018.yaml"),
+        journal_path=journal,
+    )
     assert "d.okafor@example.com" not in emails(result.subscribers)
     [skipped] = [s for s in result.skipped if s.reason == SUPPRESSED]
     assert skipped.email == "d.okafor@example.com" and skipped.detail.startswith("hard-bounce (bounces test.mbox")
@@ -95,8 +119,11 @@ def test_suppressed_addresses_are_skipped_whatever_the_csv_says(project: Path, t
 
 def test_no_journal_file_is_no_suppressions_and_creates_nothing(project: Path, tmp_path: Path) -> None:
     journal = tmp_path / "absent" / "journal.sqlite3"
-    result = target(load_audience(project / "subscribers.example.csv"),
-                    load_issue(project / "issues" / "spring-2018.yaml"), journal_path=journal)
+    result = target(
+        load_audience(project / "subscribers.example.csv"),
+        load_issue(project / "issues" / "spring-2018.yaml"),
+        journal_path=journal,
+    )
     assert len(result.subscribers) == 18 and not journal.exists()
 
 
@@ -105,8 +132,18 @@ def test_a_segment_sends_to_exactly_the_right_rows(project: Path, run_cli: Run) 
     dry = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--dry-run", env=REAL_SETTINGS)
     assert dry.returncode == 0, dry.stderr
     assert f"{len(HEATONS | SCHOOLS)} to send to" in dry.stdout and "not in segment" in dry.stdout
-    result = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "out",
-                     "--ward", "Heatons South", "--yes", env=REAL_SETTINGS)
+    result = run_cli(
+        "send",
+        "spring-2018",
+        "--subscribers",
+        "subscribers.example.csv",
+        "--outbox",
+        "out",
+        "--ward",
+        "Heatons South",
+        "--yes",
+        env=REAL_SETTINGS,
+    )
     assert result.returncode == 0, result.stderr
     sent = {p.stem for p in (project / "out").glob("*.eml")}
     assert sent == {"p.greenhalgh@example.org", "amina.hussain@example.com"}

@@ -14,8 +14,14 @@ ISSUED = 1_700_000_000
 DAY = 86_400
 
 
-def check(token: str, purpose: str = CONFIRM, *, now: float = ISSUED + 60, max_age: float = 7 * DAY,
-          secrets: tuple[str, ...] = (SECRET,)) -> tuple[str, bool] | None:
+def check(
+    token: str,
+    purpose: str = CONFIRM,
+    *,
+    now: float = ISSUED + 60,
+    max_age: float = 7 * DAY,
+    secrets: tuple[str, ...] = (SECRET,),
+) -> tuple[str, bool] | None:
     return verify_link_token(token, purpose, LIST, secrets, max_age=max_age, now=now)
 
 
@@ -48,7 +54,7 @@ def test_any_single_character_change_is_refused(position: int, shift: int) -> No
     index = position % len(token)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
     replacement = alphabet[(alphabet.index(token[index]) + 1 + shift) % len(alphabet)]
-    altered = token[:index] + replacement + token[index + 1:]
+    altered = token[:index] + replacement + token[index + 1 :]
     assert altered != token
     assert check(altered, PREFERENCES) is None
 

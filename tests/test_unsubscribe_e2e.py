@@ -37,8 +37,9 @@ def test_one_click_unsubscribe_then_the_next_send_skips_and_reports(project: Pat
     env = {**REAL_SETTINGS, "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe"}
     with serving(project, env) as server:
         env["UNSUBSCRIBE_URL"] = f"{server.base}/unsubscribe"
-        sent = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "first",
-                       "--yes", env=env)
+        sent = run_cli(
+            "send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "first", "--yes", env=env
+        )
         assert sent.returncode == 0, sent.stderr
         url = unsubscribe_url(project / "first" / f"{ADDRESS}.eml", server)
         other = unsubscribe_url(project / "first" / "d.okafor@example.com.eml", server)
@@ -61,8 +62,9 @@ def test_one_click_unsubscribe_then_the_next_send_skips_and_reports(project: Pat
         process = server.process
     assert process.returncode == 0 and "stopped" in (process.stderr.read() if process.stderr else "")
 
-    second = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--outbox", "second",
-                     "--yes", env=env)
+    second = run_cli(
+        "send", "early-2019", "--subscribers", "subscribers.example.csv", "--outbox", "second", "--yes", env=env
+    )
     assert second.returncode == 0, second.stderr
     assert not (project / "second" / f"{ADDRESS}.eml").exists()
     assert len(list((project / "second").glob("*.eml"))) == 17

@@ -18,8 +18,16 @@ from newsletter.errors import InputError
 from newsletter.targeting import Name, check_names
 from tests.conftest import REAL_SETTINGS, Run
 
-WARDS = ["Heatons North", "Heatons South", "Reddish North", "Reddish South", "Manor", "Brinnington and Central",
-         "Edgeley and Cheadle Heath", "Davenport and Cale Green"]
+WARDS = [
+    "Heatons North",
+    "Heatons South",
+    "Reddish North",
+    "Reddish South",
+    "Manor",
+    "Brinnington and Central",
+    "Edgeley and Cheadle Heath",
+    "Davenport and Cale Green",
+]
 TYPO = "Heaton North"
 HINT = "matches nobody in the subscriber list; did you mean 'Heatons North'?"
 
@@ -121,7 +129,8 @@ def test_any_spelling_of_a_known_ward_passes_and_any_other_name_fails(data: st.D
     known = data.draw(st.lists(st.sampled_from(WARDS), min_size=1, unique=True))
     ward = data.draw(st.sampled_from(known))
     check_names([Name("ward", _respell(ward, data), "f.yaml:3: audience wards")], known, [])
-    other = data.draw(st.text(min_size=1).filter(lambda s: " ".join(s.split()).casefold()
-                                                 not in {w.casefold() for w in known}))
+    other = data.draw(
+        st.text(min_size=1).filter(lambda s: " ".join(s.split()).casefold() not in {w.casefold() for w in known})
+    )
     with pytest.raises(InputError, match=r"^f\.yaml:3: audience wards: .* matches nobody in the subscriber list"):
         check_names([Name("ward", other, "f.yaml:3: audience wards")], known, [])

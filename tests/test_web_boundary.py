@@ -42,11 +42,14 @@ def test_an_oversized_body_is_413_on_every_path(app: WebApp, path: str) -> None:
     assert answer.code == 413
 
 
-@pytest.mark.parametrize(("body", "extra"), [
-    (b"email=x", {"CONTENT_LENGTH": "ten"}),
-    (b"\xff\xfe\x00email", {}),
-    (b"&".join(b"f%d=1" % n for n in range(200)), {}),
-])
+@pytest.mark.parametrize(
+    ("body", "extra"),
+    [
+        (b"email=x", {"CONTENT_LENGTH": "ten"}),
+        (b"\xff\xfe\x00email", {}),
+        (b"&".join(b"f%d=1" % n for n in range(200)), {}),
+    ],
+)
 def test_unreadable_forms_are_400(app: WebApp, body: bytes, extra: dict[str, str]) -> None:
     answer = call(app, "POST", "/subscribe", body=body, extra=extra)
     sound(answer)
@@ -90,29 +93,60 @@ def test_head_has_headers_and_no_body(app: WebApp) -> None:
     assert answer.code == 200 and answer.body == "" and int(answer.headers["Content-Length"]) > 0
 
 
-content_types = st.sampled_from([
-    "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "multipart/form-data",
-    "text/plain", "", "application/json", "multipart/form-data; boundary=\"\"",
-])
+content_types = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=xyz",
+        "multipart/form-data",
+        "text/plain",
+        "",
+        "application/json",
+        'multipart/form-data; boundary=""',
+    ]
+)
 
 
-@given(method=st.sampled_from(["GET", "POST", "HEAD", "PUT", "get", ""]),
-       path=st.one_of(st.sampled_from(PATHS), st.text(max_size=40)),
-       query=st.text(max_size=200), body=st.binary(max_size=600), content_type=content_types)
-def test_no_request_gets_a_500(app: WebApp, method: str, path: str, query: str, body: bytes,
-                               content_type: str) -> None:
+@given(
+    method=st.sampled_from(["GET", "POST", "HEAD", "PUT", "get", ""]),
+    path=st.one_of(st.sampled_from(PATHS), st.text(max_size=40)),
+    query=st.text(max_size=200),
+    body=st.binary(max_size=600),
+    content_type=content_types,
+)
+def test_no_request_gets_a_500(app: WebApp, method: str, path: str, query: str, body: bytes, content_type: str) -> None:
     sound(call(app, method, path, query, body, content_type=content_type), method)
 
 
-@given(fields=st.dictionaries(
-    st.sampled_from(["email", "first_name", "last_name", "ward", "topics", "consent", "consent_version", "form",
-                     "website", "token", "action", "List-Unsubscribe"]),
-    st.one_of(st.text(max_size=80), st.sampled_from(["yes", "Manor", "schools", "a@example.org", "save",
-                                                     "unsubscribe", "One-Click", "new-link"])),
-    max_size=12),
-    path=st.sampled_from(POSTS), token=st.text(max_size=80))
-def test_any_form_on_any_page_gets_a_page_or_a_4xx(app: WebApp, fields: dict[str, str], path: str,
-                                                    token: str) -> None:
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(
+            [
+                "email",
+                "first_name",
+                "last_name",
+                "ward",
+                "topics",
+                "consent",
+                "consent_version",
+                "form",
+                "website",
+                "token",
+                "action",
+                "List-Unsubscribe",
+            ]
+        ),
+        st.one_of(
+            st.text(max_size=80),
+            st.sampled_from(
+                ["yes", "Manor", "schools", "a@example.org", "save", "unsubscribe", "One-Click", "new-link"]
+            ),
+        ),
+        max_size=12,
+    ),
+    path=st.sampled_from(POSTS),
+    token=st.text(max_size=80),
+)
+def test_any_form_on_any_page_gets_a_page_or_a_4xx(app: WebApp, fields: dict[str, str], path: str, token: str) -> None:
     answer = call(app, "POST", path, urlencode({"token": token}), urlencode(fields).encode())
     sound(answer)
     assert answer.code in (200, 400, 409, 413, 429)

@@ -155,8 +155,12 @@ def test_the_unsubscribe_and_error_pages_are_accessible(served: Server, page: An
     page.get_by_role("button", name="Unsubscribe").click()
     page.get_by_role("heading", name="You are unsubscribed").wait_for()
     accessible(page, "unsubscribe-done")
-    for path, name in (("/preferences?token=garbage", "invalid-link"), ("/preferences", "preferences-no-token"),
-                       ("/nothing-here", "not-found"), ("/subscribe/confirm?token=x.1.y", "invalid-confirmation")):
+    for path, name in (
+        ("/preferences?token=garbage", "invalid-link"),
+        ("/preferences", "preferences-no-token"),
+        ("/nothing-here", "not-found"),
+        ("/subscribe/confirm?token=x.1.y", "invalid-confirmation"),
+    ):
         page.goto(served.base + path)
         accessible(page, name)
 

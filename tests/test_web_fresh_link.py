@@ -106,16 +106,21 @@ def answer_for(app: WebApp, purpose: str, address: str) -> str:
 def test_the_answer_is_the_same_whatever_the_list_holds(app: WebApp, relay: Server, purpose: str) -> None:
     """Absent, pending, subscribed, unsubscribed, bounced, erased: one page, and only the
     statuses that call for a link get one; nobody is re-subscribed."""
-    people = {f"{state}@example.org": state for state in
-              ("absent", "pending", "subscribed", "unsubscribed", "bounced", "erased")}
+    people = {
+        f"{state}@example.org": state
+        for state in ("absent", "pending", "subscribed", "unsubscribed", "bounced", "erased")
+    }
     for address, state in people.items():
         if state in ("pending", "subscribed", "unsubscribed"):
             make(app, state, address)
         elif state == "bounced":
             make(app, "subscribed", address)
             with db(app) as connection:
-                connection.execute("INSERT INTO suppressions (email, reason, source, created_at) "
-                                   "VALUES (?, 'hard-bounce', 'test', '2026-01-01')", (address,))
+                connection.execute(
+                    "INSERT INTO suppressions (email, reason, source, created_at) "
+                    "VALUES (?, 'hard-bounce', 'test', '2026-01-01')",
+                    (address,),
+                )
         elif state == "erased":
             make(app, "subscribed", address)
             with db(app) as connection:
@@ -155,8 +160,7 @@ def test_the_per_address_period_and_the_per_client_limit_are_signups_own(app: We
 def test_a_relay_that_is_down_is_answered_the_same(tmp_path: Path) -> None:
     with Server() as relay:
         port = relay.port
-    app = web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2",
-                  **REAL)
+    app = web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2", **REAL)
     make(app, "subscribed")
     answer = ask(app, PREFERENCES, expired(PREFERENCES))
     assert answer.code == 200 and "Check your inbox" in answer.body
@@ -170,8 +174,15 @@ def test_forged_altered_and_repurposed_tokens_send_nothing(app: WebApp, relay: S
     make(app, "subscribed")
     other = PREFERENCES if purpose == CONFIRM else CONFIRM
     good = expired(purpose)
-    for bad in (expired(other), make_token(ADDRESS, LIST_ID, SECRET), good[:-2] + "AA", good.replace(".", ".1", 1),
-                make_link_token(purpose, ADDRESS, LIST_ID, "another-secret-entirely-long", OLD), "", "x.1.y"):
+    for bad in (
+        expired(other),
+        make_token(ADDRESS, LIST_ID, SECRET),
+        good[:-2] + "AA",
+        good.replace(".", ".1", 1),
+        make_link_token(purpose, ADDRESS, LIST_ID, "another-secret-entirely-long", OLD),
+        "",
+        "x.1.y",
+    ):
         answer = ask(app, purpose, bad)
         sound(answer)
         assert answer.code == 400 and "not valid" in answer.body
@@ -179,8 +190,12 @@ def test_forged_altered_and_repurposed_tokens_send_nothing(app: WebApp, relay: S
 
 
 tokens = st.one_of(
-    st.builds(lambda p, a, t: make_link_token(p, a, LIST_ID, SECRET, t), st.sampled_from([CONFIRM, PREFERENCES]),
-              st.emails(), st.integers(min_value=1, max_value=1_700_000_000)),
+    st.builds(
+        lambda p, a, t: make_link_token(p, a, LIST_ID, SECRET, t),
+        st.sampled_from([CONFIRM, PREFERENCES]),
+        st.emails(),
+        st.integers(min_value=1, max_value=1_700_000_000),
+    ),
     st.text(max_size=120),
     st.from_regex(r"[A-Za-z0-9_=-]{0,40}\.[0-9]{0,13}\.[A-Za-z0-9_=-]{0,30}", fullmatch=True),
 )
@@ -192,12 +207,17 @@ def quiet_app(tmp_path_factory: pytest.TempPathFactory) -> WebApp:
     return web_app(tmp_path_factory.mktemp("office"), NEWSLETTER_SIGNUP_PER_IP="1000000")
 
 
-@given(path=st.sampled_from(["/subscribe/confirm", "/preferences"]), query_token=tokens, form_token=tokens,
-       action=st.one_of(st.just("new-link"), st.text(max_size=20)),
-       extra=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=4),
-       method=st.sampled_from(["GET", "POST", "HEAD"]))
-def test_no_request_for_a_new_link_gets_a_500(quiet_app: WebApp, path: str, query_token: str, form_token: str,
-                                              action: str, extra: dict[str, str], method: str) -> None:
+@given(
+    path=st.sampled_from(["/subscribe/confirm", "/preferences"]),
+    query_token=tokens,
+    form_token=tokens,
+    action=st.one_of(st.just("new-link"), st.text(max_size=20)),
+    extra=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=4),
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+)
+def test_no_request_for_a_new_link_gets_a_500(
+    quiet_app: WebApp, path: str, query_token: str, form_token: str, action: str, extra: dict[str, str], method: str
+) -> None:
     form = urlencode({**extra, "token": form_token, "action": action}).encode()
     answer = call(quiet_app, method, path, urlencode({"token": query_token}), form)
     sound(answer, method)

@@ -81,15 +81,18 @@ def test_clients_are_kept_only_as_keyed_hashes(tmp_path: Path) -> None:
     assert key_a == client_limits.client_key(first, "signup", "203.0.113.7")
 
 
-@pytest.mark.parametrize(("remote", "counted"), [
-    ("203.0.113.7", "203.0.113.7"),
-    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
-    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
-    ("::ffff:203.0.113.7", "203.0.113.7"),
-    ("[2001:db8::1]", "2001:db8::/64"),
-    ("", ""),
-    ("not an address", "not an address"),
-])
+@pytest.mark.parametrize(
+    ("remote", "counted"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("[2001:db8::1]", "2001:db8::/64"),
+        ("", ""),
+        ("not an address", "not an address"),
+    ],
+)
 def test_an_ipv6_client_is_counted_by_its_64(remote: str, counted: str) -> None:
     assert client_of(remote) == counted
 

@@ -21,9 +21,14 @@ LINK = "https://www.example.org/subscribe/confirm?token=em9lQGV4YW1wbGUub3Jn.179
 
 @pytest.fixture(scope="module")
 def mail(tmp_path_factory: pytest.TempPathFactory) -> ConfirmationMail:
-    return ConfirmationMail(load_settings({}), REPO / "templates", tmp_path_factory.mktemp("outbox"),
-                            list_name="Ann Coffey MP's newsletter", expiry_days=7,
-                            privacy_url="https://www.example.org/privacy")
+    return ConfirmationMail(
+        load_settings({}),
+        REPO / "templates",
+        tmp_path_factory.mktemp("outbox"),
+        list_name="Ann Coffey MP's newsletter",
+        expiry_days=7,
+        privacy_url="https://www.example.org/privacy",
+    )
 
 
 @pytest.mark.parametrize(("already", "new_link"), VARIANTS)
@@ -33,14 +38,28 @@ def test_the_template_passes_reference_mjml_in_strict_mode(already: bool, new_li
     from types import SimpleNamespace
 
     settings = load_settings({})
-    site = SimpleNamespace(representative=settings.representative, constituency=settings.constituency,
-                           website=settings.website, postal_address=settings.postal_address,
-                           privacy_url="https://www.example.org/privacy")
-    source = Renderer(REPO / "templates").render_template("confirm.mjml.j2", {
-        "site": site, "list_name": "Ann Coffey MP's newsletter", "expiry_days": 7, "already_subscribed": already,
-        "new_link": new_link, "recipient": SimpleNamespace(**PLACEHOLDERS)}, html=True)
-    result = subprocess.run(["node", "validate.js"], cwd=REPO / "tests" / "mjml", input=source,
-                            capture_output=True, text=True, timeout=60)
+    site = SimpleNamespace(
+        representative=settings.representative,
+        constituency=settings.constituency,
+        website=settings.website,
+        postal_address=settings.postal_address,
+        privacy_url="https://www.example.org/privacy",
+    )
+    source = Renderer(REPO / "templates").render_template(
+        "confirm.mjml.j2",
+        {
+            "site": site,
+            "list_name": "Ann Coffey MP's newsletter",
+            "expiry_days": 7,
+            "already_subscribed": already,
+            "new_link": new_link,
+            "recipient": SimpleNamespace(**PLACEHOLDERS),
+        },
+        html=True,
+    )
+    result = subprocess.run(
+        ["node", "validate.js"], cwd=REPO / "tests" / "mjml", input=source, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -54,7 +73,8 @@ def test_each_variant_says_why_it_was_sent(mail: ConfirmationMail) -> None:
     for already, new_link in VARIANTS:
         message = email.message_from_bytes(
             mail.build("zoe@example.org", "Zoë", LINK, already_subscribed=already, new_link=new_link).data,
-            policy=email.policy.default)
+            policy=email.policy.default,
+        )
         texts[message["Subject"].split(":")[0]] = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert set(texts) == {"Please confirm your subscription", "You are already subscribed", "Your new preferences link"}
     assert "asked for a new link to your preferences" in texts["Your new preferences link"]
@@ -64,8 +84,9 @@ def test_each_variant_says_why_it_was_sent(mail: ConfirmationMail) -> None:
 
 def test_the_name_and_link_are_escaped_and_every_placeholder_filled(mail: ConfirmationMail) -> None:
     message = email.message_from_bytes(
-        mail.build("zoe@example.org", '<b>Zo\r\në</b>', LINK + "&x=<y>", already_subscribed=False).data,
-        policy=email.policy.default)
+        mail.build("zoe@example.org", "<b>Zo\r\në</b>", LINK + "&x=<y>", already_subscribed=False).data,
+        policy=email.policy.default,
+    )
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "<b>" not in html and "&lt;b&gt;Zo ë&lt;/b&gt;" in html and "&amp;x=&lt;y&gt;" in html
@@ -82,5 +103,11 @@ def test_a_broken_template_stops_at_start_up(tmp_path: Path) -> None:
     (tmp_path / "templates" / "confirm.mjml.j2").write_text("<mjml><mj-body>{{ nothing.here }}</mj-body></mjml>")
     (tmp_path / "templates" / "confirm.txt.j2").write_text("x")
     with pytest.raises(RenderError, match=r"confirm\.mjml\.j2"):
-        ConfirmationMail(load_settings({}), tmp_path / "templates", tmp_path / "outbox", list_name="x",
-                         expiry_days=7, privacy_url="https://www.example.org/privacy")
+        ConfirmationMail(
+            load_settings({}),
+            tmp_path / "templates",
+            tmp_path / "outbox",
+            list_name="x",
+            expiry_days=7,
+            privacy_url="https://www.example.org/privacy",
+        )

@@ -28,13 +28,16 @@ def signup(base: str, address: str, forwarded_for: str) -> int:
 
 
 @pytest.mark.parametrize(("trusted", "expected"), [("127.0.0.1", [200, 200, 429]), ("", [200, 429, 429])])
-def test_the_per_ip_limit_counts_the_client_named_by_a_trusted_proxy(project: Path, trusted: str,
-                                                                     expected: list[int]) -> None:
+def test_the_per_ip_limit_counts_the_client_named_by_a_trusted_proxy(
+    project: Path, trusted: str, expected: list[int]
+) -> None:
     env = {**REAL_SETTINGS, "NEWSLETTER_SIGNUP_PER_IP": "1", "NEWSLETTER_SERVE_TRUSTED_PROXY": trusted}
     with serving(project, env) as server:
         assert "/subscribe, /preferences, /unsubscribe" in server.banner
-        codes = [signup(server.base, f"p{n}@example.org", client)
-                 for n, client in enumerate(["203.0.113.1", "203.0.113.2", "203.0.113.1"])]
+        codes = [
+            signup(server.base, f"p{n}@example.org", client)
+            for n, client in enumerate(["203.0.113.1", "203.0.113.2", "203.0.113.1"])
+        ]
     assert codes == expected
     written = sorted(p.name for p in (project / "outbox" / "confirmations").glob("*.eml"))
     assert len(written) == expected.count(200)
@@ -59,8 +62,9 @@ def test_a_confirmed_signup_gets_the_next_issue_and_its_preference_link_works(pr
         outbox = project / "outbox" / "spring-2018"
         assert (outbox / "confirmed@example.org.eml").exists()
         assert not (outbox / "pending@example.org.eml").exists(), "a pending subscriber never receives an issue"
-        issue = email.message_from_bytes((outbox / "confirmed@example.org.eml").read_bytes(),
-                                         policy=email.policy.default)
+        issue = email.message_from_bytes(
+            (outbox / "confirmed@example.org.eml").read_bytes(), policy=email.policy.default
+        )
         body = issue.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         [preferences] = re.findall(r"http://127\.0\.0\.1/preferences\?token=\S+", body)
         status, _, page = request(preferences.replace("http://127.0.0.1", server.base))

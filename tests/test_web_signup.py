@@ -24,8 +24,10 @@ from tests.support.web import LIST_ID, SECRET, Answer, call, web_app
 
 ADDRESS = "zoe.brennan@example.org"
 # A relay is set, so every outward value must be real (a confirmation email is real mail).
-REAL = {**{k: v for k, v in REAL_SETTINGS.items() if k not in ("NEWSLETTER_LIST_ID", "UNSUBSCRIBE_SECRET")},
-        "UNSUBSCRIBE_URL": "https://www.stockport-office.test/newsletter/unsubscribe"}
+REAL = {
+    **{k: v for k, v in REAL_SETTINGS.items() if k not in ("NEWSLETTER_LIST_ID", "UNSUBSCRIBE_SECRET")},
+    "UNSUBSCRIBE_URL": "https://www.stockport-office.test/newsletter/unsubscribe",
+}
 
 
 @pytest.fixture
@@ -36,14 +38,27 @@ def relay() -> Iterator[Server]:
 
 @pytest.fixture
 def app(tmp_path: Path, relay: Server) -> WebApp:
-    return web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(relay.port), SMTP_SECURITY="none",
-                   NEWSLETTER_SIGNUP_PER_IP="5", **REAL)
+    return web_app(
+        tmp_path,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(relay.port),
+        SMTP_SECURITY="none",
+        NEWSLETTER_SIGNUP_PER_IP="5",
+        **REAL,
+    )
 
 
 def signup(app: WebApp, address: str = ADDRESS, client: str = "192.0.2.10", **fields: str | list[str]) -> Answer:
-    form: dict[str, str | list[str]] = {"email": address, "first_name": "Zoë", "last_name": "Brennan",
-                                        "ward": "Edgeley and Cheadle Heath", "topics": ["schools", "events"],
-                                        "consent": "yes", "consent_version": "1", "form": "signup-page"}
+    form: dict[str, str | list[str]] = {
+        "email": address,
+        "first_name": "Zoë",
+        "last_name": "Brennan",
+        "ward": "Edgeley and Cheadle Heath",
+        "topics": ["schools", "events"],
+        "consent": "yes",
+        "consent_version": "1",
+        "form": "signup-page",
+    }
     form.update(fields)
     return call(app, "POST", "/subscribe", body=urlencode(form, doseq=True).encode(), client=client)
 
@@ -72,9 +87,14 @@ def link_in(relay: Server, index: int = -1) -> tuple[str, str]:
 
 
 def test_the_form_offers_the_configured_wards_topics_and_consent_wording(tmp_path: Path) -> None:
-    app = web_app(tmp_path, NEWSLETTER_WARDS="Manor; Heatons North", NEWSLETTER_TOPICS="Schools;Transport",
-                  NEWSLETTER_CONSENT_STATEMENT="Yes, send me the newsletter.", NEWSLETTER_CONSENT_VERSION="2026-11",
-                  NEWSLETTER_PRIVACY_URL="https://www.example.org/privacy-notice")
+    app = web_app(
+        tmp_path,
+        NEWSLETTER_WARDS="Manor; Heatons North",
+        NEWSLETTER_TOPICS="Schools;Transport",
+        NEWSLETTER_CONSENT_STATEMENT="Yes, send me the newsletter.",
+        NEWSLETTER_CONSENT_VERSION="2026-11",
+        NEWSLETTER_PRIVACY_URL="https://www.example.org/privacy-notice",
+    )
     page = call(app, "GET", "/subscribe")
     assert page.code == 200 and "<script" not in page.body
     assert re.findall(r"<option>([^<]+)</option>", page.body) == ["Manor", "Heatons North"]
@@ -162,16 +182,20 @@ def test_too_many_signups_from_one_client_get_429(app: WebApp, relay: Server) ->
     assert len(relay.handler.received) == 6
 
 
-@pytest.mark.parametrize(("fields", "error"), [
-    ({"email": "not-an-address"}, "Enter an email address"),
-    ({"email": ""}, "Enter your email address"),
-    ({"first_name": "  "}, "Enter your first name"),
-    ({"ward": "Westminster"}, "Choose a ward from the list"),
-    ({"topics": ["schools", "horse racing"]}, "Choose topics from the list"),
-    ({"consent": ""}, "Tick the box"),
-])
-def test_bad_input_shows_the_form_again_with_the_reason(app: WebApp, relay: Server,
-                                                        fields: dict[str, str], error: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"email": "not-an-address"}, "Enter an email address"),
+        ({"email": ""}, "Enter your email address"),
+        ({"first_name": "  "}, "Enter your first name"),
+        ({"ward": "Westminster"}, "Choose a ward from the list"),
+        ({"topics": ["schools", "horse racing"]}, "Choose topics from the list"),
+        ({"consent": ""}, "Tick the box"),
+    ],
+)
+def test_bad_input_shows_the_form_again_with_the_reason(
+    app: WebApp, relay: Server, fields: dict[str, str], error: str
+) -> None:
     answer = signup(app, **fields)
     assert answer.code == 400 and error in answer.body and 'class="error"' in answer.body
     assert 'value="Brennan"' in answer.body, "what was typed is kept"
@@ -181,8 +205,7 @@ def test_bad_input_shows_the_form_again_with_the_reason(app: WebApp, relay: Serv
 def test_a_relay_that_is_down_gets_503_and_the_signup_is_kept(tmp_path: Path) -> None:
     with Server() as relay:
         port = relay.port
-    app = web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2",
-                  **REAL)
+    app = web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2", **REAL)
     answer = signup(app)
     assert answer.code == 503 and "try again" in answer.body
     held = record(app)
@@ -201,8 +224,12 @@ def test_expired_forged_and_repurposed_confirmation_links_change_nothing(app: We
     old = make_link_token(CONFIRM, ADDRESS, LIST_ID, SECRET, 1_600_000_000)
     expired = call(app, "POST", "/subscribe/confirm", f"token={old}")
     assert expired.code == 400 and "expired" in expired.body
-    for bad in (make_link_token(PREFERENCES, ADDRESS, LIST_ID, SECRET, int(app.links.clock())),
-                make_token(ADDRESS, LIST_ID, SECRET), "garbage", ""):
+    for bad in (
+        make_link_token(PREFERENCES, ADDRESS, LIST_ID, SECRET, int(app.links.clock())),
+        make_token(ADDRESS, LIST_ID, SECRET),
+        "garbage",
+        "",
+    ):
         answer = call(app, "POST", "/subscribe/confirm", f"token={quote(bad)}")
         assert answer.code == 400 and "not valid" in answer.body
     assert (record(app) or pytest.fail()).status == "pending"
@@ -221,8 +248,17 @@ def test_preferences_show_and_change_what_is_held(app: WebApp, relay: Server) ->
         connection.execute("UPDATE subscribers SET tags = 'casework;schools' WHERE email = ?", (ADDRESS,))
     page = call(app, "GET", "/preferences", f"token={token}")
     assert page.code == 200 and 'value="Zoë"' in page.body and "<option selected>Edgeley and Cheadle Heath" in page.body
-    form = urlencode({"token": token, "action": "save", "first_name": "Zoe", "last_name": "", "ward": "Manor",
-                      "topics": ["housing"]}, doseq=True).encode()
+    form = urlencode(
+        {
+            "token": token,
+            "action": "save",
+            "first_name": "Zoe",
+            "last_name": "",
+            "ward": "Manor",
+            "topics": ["housing"],
+        },
+        doseq=True,
+    ).encode()
     saved = call(app, "POST", "/preferences", f"token={token}", form, client="192.0.2.55")
     assert saved.code == 200 and "Your preferences are saved" in saved.body
     held = record(app)
@@ -249,7 +285,8 @@ def test_unsubscribe_from_everything_on_the_preference_page(app: WebApp, relay: 
     assert (record(app) or pytest.fail()).status == "unsubscribed" and kinds(app)[-1] == "unsubscribed"
     with db(app) as connection:
         assert connection.execute("SELECT reason, source FROM suppressions").fetchall() == [
-            ("unsubscribed", "preferences-page")]
+            ("unsubscribed", "preferences-page")
+        ]
     page = call(app, "GET", "/preferences", f"token={token}")
     assert page.code == 200 and "is not on the list" in page.body and "Save my preferences" not in page.body
 
@@ -299,11 +336,18 @@ def test_every_signup_setting_is_documented() -> None:
         assert f"# {name}=" in example, f"{name} is not in .env.example"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("NEWSLETTER_CONFIRM_DAYS", "0"), ("NEWSLETTER_SIGNUP_PER_IP", "ten"), ("NEWSLETTER_PRIVACY_URL", "http://x.org"),
-    ("NEWSLETTER_SUBSCRIBE_URL", "https://www.example.org/subscribe?next=x"), ("NEWSLETTER_TOPICS", "a,b"),
-    ("NEWSLETTER_WARDS", "Manor\nHeatons"), ("NEWSLETTER_CONSENT_VERSION", "x" * 41),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSLETTER_CONFIRM_DAYS", "0"),
+        ("NEWSLETTER_SIGNUP_PER_IP", "ten"),
+        ("NEWSLETTER_PRIVACY_URL", "http://x.org"),
+        ("NEWSLETTER_SUBSCRIBE_URL", "https://www.example.org/subscribe?next=x"),
+        ("NEWSLETTER_TOPICS", "a,b"),
+        ("NEWSLETTER_WARDS", "Manor\nHeatons"),
+        ("NEWSLETTER_CONSENT_VERSION", "x" * 41),
+    ],
+)
 def test_a_bad_signup_setting_stops_serve_with_one_line(project: Path, run_cli: Run, name: str, value: str) -> None:
     result = run_cli("serve", "--port", "0", env={name: value})
     assert result.returncode == 2 and name in result.stderr and "Traceback" not in result.stderr

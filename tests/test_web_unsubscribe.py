@@ -27,9 +27,14 @@ def token(address: str = ADDRESS, secret: str = SECRET) -> str:
     return make_token(address, "Ann Coffey MP's newsletter <newsletter.stockport.example.org>", secret)
 
 
-def call(app: WebApp, method: str, query: str = "", body: bytes = b"",
-         content_type: str = "application/x-www-form-urlencoded",
-         path: str = "/newsletter/unsubscribe") -> tuple[str, dict[str, str], str]:
+def call(
+    app: WebApp,
+    method: str,
+    query: str = "",
+    body: bytes = b"",
+    content_type: str = "application/x-www-form-urlencoded",
+    path: str = "/newsletter/unsubscribe",
+) -> tuple[str, dict[str, str], str]:
     answer = web_call(app, method, path, query, body, content_type=content_type)
     return answer.status, answer.headers, answer.body
 
@@ -47,10 +52,13 @@ def test_one_click_post_unsubscribes_and_answers_200(app: WebApp) -> None:
 
 
 def test_one_click_as_multipart_form_data_like_rfc_8058_section_8(app: WebApp) -> None:
-    body = (b"---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n"
-            b"One-Click\r\n---FormBoundaryjWmhtjORrn--\r\n")
-    status, _, _ = call(app, "POST", f"token={token()}", body,
-                        content_type="multipart/form-data; boundary=-FormBoundaryjWmhtjORrn")
+    body = (
+        b'---FormBoundaryjWmhtjORrn\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+        b"One-Click\r\n---FormBoundaryjWmhtjORrn--\r\n"
+    )
+    status, _, _ = call(
+        app, "POST", f"token={token()}", body, content_type="multipart/form-data; boundary=-FormBoundaryjWmhtjORrn"
+    )
     assert status == "200 OK"
     assert suppressed(app) == [(ADDRESS, "unsubscribed", "one-click (RFC 8058)")]
 
@@ -79,10 +87,15 @@ def test_repeating_is_harmless(app: WebApp) -> None:
     assert len(suppressed(app)) == 1
 
 
-@pytest.mark.parametrize("bad", [
-    "", "garbage", "YW5uZUBleGFtcGxlLm9yZw.AAAAAAAAAAAAAAAAAAAAAA",
-    token("someone.else@example.org", "a-guessed-secret-of-some-length"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "garbage",
+        "YW5uZUBleGFtcGxlLm9yZw.AAAAAAAAAAAAAAAAAAAAAA",
+        token("someone.else@example.org", "a-guessed-secret-of-some-length"),
+    ],
+)
 def test_a_forged_or_malformed_token_gets_400_and_changes_nothing(app: WebApp, bad: str) -> None:
     for method in ("GET", "POST"):
         status, _, page = call(app, method, f"token={bad}", b"List-Unsubscribe=One-Click")
@@ -115,14 +128,19 @@ def test_other_paths_methods_and_health(app: WebApp) -> None:
 
 
 def test_output_is_escaped(app: WebApp) -> None:
-    page = app.pages.render("unsubscribe.html", "Unsubscribe", list_name="<List>", masked='x"<b>@example.org',
-                            token='tok"en').decode()
+    page = app.pages.render(
+        "unsubscribe.html", "Unsubscribe", list_name="<List>", masked='x"<b>@example.org', token='tok"en'
+    ).decode()
     assert "<b>" not in page and "&lt;List&gt;" in page and 'value="tok&#34;en"' in page
 
 
-@pytest.mark.parametrize(("address", "masked"), [
-    ("anne@example.org", "an***@example.org"), ("bob@example.org", "b***@example.org"),
-    ("a@example.org", "a***@example.org"),
-])
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("anne@example.org", "an***@example.org"),
+        ("bob@example.org", "b***@example.org"),
+        ("a@example.org", "a***@example.org"),
+    ],
+)
 def test_mask(address: str, masked: str) -> None:
     assert mask(address) == masked

@@ -248,9 +248,13 @@ def _images(root: HtmlElement, prefix: str) -> list[Finding]:
         width, height = image.get("width"), image.get("height")
         if not width or not re.fullmatch(r"\d+", width):
             found.append(
-                Finding("warning", "image-size", f"{prefix}image {name} has "
-                        f"{f'width {width!r}' if width else 'no width'}, not whole pixels: "
-                        "Outlook then sizes it from the file")
+                Finding(
+                    "warning",
+                    "image-size",
+                    f"{prefix}image {name} has "
+                    f"{f'width {width!r}' if width else 'no width'}, not whole pixels: "
+                    "Outlook then sizes it from the file",
+                )
             )
         if not height:
             found.append(Finding("warning", "image-size", f"{prefix}image {name} has no height attribute"))
@@ -294,8 +298,11 @@ def _headings(root: HtmlElement, prefix: str) -> list[Finding]:
         if previous and level > previous + 1:
             title = " ".join(element.text_content().split())
             found.append(
-                Finding("warning", "headings", f"{prefix}heading h{level} {_quote(title)} follows h{previous}: "
-                        "heading levels skip one")
+                Finding(
+                    "warning",
+                    "headings",
+                    f"{prefix}heading h{level} {_quote(title)} follows h{previous}: heading levels skip one",
+                )
             )
         previous = level
     return found
@@ -312,14 +319,21 @@ def _text(root: HtmlElement, prefix: str) -> list[Finding]:
             pairs.add((run.colour, background, run.minimum))
             kind = "large text" if run.large else "normal text"
             found.append(
-                Finding("error", "contrast", f"{prefix}text {hex_of(run.colour)} on {hex_of(background)} is "
-                        f"{_ratio(ratio)}:1, under {run.minimum:g}:1 (WCAG AA, {kind}), e.g. {_quote(run.text)}")
+                Finding(
+                    "error",
+                    "contrast",
+                    f"{prefix}text {hex_of(run.colour)} on {hex_of(background)} is "
+                    f"{_ratio(ratio)}:1, under {run.minimum:g}:1 (WCAG AA, {kind}), e.g. {_quote(run.text)}",
+                )
             )
         if run.font_px is not None and run.font_px < MIN_FONT_PX and run.font_px not in sizes:
             sizes.add(run.font_px)
             found.append(
-                Finding("warning", "text-size", f"{prefix}text at {run.font_px:g}px, under {MIN_FONT_PX:g}px, "
-                        f"e.g. {_quote(run.text)}")
+                Finding(
+                    "warning",
+                    "text-size",
+                    f"{prefix}text at {run.font_px:g}px, under {MIN_FONT_PX:g}px, e.g. {_quote(run.text)}",
+                )
             )
     return found
 
@@ -334,15 +348,22 @@ def _dark_mode(root: HtmlElement, prefix: str) -> list[Finding]:
     found = []
     if not root.xpath('//meta[@name="color-scheme"]'):
         found.append(
-            Finding("warning", "dark-mode", f"{prefix}no <meta name=\"color-scheme\">: dark-mode clients will "
-                    "invert the colours their own way")
+            Finding(
+                "warning",
+                "dark-mode",
+                f'{prefix}no <meta name="color-scheme">: dark-mode clients will invert the colours their own way',
+            )
         )
     seen: set[Colour] = set()
     for run in text_runs(root):
         if run.colour_set and run.background is None and luminance(run.colour) < 0.2 and run.colour not in seen:
             seen.add(run.colour)
             found.append(
-                Finding("warning", "dark-mode", f"{prefix}text {hex_of(run.colour)} has no background of its own: "
-                        f"on a dark canvas it disappears, e.g. {_quote(run.text)}")
+                Finding(
+                    "warning",
+                    "dark-mode",
+                    f"{prefix}text {hex_of(run.colour)} has no background of its own: "
+                    f"on a dark canvas it disappears, e.g. {_quote(run.text)}",
+                )
             )
     return found

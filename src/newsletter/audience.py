@@ -110,8 +110,10 @@ def _header(path: Path, text: str) -> tuple[str, list[str]]:
         raise InputError(f"{path}:1: unreadable CSV header: {exc}") from None
     if "email" not in header:
         found = ", ".join(shown(h, 30) for h in header[:12]) + (", ..." if len(header) > 12 else "")
-        raise InputError(f"{path}:1: no 'email' column in the header; found: {found}"
-                         f" (expected at least email; also read: {', '.join(COLUMNS[1:])})")
+        raise InputError(
+            f"{path}:1: no 'email' column in the header; found: {found}"
+            f" (expected at least email; also read: {', '.join(COLUMNS[1:])})"
+        )
     return delimiter, header
 
 

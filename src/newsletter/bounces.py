@@ -43,8 +43,9 @@ class ImportReport:
 
 
 def soft_limit(env: Mapping[str, str]) -> int:
-    return values.whole_number("NEWSLETTER_SOFT_BOUNCE_LIMIT",
-                               env.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", str(DEFAULT_SOFT_LIMIT)))
+    return values.whole_number(
+        "NEWSLETTER_SOFT_BOUNCE_LIMIT", env.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", str(DEFAULT_SOFT_LIMIT))
+    )
 
 
 def open_mailbox(path: Path) -> mailbox.Mailbox[mailbox.Message]:
@@ -83,8 +84,17 @@ def _readable(text: str) -> str:
 def _findings(message: Message, mailto: str) -> tuple[list[Finding], str]:
     """`classify`, with every field made storable."""
     findings, token = classify(message, mailto)
-    cleaned = [Finding(f.kind, _readable(f.email), _readable(f.status), _readable(f.detail),
-                       _readable(f.original_id), _readable(f.issue)) for f in findings]
+    cleaned = [
+        Finding(
+            f.kind,
+            _readable(f.email),
+            _readable(f.status),
+            _readable(f.detail),
+            _readable(f.original_id),
+            _readable(f.issue),
+        )
+        for f in findings
+    ]
     return cleaned, _readable(token)
 
 

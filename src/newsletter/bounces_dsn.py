@@ -95,7 +95,7 @@ def _pasted_headers(body: str) -> Message | None:
     marker = _ORIGINAL_MARKERS.search(body)
     if not marker:
         return None
-    rest = body[marker.end():].split("\n", 1)[-1].lstrip("\n")
+    rest = body[marker.end() :].split("\n", 1)[-1].lstrip("\n")
     return HeaderParser().parsestr(rest)
 
 
@@ -188,8 +188,10 @@ def _from_plain_notice(message: Message) -> list[Finding]:
 
 def _unsubscribe_token(message: Message, mailto: str) -> tuple[bool, str]:
     """(addressed to the mailto and asks to unsubscribe, the token if any)."""
-    recipients = [a.lower() for _, a in getaddresses([str(v) for v in message.get_all("To", [])
-                                                      + message.get_all("Delivered-To", [])])]
+    recipients = [
+        a.lower()
+        for _, a in getaddresses([str(v) for v in message.get_all("To", []) + message.get_all("Delivered-To", [])])
+    ]
     if mailto.lower() not in recipients:
         return False, ""
     subject = " ".join(str(message.get("Subject", "")).split())

@@ -129,8 +129,12 @@ def _edition_findings(rendered: RenderedIssue, values: dict[str, str]) -> list[F
             found.append(Finding("warning", "link", f"link {href[:80]!r} is not https"))
         if linkcheck.is_shortener(href):
             found.append(
-                Finding("warning", "link-shortener", f"link {href[:80]!r} is a URL shortener: readers cannot see "
-                        "where it goes, and spam filters distrust them")
+                Finding(
+                    "warning",
+                    "link-shortener",
+                    f"link {href[:80]!r} is a URL shortener: readers cannot see "
+                    "where it goes, and spam filters distrust them",
+                )
             )
     found += accessibility.audit(sample_html)
     for number, line in enumerate(rendered.text.splitlines(), start=1):

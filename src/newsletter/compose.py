@@ -32,8 +32,14 @@ class EditionFactory(MessageFactory):
     """The factory of the edition for everyone, which hands a reader in a ward edition to that
     edition's factory. Per recipient this costs one dict lookup on the ward as the list spells it."""
 
-    def __init__(self, everyone: RenderedIssue, settings: Settings, ward_editions: list[ComposedEdition], *,
-                 dkim: DkimSettings | None = None) -> None:
+    def __init__(
+        self,
+        everyone: RenderedIssue,
+        settings: Settings,
+        ward_editions: list[ComposedEdition],
+        *,
+        dkim: DkimSettings | None = None,
+    ) -> None:
         super().__init__(everyone, settings, dkim=dkim)
         self._by_ward = {ward_key(w): e.factory for e in ward_editions for w in e.edition.wards}
         self._route: dict[str, MessageFactory | None] = {}

@@ -77,8 +77,10 @@ def text_field(doc: Located, field: str, *, required: bool = True, single_line: 
     if single_line and ASCII_CONTROL.search(text):
         raise InputError(f"{doc.at(field)}: field '{field}' must be a single line")
     if found := _BODY_CONTROL.search(text):
-        raise InputError(f"{doc.at(field)}: field '{field}' contains the character U+{ord(found.group()):04X},"
-                         " which no email can carry (it is invisible in most editors)")
+        raise InputError(
+            f"{doc.at(field)}: field '{field}' contains the character U+{ord(found.group()):04X},"
+            " which no email can carry (it is invisible in most editors)"
+        )
     return text
 
 
@@ -116,8 +118,10 @@ def load_article(path: Path) -> Article:
     control = _BODY_CONTROL.search(body)
     if control:  # the article's fault, not the template's: say so where it is
         line = body_line + body.count("\n", 0, control.start())
-        raise InputError(f"{path}:{line}: the article contains the character U+{ord(control.group()):04X}"
-                         " (remove it; it is invisible in most editors)")
+        raise InputError(
+            f"{path}:{line}: the article contains the character U+{ord(control.group()):04X}"
+            " (remove it; it is invisible in most editors)"
+        )
     doc = load_mapping(front, path, line_offset=1)
     unknown = sorted(set(doc.data) - FIELDS)
     if unknown:

@@ -113,8 +113,10 @@ class Signer:
         self.key = load_key(settings.key_path)
         static = header_values(static_headers)
         self.static = {name: relaxed_header(name, static[name.lower()]) for name in SIGNED if name.lower() in static}
-        self.tags = (f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={settings.domain}; s={settings.selector};\r\n"
-                     f"\th={':'.join(name.lower() for name in SIGNED)};\r\n").encode()
+        self.tags = (
+            f"v=1; a=rsa-sha256; c=relaxed/relaxed; d={settings.domain}; s={settings.selector};\r\n"
+            f"\th={':'.join(name.lower() for name in SIGNED)};\r\n"
+        ).encode()
 
     def body_hash(self, parts: Iterable[bytes]) -> bytes:
         """Parts already in relaxed canonical form, in order."""
@@ -126,27 +128,26 @@ class Signer:
     def header(self, recipient_headers: bytes, body_hash: bytes, timestamp: int) -> bytes:
         """The DKIM-Signature header line(s) for one message, CRLF-terminated."""
         own = header_values(recipient_headers)
-        signed = b"".join(self.static[name] if name in self.static else relaxed_header(name, own[name.lower()])
-                          for name in SIGNED)
+        signed = b"".join(
+            self.static[name] if name in self.static else relaxed_header(name, own[name.lower()]) for name in SIGNED
+        )
         value = self.tags + b"\tt=" + str(timestamp).encode() + b"; bh=" + body_hash + b";\r\n\tb="
         to_sign = signed + relaxed_header("DKIM-Signature", value)[:-2]
         signature = base64.b64encode(self.key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256()))
-        folded = b"\r\n\t".join(signature[i:i + 72] for i in range(0, len(signature), 72))
+        folded = b"\r\n\t".join(signature[i : i + 72] for i in range(0, len(signature), 72))
         return b"DKIM-Signature: " + value + folded + b"\r\n"
 
 
 def generate_key(bits: int = KEY_BITS) -> tuple[bytes, str]:
     """A new RSA key as PEM, and the `p=` value of its DNS record (base64 of the public key)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return pem, base64.b64encode(public).decode("ascii")
 
 
 def dns_record(selector: str, domain: str, public: str) -> str:
     """The TXT record to publish, in zone-file form (long values split into 255-byte strings)."""
     value = f"v=DKIM1; k=rsa; p={public}"
-    chunks = " ".join(f'"{value[i:i + 255]}"' for i in range(0, len(value), 255))
+    chunks = " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
     return f"{selector}._domainkey.{domain}. IN TXT ( {chunks} )"

@@ -166,7 +166,11 @@ def _findings(outcome: Outcome) -> list[Finding]:
         )
     if outcome.target.image and outcome.size is not None and outcome.size > IMAGE_WARNING_BYTES:
         found.append(
-            Finding("warning", "image-weight", f"image {url} is {outcome.size / 1024:.0f} KB (over "
-                    f"{IMAGE_WARNING_BYTES // 1024} KB): slow on phones, and some clients skip it")
+            Finding(
+                "warning",
+                "image-weight",
+                f"image {url} is {outcome.size / 1024:.0f} KB (over "
+                f"{IMAGE_WARNING_BYTES // 1024} KB): slow on phones, and some clients skip it",
+            )
         )
     return found

@@ -115,8 +115,9 @@ def _canonical(body: list[bytes | tuple[str, str]]) -> list[bytes | tuple[str, s
 class MessageFactory:
     """Builds each recipient's message from one rendered issue."""
 
-    def __init__(self, rendered: RenderedIssue, settings: Settings, edition: str = "", *,
-                 dkim: DkimSettings | None = None) -> None:
+    def __init__(
+        self, rendered: RenderedIssue, settings: Settings, edition: str = "", *, dkim: DkimSettings | None = None
+    ) -> None:
         self.settings = settings
         self.edition = edition
         self.slug = rendered.issue.slug
@@ -162,8 +163,9 @@ class MessageFactory:
         return self._https + token
 
     def preferences_url(self, address: str) -> str:
-        token = make_link_token(PREFERENCES, address, self.settings.list_id, self.settings.unsubscribe_secret,
-                                self.issued)
+        token = make_link_token(
+            PREFERENCES, address, self.settings.list_id, self.settings.unsubscribe_secret, self.issued
+        )
         return self._preferences + token
 
     def greeting(self, subscriber: Subscriber) -> str:
@@ -218,6 +220,12 @@ class MessageFactory:
         if not wire:
             return OutgoingMessage(address, message_id, data, edition=self.edition)
         stuffed = {key: dot_stuff(value) for key, value in values.items()}
-        transfer = b"".join([headers, self.stuffed_headers,
-                             *(p if isinstance(p, bytes) else stuffed[p] for p in self.stuffed_body), b".\r\n"])
+        transfer = b"".join(
+            [
+                headers,
+                self.stuffed_headers,
+                *(p if isinstance(p, bytes) else stuffed[p] for p in self.stuffed_body),
+                b".\r\n",
+            ]
+        )
         return OutgoingMessage(address, message_id, data, transfer, self.edition)

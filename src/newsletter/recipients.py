@@ -132,8 +132,11 @@ class FileRecipients:
 
     def record(self, journal: Journal, issue: str) -> None:
         eligible = {s.email.lower() for s in self.audience.subscribers}
-        skipped = [(s.email, s.reason) for s in self.audience.skipped
-                   if s.reason != DUPLICATE and s.email and s.email.lower() not in eligible]
+        skipped = [
+            (s.email, s.reason)
+            for s in self.audience.skipped
+            if s.reason != DUPLICATE and s.email and s.email.lower() not in eligible
+        ]
         journal.prepare(issue, (s.email for s in self.audience.subscribers), skipped)
 
 
@@ -147,8 +150,17 @@ class Selection:
     notes: list[str] = field(default_factory=list)
 
 
-def select(journal: Journal, database: Path, issue: Issue, one_off: Path | None, seed_list: Path, *,
-           wards: Sequence[str] = (), tags: Sequence[str] = (), write: bool = True) -> Selection:
+def select(
+    journal: Journal,
+    database: Path,
+    issue: Issue,
+    one_off: Path | None,
+    seed_list: Path,
+    *,
+    wards: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    write: bool = True,
+) -> Selection:
     """A one-off CSV when given; else the database's list, filled from `seed_list` on first use
     (a dry run, which writes nothing, reads `seed_list` instead and says so). `journal` is open
     on `database` (or, for a dry run before the file exists, on an empty database in memory)."""
@@ -161,14 +173,22 @@ def select(journal: Journal, database: Path, issue: Issue, one_off: Path | None,
                 note = f"the list in {database} is empty: this dry run reads {seed_list}, which a real send imports"
                 return _from_file(journal, database, issue, seed_list, wards, tags, [note])
         elif (report := seed(journal.db, seed_list)) is not None:
-            notes.append(f"the list was empty: imported {seed_list} into {database} ({report.added:,} added, "
-                         f"{len(report.skipped):,} skipped); from now on the database is the list "
-                         "(see `newsletter subscribers`)")
-    return Selection(ListRecipients(journal.db, targeting(issue, wards, tags), f"the list in {database}"), None,
-                     notes)
+            notes.append(
+                f"the list was empty: imported {seed_list} into {database} ({report.added:,} added, "
+                f"{len(report.skipped):,} skipped); from now on the database is the list "
+                "(see `newsletter subscribers`)"
+            )
+    return Selection(ListRecipients(journal.db, targeting(issue, wards, tags), f"the list in {database}"), None, notes)
 
 
-def _from_file(journal: Journal, database: Path, issue: Issue, path: Path, wards: Sequence[str],
-               tags: Sequence[str], notes: list[str]) -> Selection:
+def _from_file(
+    journal: Journal,
+    database: Path,
+    issue: Issue,
+    path: Path,
+    wards: Sequence[str],
+    tags: Sequence[str],
+    notes: list[str],
+) -> Selection:
     audience = target(load_audience(path), issue, wards=wards, tags=tags, journal_path=database)
     return Selection(FileRecipients(audience, journal), audience, notes)

@@ -126,8 +126,9 @@ class Renderer:
             raise RenderError(f"{self.templates / name}:{_template_line(exc)}: {exc.message}") from exc
         except (RecursionError, MemoryError) as exc:  # a macro that calls itself forever
             where = _template_where(exc, self.templates / name)
-            raise RenderError(f"{where}: the template recursed too deeply (a macro or include calling itself?)"
-                              ) from None
+            raise RenderError(
+                f"{where}: the template recursed too deeply (a macro or include calling itself?)"
+            ) from None
         except Exception as exc:  # anything else a template does at render time (1/0, a bad filter argument)
             where = _template_where(exc, self.templates / name)
             detail = " ".join(str(exc).split())[:200]

@@ -33,7 +33,15 @@ FAILED_BEFORE = "failed before (see --retry-failed)"
 UNKNOWN = "unknown"
 
 __all__ = [
-    "LoopOptions", "Plan", "Progress", "SendReport", "dry_run", "keep_snapshot", "loop_options", "plan", "send_issue",
+    "LoopOptions",
+    "Plan",
+    "Progress",
+    "SendReport",
+    "dry_run",
+    "keep_snapshot",
+    "loop_options",
+    "plan",
+    "send_issue",
     "test_send",
 ]
 
@@ -94,8 +102,15 @@ class Plan:
         return list(self.recipients())
 
 
-def plan(journal: Journal, issue: str, audience: Audience | Recipients, *, resend_unknown: bool = False,
-         retry_failed: bool = False, limit: int | None = None) -> Plan:
+def plan(
+    journal: Journal,
+    issue: str,
+    audience: Audience | Recipients,
+    *,
+    resend_unknown: bool = False,
+    retry_failed: bool = False,
+    limit: int | None = None,
+) -> Plan:
     """Decide from the journal who to send to now, and why not the rest (writes nothing)."""
     source = FileRecipients(audience, journal) if isinstance(audience, Audience) else audience
     report = SendReport(issue=issue, destination="", skipped=Counter(s.reason for s in source.rejected()))
@@ -123,14 +138,24 @@ def keep_snapshot(composed: Composed, journal: Journal) -> str | None:
     stored, written = snapshots.keep(journal.db, copy, now(), replace=not (counts[SENT] or counts[SENDING]))
     if written or stored.content_hash == copy.content_hash:
         return None
-    return (f"{copy.issue} has changed since its first send kept its copy at {stored.taken_at}: this run "
-            "sends the edited version, so recipients get two versions (the archive shows the first)")
+    return (
+        f"{copy.issue} has changed since its first send kept its copy at {stored.taken_at}: this run "
+        "sends the edited version, so recipients get two versions (the archive shows the first)"
+    )
 
 
-def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Journal, options: LoopOptions,
-               *, progress: Progress | None = None, not_after: dt.datetime | None = None,
-               guard: Callable[[], str | None] | None = None, warn: Callable[[str], None] | None = None
-               ) -> SendReport:
+def send_issue(
+    composed: Composed,
+    planned: Plan,
+    backend: Backend,
+    journal: Journal,
+    options: LoopOptions,
+    *,
+    progress: Progress | None = None,
+    not_after: dt.datetime | None = None,
+    guard: Callable[[], str | None] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> SendReport:
     """Send the issue to the planned recipients, recording each in the journal. No recipient
     is started after `not_after`; `guard` says why the send must stop (its lock was lost).
 
@@ -144,8 +169,17 @@ def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Jou
         warn(warning)
     planned.source.record(journal, issue)
     run = journal.start_run(issue, "send", report.destination)
-    loop = SendLoop(composed.factory, backend, journal, options, report, record=True, progress=progress,
-                    not_after=not_after, guard=guard)
+    loop = SendLoop(
+        composed.factory,
+        backend,
+        journal,
+        options,
+        report,
+        record=True,
+        progress=progress,
+        not_after=not_after,
+        guard=guard,
+    )
     try:
         asyncio.run(_with_signals(loop, planned.recipients()))
     finally:
@@ -153,20 +187,36 @@ def send_issue(composed: Composed, planned: Plan, backend: Backend, journal: Jou
     return report
 
 
-def test_send(composed: Composed, addresses: Sequence[str], backend: Backend, journal: Journal,
-              options: LoopOptions, *, progress: Progress | None = None,
-              not_after: dt.datetime | None = None, edition: ComposedEdition | None = None) -> SendReport:
+def test_send(
+    composed: Composed,
+    addresses: Sequence[str],
+    backend: Backend,
+    journal: Journal,
+    options: LoopOptions,
+    *,
+    progress: Progress | None = None,
+    not_after: dt.datetime | None = None,
+    edition: ComposedEdition | None = None,
+) -> SendReport:
     """Send the real message (subject unchanged) to `addresses` only; recorded as a test run.
     `edition` chooses a ward edition (staff test each one); by default, the edition for everyone."""
     issue = composed.issue.slug
     ward = edition if edition is not None and edition.edition.key else None
-    report = SendReport(issue=issue, destination=backend.describe(), test=True, total=len(addresses),
-                        edition=ward.edition.label if ward is not None else "")
-    run = journal.start_run(issue, "test", report.destination,
-                            ", ".join(addresses) + (f" (edition {ward.edition.key})" if ward is not None else ""))
+    report = SendReport(
+        issue=issue,
+        destination=backend.describe(),
+        test=True,
+        total=len(addresses),
+        edition=ward.edition.label if ward is not None else "",
+    )
+    run = journal.start_run(
+        issue,
+        "test",
+        report.destination,
+        ", ".join(addresses) + (f" (edition {ward.edition.key})" if ward is not None else ""),
+    )
     factory = ward.factory if ward is not None else composed.factory
-    loop = SendLoop(factory, backend, journal, options, report, record=False, progress=progress,
-                    not_after=not_after)
+    loop = SendLoop(factory, backend, journal, options, report, record=False, progress=progress, not_after=not_after)
     try:
         asyncio.run(_with_signals(loop, iter([Subscriber(email=a) for a in addresses])))
     finally:

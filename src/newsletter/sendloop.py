@@ -138,9 +138,19 @@ async def _nothing() -> None:
 class SendLoop:
     """One run of the delivery loop over a stream of recipients."""
 
-    def __init__(self, factory: MessageFactory, backend: Backend, journal: Journal, options: LoopOptions,
-                 report: SendReport, *, record: bool, progress: Progress | None = None,
-                 not_after: dt.datetime | None = None, guard: Callable[[], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        factory: MessageFactory,
+        backend: Backend,
+        journal: Journal,
+        options: LoopOptions,
+        report: SendReport,
+        *,
+        record: bool,
+        progress: Progress | None = None,
+        not_after: dt.datetime | None = None,
+        guard: Callable[[], str | None] | None = None,
+    ) -> None:
         self.not_after = not_after  # take no new recipient after this time (a scheduled send started late)
         self.guard = guard  # says why the send must stop (the send lock was lost), or None
         self.factory = factory
@@ -151,8 +161,12 @@ class SendLoop:
         self.record = record
         self.progress = progress
         self.issue = report.issue
-        self.pacer = Pacer(rate=options.rate, hourly_limit=options.hourly_limit, batch_size=options.batch_size,
-                           batch_pause=options.batch_pause)
+        self.pacer = Pacer(
+            rate=options.rate,
+            hourly_limit=options.hourly_limit,
+            batch_size=options.batch_size,
+            batch_pause=options.batch_pause,
+        )
         # Deliveries under way at once: each connection carries `lanes` of them (SMTP: two, so
         # one transaction's envelope can follow the other's body on the wire).
         self.lanes = options.connections * backend.lanes

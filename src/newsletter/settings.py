@@ -106,10 +106,15 @@ class Settings:
         """Every outward-facing setting that still holds an example value, each with the reason
         (a real send refuses to go out while any is left: its links would lead nowhere)."""
         found = []
-        for name, value in (("NEWSLETTER_FROM", self.from_address), ("NEWSLETTER_REPLY_TO", self.reply_to),
-                            ("NEWSLETTER_LIST_ID", self.list_id), ("UNSUBSCRIBE_URL", self.unsubscribe_url),
-                            ("UNSUBSCRIBE_MAILTO", self.unsubscribe_mailto), ("NEWSLETTER_WEBSITE", self.website),
-                            ("NEWSLETTER_ARCHIVE_URL", self.archive_url)):
+        for name, value in (
+            ("NEWSLETTER_FROM", self.from_address),
+            ("NEWSLETTER_REPLY_TO", self.reply_to),
+            ("NEWSLETTER_LIST_ID", self.list_id),
+            ("UNSUBSCRIBE_URL", self.unsubscribe_url),
+            ("UNSUBSCRIBE_MAILTO", self.unsubscribe_mailto),
+            ("NEWSLETTER_WEBSITE", self.website),
+            ("NEWSLETTER_ARCHIVE_URL", self.archive_url),
+        ):
             domain = example_domain(value)
             if domain:
                 found.append(f"{name} points at the example domain {domain}")
@@ -118,8 +123,9 @@ class Settings:
         if self.unsubscribe_secret == EXAMPLE_SECRET:
             found.append("UNSUBSCRIBE_SECRET is the example value")
         elif len(self.unsubscribe_secret) < MIN_SECRET:
-            found.append(f"UNSUBSCRIBE_SECRET is too short ({len(self.unsubscribe_secret)} characters; "
-                         f"at least {MIN_SECRET})")
+            found.append(
+                f"UNSUBSCRIBE_SECRET is too short ({len(self.unsubscribe_secret)} characters; at least {MIN_SECRET})"
+            )
         return found
 
     def view_online_url(self, issue_slug: str) -> str:
@@ -176,8 +182,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     except HeaderError as exc:
         raise ConfigError(str(exc)) from None
     unsubscribe_url = _url(env, "UNSUBSCRIBE_URL", reserved_keys=("token",))
-    preferences_url = (_url(env, "NEWSLETTER_PREFERENCES_URL", reserved_keys=("token",))
-                       if _text(env, "NEWSLETTER_PREFERENCES_URL") else origin(unsubscribe_url) + "/preferences")
+    preferences_url = (
+        _url(env, "NEWSLETTER_PREFERENCES_URL", reserved_keys=("token",))
+        if _text(env, "NEWSLETTER_PREFERENCES_URL")
+        else origin(unsubscribe_url) + "/preferences"
+    )
     return Settings(
         from_header=_text(env, "NEWSLETTER_FROM"),
         from_name=from_name or _text(env, "NEWSLETTER_REPRESENTATIVE"),

@@ -44,8 +44,9 @@ class ImportReport:
         return bool(self.added or self.updated)
 
 
-def import_subscribers(db: sqlite3.Connection, path: Path, note: str = "",
-                       rows: Iterable[Subscriber | Skipped] | None = None) -> ImportReport:
+def import_subscribers(
+    db: sqlite3.Connection, path: Path, note: str = "", rows: Iterable[Subscriber | Skipped] | None = None
+) -> ImportReport:
     """Add or update every consenting row of `path`; `note` says where the list came from.
     `rows` are the file's rows already read (so a bad file is refused before the database
     is even opened), if the caller has them."""
@@ -71,8 +72,14 @@ def _import_row(db: sqlite3.Connection, row: Subscriber, evidence: Evidence, rep
         return
     existing = subs.get(db, row.email)
     if existing is not None and existing.status == subs.UNSUBSCRIBED:
-        report.skipped.append(Skipped(row.line, row.email, UNSUBSCRIBED,
-                                      f"unsubscribed {existing.updated_at[:10]}; only they can sign up again"))
+        report.skipped.append(
+            Skipped(
+                row.line,
+                row.email,
+                UNSUBSCRIBED,
+                f"unsubscribed {existing.updated_at[:10]}; only they can sign up again",
+            )
+        )
         return
     consented = row.consented_at.isoformat() if row.consented_at else None
     if existing is None:
@@ -81,15 +88,27 @@ def _import_row(db: sqlite3.Connection, row: Subscriber, evidence: Evidence, rep
         report.added += 1
         return
     new = (row.first_name, row.last_name, row.ward, subs.split_tags(subs.join_tags(row.tags)))
-    if existing.status == subs.SUBSCRIBED and new == (existing.first_name, existing.last_name, existing.ward,
-                                                       existing.tags):
+    if existing.status == subs.SUBSCRIBED and new == (
+        existing.first_name,
+        existing.last_name,
+        existing.ward,
+        existing.tags,
+    ):
         report.unchanged += 1
         return
     db.execute(
         "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, status = ?, "
         "consented_at = coalesce(consented_at, ?), updated_at = ? WHERE email = ?",
-        (row.first_name, row.last_name, row.ward, subs.join_tags(row.tags), subs.SUBSCRIBED, consented, now(),
-         existing.email),
+        (
+            row.first_name,
+            row.last_name,
+            row.ward,
+            subs.join_tags(row.tags),
+            subs.SUBSCRIBED,
+            consented,
+            now(),
+            existing.email,
+        ),
     )
     kind = "preferences-changed" if existing.status == subs.SUBSCRIBED else "imported"
     consent.record(db, row.email, kind, evidence)
@@ -98,8 +117,9 @@ def _import_row(db: sqlite3.Connection, row: Subscriber, evidence: Evidence, rep
 
 def never_used(db: sqlite3.Connection) -> bool:
     """No subscriber and no consent event yet: the list has never been filled (see `seed`)."""
-    return not db.execute("SELECT (SELECT count(*) FROM subscribers) + (SELECT count(*) FROM consent_events)"
-                          ).fetchone()[0]
+    return not db.execute(
+        "SELECT (SELECT count(*) FROM subscribers) + (SELECT count(*) FROM consent_events)"
+    ).fetchone()[0]
 
 
 def seed(db: sqlite3.Connection, path: Path) -> ImportReport | None:

@@ -84,9 +84,13 @@ def issue_segment(issue: Issue) -> Segment:
     if unknown:
         raise InputError(f"{at}: unknown key '{unknown[0]}' under audience (known: wards, tags)")
     wards, tags = _names(raw.get("wards", []), at, "wards"), _names(raw.get("tags", []), at, "tags")
-    segment = Segment(frozenset(map(norm, wards)), frozenset(map(norm, tags)), at,
-                      tuple(Name("ward", w, f"{at}: audience wards") for w in wards)
-                      + tuple(Name("tag", t, f"{at}: audience tags") for t in tags))
+    segment = Segment(
+        frozenset(map(norm, wards)),
+        frozenset(map(norm, tags)),
+        at,
+        tuple(Name("ward", w, f"{at}: audience wards") for w in wards)
+        + tuple(Name("tag", t, f"{at}: audience tags") for t in tags),
+    )
     if not segment:
         raise InputError(f"{at}: 'audience' names no wards or tags (leave it out to send to everyone)")
     return segment
@@ -111,8 +115,10 @@ def check_names(names: Iterable[Name], wards: Iterable[str], tags: Iterable[str]
     known = {"ward": {norm(w): w for w in wards}, "tag": {t: t for t in tags}}
     for name in names:
         if norm(name.written) not in known[name.kind]:
-            raise InputError(f"{name.field}: {shown(name.written)} matches nobody in the subscriber list"
-                             f"{_suggestion(name.written, known[name.kind].values())}")
+            raise InputError(
+                f"{name.field}: {shown(name.written)} matches nobody in the subscriber list"
+                f"{_suggestion(name.written, known[name.kind].values())}"
+            )
 
 
 def _in_issue_segment(subscriber: Subscriber, segment: Segment) -> bool:
@@ -162,15 +168,22 @@ class Targeting:
 def edition_names(issue: Issue) -> tuple[Name, ...]:
     """The wards the issue's articles are limited to: a reader in a ward misspelt here would get
     the edition for everyone."""
-    return tuple(Name("ward", ward, f"{issue.wards_at.get(slug, issue.path)}: article '{slug}' wards")
-                 for slug, wards in issue.wards.items() for ward in wards)
+    return tuple(
+        Name("ward", ward, f"{issue.wards_at.get(slug, issue.path)}: article '{slug}' wards")
+        for slug, wards in issue.wards.items()
+        for ward in wards
+    )
 
 
 def targeting(issue: Issue, wards: Sequence[str] = (), tags: Sequence[str] = ()) -> Targeting:
     wards = [tidy(w) for w in wards if w.strip()]
     tags = [tidy(t) for t in tags if t.strip()]
-    cli = Segment(frozenset(map(norm, wards)), frozenset(map(norm, tags)), "--ward/--tag",
-                  tuple(Name("ward", w, "--ward") for w in wards) + tuple(Name("tag", t, "--tag") for t in tags))
+    cli = Segment(
+        frozenset(map(norm, wards)),
+        frozenset(map(norm, tags)),
+        "--ward/--tag",
+        tuple(Name("ward", w, "--ward") for w in wards) + tuple(Name("tag", t, "--tag") for t in tags),
+    )
     return Targeting(issue_segment(issue), cli, edition_names(issue))
 
 

@@ -83,8 +83,9 @@ def make_link_token(purpose: str, address: str, list_id: str, secret: str, issue
     return f"{_b64(address.encode())}.{issued}.{_b64(_link_mac(secret, purpose, list_id, issued, address))}"
 
 
-def verify_link_token(token: str, purpose: str, list_id: str, secrets: Iterable[str], *,
-                      max_age: float, now: float) -> tuple[str, bool] | None:
+def verify_link_token(
+    token: str, purpose: str, list_id: str, secrets: Iterable[str], *, max_age: float, now: float
+) -> tuple[str, bool] | None:
     """(address, expired) if any of `secrets` signed this token for `purpose` on this list;
     None if it is forged, altered or malformed. An expired token still names its address (so
     a page can say "this link has expired" rather than "this link is broken")."""

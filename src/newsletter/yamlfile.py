@@ -63,16 +63,17 @@ class _Loader(yaml.SafeLoader):
         try:
             return SafeConstructor.construct_yaml_timestamp(self, node)
         except (ValueError, OverflowError) as exc:
-            raise ConstructorError(None, None, f"{node.value!r} is not a date that exists ({exc})",
-                                   node.start_mark) from None
-
+            raise ConstructorError(
+                None, None, f"{node.value!r} is not a date that exists ({exc})", node.start_mark
+            ) from None
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
         try:
             return SafeConstructor.construct_yaml_int(self, node)
         except ValueError:  # Python refuses to convert more than 4,300 digits
-            raise ConstructorError(None, None, f"a number of {len(node.value):,} digits is too long",
-                                   node.start_mark) from None
+            raise ConstructorError(
+                None, None, f"a number of {len(node.value):,} digits is too long", node.start_mark
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -104,8 +105,10 @@ def _compose(text: str, path: Path, line_offset: int) -> tuple[yaml.Node | None,
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
         character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
-        raise InputError(f"{path}:{line}: invalid YAML: the control character U+{character:04X} is not allowed"
-                         " (remove it; it is invisible in most editors)") from None
+        raise InputError(
+            f"{path}:{line}: invalid YAML: the control character U+{character:04X} is not allowed"
+            " (remove it; it is invisible in most editors)"
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: invalid YAML: {' '.join(str(exc).split())[:200]}") from None
     except RecursionError:

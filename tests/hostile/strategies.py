@@ -9,8 +9,35 @@ from hypothesis import strategies as st
 
 # Characters that break boundaries: line breaks, NUL, ESC, DEL, C1, separators, quotes, markup.
 NASTY = st.sampled_from(
-    ["\r", "\n", "\r\n", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\t", '"', "\\", "<", ">", ",", ";", ":",
-     "[/]", "[bold]", ":smile:", "=", "+", "-", "@", "%0D%0A", "=?", "?=", "Bcc: victim@example.net"]
+    [
+        "\r",
+        "\n",
+        "\r\n",
+        "\x00",
+        "\x1b",
+        "\x7f",
+        "\x85",
+        "\u2028",
+        "\t",
+        '"',
+        "\\",
+        "<",
+        ">",
+        ",",
+        ";",
+        ":",
+        "[/]",
+        "[bold]",
+        ":smile:",
+        "=",
+        "+",
+        "-",
+        "@",
+        "%0D%0A",
+        "=?",
+        "?=",
+        "Bcc: victim@example.net",
+    ]
 )
 
 

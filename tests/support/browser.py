@@ -22,8 +22,15 @@ from typing import Any, TypeVar
 from tests.conftest import REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO / "test-artifacts" / "preview"
 T = TypeVar("T")
 
@@ -41,7 +48,11 @@ class Preview:
         full_env.update(env or {})
         self.process = subprocess.Popen(
             [sys.executable, "-m", "newsletter", "preview", issue, "--no-browser", "--port", "0", *args],
-            cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=cwd,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.stdout_lines: queue.Queue[str] = queue.Queue()
         self.stderr_text: list[str] = []

@@ -29,7 +29,11 @@ def serving(project: Path, env: dict[str, str]) -> Iterator[Server]:
     full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1", **env})
     process = subprocess.Popen(
         [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
-        cwd=project, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=project,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None

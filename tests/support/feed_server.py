@@ -23,8 +23,10 @@ OVER_LIMIT = 5 * 1024 * 1024 + 1024
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    files: ClassVar[dict[str, tuple[str, str]]] = {"/feed/": ("wordpress.rss", "application/rss+xml; charset=UTF-8"),
-             "/statements/atom.xml": ("office.atom", "application/atom+xml")}
+    files: ClassVar[dict[str, tuple[str, str]]] = {
+        "/feed/": ("wordpress.rss", "application/rss+xml; charset=UTF-8"),
+        "/statements/atom.xml": ("office.atom", "application/atom+xml"),
+    }
 
     def log_message(self, *args: object) -> None:
         pass

@@ -25,8 +25,9 @@ def addresses(count: int, domain: str = "constituents.test") -> list[str]:
 
 def audience(emails: list[str]) -> Audience:
     consented = dt.date(2018, 1, 1)
-    subscribers = [Subscriber(email=e, first_name=f"Reader{i}", consented_at=consented, line=i + 2)
-                   for i, e in enumerate(emails)]
+    subscribers = [
+        Subscriber(email=e, first_name=f"Reader{i}", consented_at=consented, line=i + 2) for i, e in enumerate(emails)
+    ]
     return Audience(Path("list.csv"), subscribers=subscribers, rows=len(subscribers))
 
 
@@ -36,8 +37,9 @@ def subscriber_csv(path: Path, emails: list[str]) -> Path:
     return path
 
 
-def relay_settings(*ports: int, security: str = "none", username: str = "", password: str = "",
-                   **options: object) -> SmtpSettings:
+def relay_settings(
+    *ports: int, security: str = "none", username: str = "", password: str = "", **options: object
+) -> SmtpSettings:
     relays = tuple(Relay("127.0.0.1", port, security, username, password) for port in ports)
     smtp_only = {"timeout", "max_per_connection", "ca_file"}
     values: dict[str, object] = {"timeout": 5.0}

@@ -51,8 +51,9 @@ class Recorder:
     pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads commands in order either way)
     early_after_data: int = 0  # commands already waiting when a delayed end-of-data reply went out
 
-    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
-                          responses: list[str]) -> list[str]:
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
         session.host_name = hostname
         return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
@@ -82,8 +83,15 @@ class Recorder:
         elif action is not None:
             return action
         with self.lock:
-            self.received.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content),
-                                          time.monotonic(), session.peer))
+            self.received.append(
+                Received(
+                    envelope.mail_from,
+                    tuple(envelope.rcpt_tos),
+                    bytes(envelope.content),
+                    time.monotonic(),
+                    session.peer,
+                )
+            )
         return "250 2.0.0 queued"
 
     def recipients(self) -> list[str]:
@@ -140,8 +148,15 @@ class InjectingSMTP(SMTP):  # type: ignore[misc]
 class Server:
     """Runs the server's event loop in a daemon thread; `port` is the one the OS chose."""
 
-    def __init__(self, *, tls: ssl.SSLContext | None = None, users: dict[str, str] | None = None,
-                 delay: float = 0.0, pipelining: bool = True, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        tls: ssl.SSLContext | None = None,
+        users: dict[str, str] | None = None,
+        delay: float = 0.0,
+        pipelining: bool = True,
+        port: int = 0,
+    ) -> None:
         self.handler = Recorder(delay=delay, pipelining=pipelining)
         self.tls = tls
         self.users = users
@@ -194,8 +209,11 @@ class Server:
             return queue.popleft() if queue else None
 
     def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = (isinstance(data, LoginPassword) and self.users is not None
-              and self.users.get(data.login.decode()) == data.password.decode())
+        ok = (
+            isinstance(data, LoginPassword)
+            and self.users is not None
+            and self.users.get(data.login.decode()) == data.password.decode()
+        )
         self.logins.append((data.login.decode() if isinstance(data, LoginPassword) else "", ok))
         return AuthResult(success=ok, handled=False)
 
@@ -204,14 +222,14 @@ class Server:
         if self.tls is not None:
             options.update(tls_context=self.tls, require_starttls=True)
         if self.users is not None:
-            options.update(authenticator=self._authenticate, auth_required=True,
-                           auth_require_tls=self.tls is not None)
+            options.update(authenticator=self._authenticate, auth_required=True, auth_require_tls=self.tls is not None)
         return InjectingSMTP(self, self.handler, **options)
 
     def start(self) -> Server:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            self.loop.create_server(self._protocol, "127.0.0.1", self.port), self.loop)
+            self.loop.create_server(self._protocol, "127.0.0.1", self.port), self.loop
+        )
         self.server = future.result(10)
         self.port = self.server.sockets[0].getsockname()[1]
         return self

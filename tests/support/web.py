@@ -22,13 +22,15 @@ def web_app(root: Path, **env: str) -> WebApp:
     """The app for a fresh project at `root` (templates copied, database under it)."""
     if not (root / "templates").exists():
         shutil.copytree(REPO / "templates", root / "templates")
-    settings = load_settings({
-        "UNSUBSCRIBE_SECRET": SECRET,
-        "UNSUBSCRIBE_PREVIOUS_SECRETS": "an-old-secret-from-last-year",
-        "UNSUBSCRIBE_URL": "https://www.example.org/newsletter/unsubscribe",
-        "NEWSLETTER_JOURNAL": str(root / "journal.sqlite3"),
-        **env,
-    })
+    settings = load_settings(
+        {
+            "UNSUBSCRIBE_SECRET": SECRET,
+            "UNSUBSCRIBE_PREVIOUS_SECRETS": "an-old-secret-from-last-year",
+            "UNSUBSCRIBE_URL": "https://www.example.org/newsletter/unsubscribe",
+            "NEWSLETTER_JOURNAL": str(root / "journal.sqlite3"),
+            **env,
+        }
+    )
     return make_app(settings, root)
 
 
@@ -43,18 +45,32 @@ class Answer:
         return int(self.status.split()[0])
 
 
-def call(app: WebApp, method: str, path: str, query: str = "", body: bytes = b"", *,
-         content_type: str = "application/x-www-form-urlencoded", client: str = "192.0.2.10",
-         extra: dict[str, Any] | None = None) -> Answer:
+def call(
+    app: WebApp,
+    method: str,
+    path: str,
+    query: str = "",
+    body: bytes = b"",
+    *,
+    content_type: str = "application/x-www-form-urlencoded",
+    client: str = "192.0.2.10",
+    extra: dict[str, Any] | None = None,
+) -> Answer:
     captured: dict[str, Any] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
         captured["status"], captured["headers"] = status, dict(headers)
 
     environ: dict[str, Any] = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "REMOTE_ADDR": client,
-        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-        "HTTP_USER_AGENT": "pytest", **(extra or {}),
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "REMOTE_ADDR": client,
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "HTTP_USER_AGENT": "pytest",
+        **(extra or {}),
     }
     out = b"".join(app(environ, start_response))
     return Answer(captured["status"], captured["headers"], out.decode("utf-8"))

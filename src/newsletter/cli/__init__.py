@@ -18,12 +18,18 @@ from newsletter.cli.console import err_console, styled
 from newsletter.errors import NewsletterError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             invoke_without_command=True)
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}, invoke_without_command=True
+)
 @click.version_option(__version__, prog_name="newsletter")
-@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The project folder (the one holding issues/; default: $NEWSLETTER_PROJECT, the issue's "
-                   "project, or the first folder up from here that holds issues/).")
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The project folder (the one holding issues/; default: $NEWSLETTER_PROJECT, the issue's "
+    "project, or the first folder up from here that holds issues/).",
+)
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
     """Compose, preview and send an elected representative's email newsletter.

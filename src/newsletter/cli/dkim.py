@@ -27,10 +27,16 @@ def dkim() -> None:
 @dkim.command()
 @click.option("--selector", default=None, help="The selector (default: $DKIM_SELECTOR), e.g. news2026.")
 @click.option("--domain", default=None, help="The signing domain (default: $DKIM_DOMAIN, else the From domain).")
-@click.option("--key", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the private key (default: $DKIM_PRIVATE_KEY).")
-@click.option("--bits", type=click.IntRange(min=1024, max=4096), default=KEY_BITS, show_default=True,
-              help="RSA key size.")
+@click.option(
+    "--key",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the private key (default: $DKIM_PRIVATE_KEY).",
+)
+@click.option(
+    "--bits", type=click.IntRange(min=1024, max=4096), default=KEY_BITS, show_default=True, help="RSA key size."
+)
 @click.option("--force", is_flag=True, help="Replace an existing key file.")
 def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits: int, force: bool) -> None:
     """Write a new RSA private key (readable by its owner only) and print the DNS TXT record
@@ -52,8 +58,9 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
     if raw_out is None:
         raise InputError("--key: no key file given (nor DKIM_PRIVATE_KEY)", hint="for example --key dkim.pem")
     if raw_out.exists() and not force:
-        raise InputError(f"{raw_out}: a key is already there (pass --force to replace it; the old DNS record "
-                         "then stops matching)")
+        raise InputError(
+            f"{raw_out}: a key is already there (pass --force to replace it; the old DNS record then stops matching)"
+        )
     pem, public = generate_key(bits)
     try:
         write_atomic(raw_out, pem, fsync=True, mode=0o600)
@@ -63,8 +70,11 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
     console.print(f"wrote a {bits}-bit RSA key to {raw_out}", highlight=False)
     console.print("publish this DNS record:", highlight=False)
     console.print(dns_record(selector, domain, public), highlight=False, soft_wrap=True)
-    console.print(f"then set: DKIM_DOMAIN={domain} DKIM_SELECTOR={selector} DKIM_PRIVATE_KEY={raw_out}",
-                  highlight=False, soft_wrap=True)
+    console.print(
+        f"then set: DKIM_DOMAIN={domain} DKIM_SELECTOR={selector} DKIM_PRIVATE_KEY={raw_out}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(group: click.Group) -> None:

@@ -30,14 +30,29 @@ def _address(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 
 @click.command()
 @issue_argument
-@click.option("--port", type=click.IntRange(0, 65535), default=8025, show_default=True,
-              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8025,
+    show_default=True,
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
 @click.option("--no-browser", is_flag=True, help="Print the URL but do not open a browser.")
-@click.option("--subscriber", "subscriber", callback=_address, default=None, metavar="EMAIL",
-              help="Show the message as this subscriber gets it (default: a generic reader).")
-@click.option("--subscribers", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Subscriber CSV for the picker (default: $NEWSLETTER_SUBSCRIBERS, subscribers.csv, "
-                   "or the example list).")
+@click.option(
+    "--subscriber",
+    "subscriber",
+    callback=_address,
+    default=None,
+    metavar="EMAIL",
+    help="Show the message as this subscriber gets it (default: a generic reader).",
+)
+@click.option(
+    "--subscribers",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Subscriber CSV for the picker (default: $NEWSLETTER_SUBSCRIBERS, subscribers.csv, or the example list).",
+)
 def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv_path: Path | None) -> None:
     """Preview ISSUE in the browser, live: every save of an article, the issue, a template or
     .env shows within a second. The page shows the real message (HTML at desktop and phone
@@ -63,8 +78,14 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
     issues_dir = issue_path.resolve().parent
     # An issue outside issues/ is watched as one file: never the whole project root recursively.
     trees = [project.articles_dir, project.templates_dir] + ([issues_dir] if issues_dir.name == "issues" else [])
-    with PreviewServer(issue_path, readers=readers, env_path=home.dotenv_path, watch_trees=trees, port=port,
-                       log=lambda line: err_console().print(line, highlight=False, markup=False)) as server:
+    with PreviewServer(
+        issue_path,
+        readers=readers,
+        env_path=home.dotenv_path,
+        watch_trees=trees,
+        port=port,
+        log=lambda line: err_console().print(line, highlight=False, markup=False),
+    ) as server:
         console = out_console()
         console.print(f"Previewing {issue_path.stem} at {server.url}  (Ctrl-C to stop; nothing is sent)")
         console.file.flush()

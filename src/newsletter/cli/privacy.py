@@ -17,8 +17,14 @@ from newsletter.store.privacy import erase, export_person
 
 @subscribers.command("export-person")
 @click.argument("email", metavar="EMAIL")
-@click.option("--export", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Write the JSON to this file instead of the terminal.")
+@click.option(
+    "--export",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Write the JSON to this file instead of the terminal.",
+)
 def export_person_command(email: str, out_path: Path | None) -> None:
     """Everything the database holds about one person, as JSON: their record, consent events,
     deliveries (dates and Message-IDs), suppressions and bounces (a subject access request).
@@ -56,8 +62,10 @@ def erase_command(email: str, yes: bool) -> None:
     address = checked_address(email)
     if not yes:
         if not sys.stdin.isatty():
-            raise InputError("refusing to erase without confirmation: stdin is not a terminal",
-                             hint="pass --yes to erase from a script")
+            raise InputError(
+                "refusing to erase without confirmation: stdin is not a terminal",
+                hint="pass --yes to erase from a script",
+            )
         if not click.confirm(f"Erase everything held about {address}? This cannot be undone", default=False):
             raise click.Abort()
     with open_list() as store:
@@ -66,4 +74,6 @@ def erase_command(email: str, yes: bool) -> None:
         f"{address}: erased {done.total:,} records (subscriber {done.subscriber}, consent events "
         f"{done.consent_events}, deliveries {done.deliveries}, suppressions {done.suppressions}, bounces "
         f"{done.bounces}, test sends {done.test_sends}). Kept only a keyed hash of the address on the suppression "
-        "list, so a later import cannot add them back.", markup=False)
+        "list, so a later import cannot add them back.",
+        markup=False,
+    )

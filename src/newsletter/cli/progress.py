@@ -22,8 +22,13 @@ def progress_display(total: int) -> Iterator[Progress]:
     """Yields the callback the send loop calls with its report a few times a second."""
     console = err_console()
     if console.is_terminal:
-        columns = (TextColumn("sending"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[failed]} failed · {task.fields[rate]:,.0f}/s"), TimeRemainingColumn())
+        columns = (
+            TextColumn("sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed · {task.fields[rate]:,.0f}/s"),
+            TimeRemainingColumn(),
+        )
         with Bar(*columns, console=console, transient=True) as bar:
             task = bar.add_task("send", total=total, failed=0, rate=0.0)
 
@@ -38,8 +43,11 @@ def progress_display(total: int) -> Iterator[Progress]:
         now = time.monotonic()
         if now - last[0] >= LOG_EVERY:
             last[0] = now
-            console.print(f"{report.issue}: {report.done:,}/{total:,} done, {report.sent:,} sent, "
-                          f"{report.failed:,} failed, {report.rate:,.0f}/s", highlight=False)
+            console.print(
+                f"{report.issue}: {report.done:,}/{total:,} done, {report.sent:,} sent, "
+                f"{report.failed:,} failed, {report.rate:,.0f}/s",
+                highlight=False,
+            )
 
     yield log
 
@@ -60,8 +68,11 @@ def print_summary(report: SendReport, console: Console | None = None, *, again: 
         head
         + (f", {report.failed:,} failed" if report.failed else "")
         + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
-        + (f", {len(report.unknown):,} unknown (in flight when a send stopped; see --resend-unknown)"
-           if report.unknown else "")
+        + (
+            f", {len(report.unknown):,} unknown (in flight when a send stopped; see --resend-unknown)"
+            if report.unknown
+            else ""
+        )
         + (f", {report.pending:,} pending" if report.pending else "")
         + (f", {report.retried:,} retries after a temporary failure" if report.retried else "")
         + f" in {report.elapsed:,.2f} s"
@@ -82,5 +93,9 @@ def print_summary(report: SendReport, console: Console | None = None, *, again: 
     elif report.interrupted is not None:
         console.print("Interrupted: run the same command again to send to the rest.")
     if again and report.unknown:
-        console.print(f"{len(report.unknown):,} unknown: check the relay's log; `{again} --resend-unknown` "
-                      "sends to them as well (they may get it twice).", highlight=False, soft_wrap=True)
+        console.print(
+            f"{len(report.unknown):,} unknown: check the relay's log; `{again} --resend-unknown` "
+            "sends to them as well (they may get it twice).",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -37,10 +37,22 @@ def serve(host: str | None, port: int | None) -> None:
     app = make_app(config, home.root)
     proxy: dict[str, object] = {}
     if app.web.trusted_proxy:  # the reverse proxy's X-Forwarded-For names the client (for the per-IP limit)
-        proxy = {"trusted_proxy": app.web.trusted_proxy, "trusted_proxy_count": 1,
-                 "trusted_proxy_headers": {"x-forwarded-for"}, "clear_untrusted_proxy_headers": True}
-    server = create_server(app, host=host, port=port, threads=4, max_request_body_size=64 * 1024,
-                           ident="newsletter", channel_timeout=30, **proxy)
+        proxy = {
+            "trusted_proxy": app.web.trusted_proxy,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for"},
+            "clear_untrusted_proxy_headers": True,
+        }
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=4,
+        max_request_body_size=64 * 1024,
+        ident="newsletter",
+        channel_timeout=30,
+        **proxy,
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
@@ -48,8 +60,11 @@ def serve(host: str | None, port: int | None) -> None:
     signal.signal(signal.SIGTERM, stop)
     shown = f"[{host}]" if ":" in host else host
     paths = ", ".join((app.web.subscribe_path, app.web.preferences_path, app.path))
-    out_console().print(f"Serving http://{shown}:{server.effective_port} ({paths}; database {config.journal_path};"
-                        f" confirmation emails to {app.mail.describe()}); Ctrl-C stops", soft_wrap=True)
+    out_console().print(
+        f"Serving http://{shown}:{server.effective_port} ({paths}; database {config.journal_path};"
+        f" confirmation emails to {app.mail.describe()}); Ctrl-C stops",
+        soft_wrap=True,
+    )
     sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
     server.run()  # waitress closes its sockets on Ctrl-C or SystemExit
     err_console().print("stopped")

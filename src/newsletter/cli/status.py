@@ -26,8 +26,13 @@ def issue_slug(issue: str) -> str:
 @click.command()
 @issue_argument
 @journal_option
-@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the failed recipients and the servers' replies to this CSV file.")
+@click.option(
+    "--export",
+    "export_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the failed recipients and the servers' replies to this CSV file.",
+)
 def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
     """Show what the journal records for ISSUE: how many recipients are in each state, the
     failures with the server's reply, those left unknown by an interrupted send, for an
@@ -41,8 +46,10 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     slug = issue_slug(issue)
     path = journal_path or project(issue).settings().journal_path  # the issue file's project, as send finds it
     console = out_console()
-    nothing = InputError(f"{slug}: no send of this issue is recorded in {path}",
-                         hint="status takes the issue's slug or YAML file, e.g. spring-2018")
+    nothing = InputError(
+        f"{slug}: no send of this issue is recorded in {path}",
+        hint="status takes the issue's slug or YAML file, e.g. spring-2018",
+    )
     if not path.exists():
         raise nothing
     with Journal(path) as journal:
@@ -75,18 +82,23 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
         _kind, destination, started, _finished, outcome = runs[-1]
         console.print(f"last test copy: to {destination} at {started}: {outcome or 'did not finish'}")
     if snapshot is not None:
-        console.print(f"snapshot: taken {snapshot[0]} as the first send started (sha256 {snapshot[1][:12]}); "
-                      "`newsletter archive` publishes it")
+        console.print(
+            f"snapshot: taken {snapshot[0]} as the first send started (sha256 {snapshot[1][:12]}); "
+            "`newsletter archive` publishes it"
+        )
     elif counts.get("sent"):
-        console.print("snapshot: none (sent by an earlier release); `newsletter archive` rebuilds the issue from "
-                      "today's files")
+        console.print(
+            "snapshot: none (sent by an earlier release); `newsletter archive` rebuilds the issue from today's files"
+        )
     for failure in failures:
         console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
     for email in unknown:
         console.print(f"  unknown {email} (was in flight when a send stopped; see send --resend-unknown)")
     if export_path is not None:
-        data = cells.csv_bytes(["email", "attempts", "last_reply", "updated_at"],
-                               [(f.email, f.attempts, f.last_reply, f.updated_at) for f in failures])
+        data = cells.csv_bytes(
+            ["email", "attempts", "last_reply", "updated_at"],
+            [(f.email, f.attempts, f.last_reply, f.updated_at) for f in failures],
+        )
         try:
             write_atomic(export_path, data)
         except OSError as exc:

@@ -110,7 +110,9 @@ def import_command(csv_path: Path, source: str) -> None:
     counts = "".join(f", {n:,} {reason}" for reason, n in sorted(report.counts().items()))
     out_console().print(
         f"{csv_path}: {report.rows:,} rows: {report.added:,} added, {report.updated:,} updated, "
-        f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped{counts}", markup=False)
+        f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped{counts}",
+        markup=False,
+    )
     if report.skipped:
         print_skipped(report.skipped)
     if not report.changed:
@@ -152,21 +154,30 @@ def show_command(email: str) -> None:
         raise InputError(f"{address}: not on the list in {store.path}")
     console = out_console()
     if record is not None:
-        console.print(f"{record.email}: {record.status}; name {record.name or '(none)'}; ward {record.ward or '(none)'}"
-                      f"; tags {', '.join(record.tags) or '(none)'}; consented {record.consented_at or 'no'}; "
-                      f"since {record.created_at}", markup=False)
+        console.print(
+            f"{record.email}: {record.status}; name {record.name or '(none)'}; ward {record.ward or '(none)'}"
+            f"; tags {', '.join(record.tags) or '(none)'}; consented {record.consented_at or 'no'}; "
+            f"since {record.created_at}",
+            markup=False,
+        )
     if suppressed:
         console.print(f"suppressed: {suppressed}", markup=False)
     for e in history:
-        evidence = "; ".join(x for x in (e.detail, e.wording and f"wording {e.wording!r}", e.ip, e.user_agent,
-                                         e.actor) if x)
+        evidence = "; ".join(
+            x for x in (e.detail, e.wording and f"wording {e.wording!r}", e.ip, e.user_agent, e.actor) if x
+        )
         console.print(f"  {e.at}  {e.kind} ({e.source}){': ' + evidence if evidence else ''}", markup=False)
 
 
 @subscribers.command("export")
 @click.argument("csv_path", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--status", type=click.Choice((*STATUSES, "all")), default=SUBSCRIBED, show_default=True,
-              help="Which subscribers to write.")
+@click.option(
+    "--status",
+    type=click.Choice((*STATUSES, "all")),
+    default=SUBSCRIBED,
+    show_default=True,
+    help="Which subscribers to write.",
+)
 def export_command(csv_path: Path, status: str) -> None:
     """Write the list to a CSV that `subscribers import` reads back (written whole or not at all).
 
@@ -198,8 +209,16 @@ def add_command(email: str, how: str, first_name: str, last_name: str, ward: str
     if not how.strip():
         raise InputError("--consent: say how the person consented")
     with open_list() as store:
-        record = add_by_staff(store.db, address, clean_name(first_name), clean_name(last_name), clean_name(ward),
-                              [clean_name(t) for t in tags], now("seconds")[:10], Evidence("staff", clean_name(how)))
+        record = add_by_staff(
+            store.db,
+            address,
+            clean_name(first_name),
+            clean_name(last_name),
+            clean_name(ward),
+            [clean_name(t) for t in tags],
+            now("seconds")[:10],
+            Evidence("staff", clean_name(how)),
+        )
     out_console().print(f"{record.email}: subscribed", markup=False)
 
 
@@ -217,8 +236,10 @@ def remove_command(email: str, note: str) -> None:
     address = checked_address(email)
     with open_list() as store:
         if get(store.db, address) is None:
-            raise InputError(f"{address}: not on the list in {store.path}",
-                             hint="`newsletter unsubscribe` suppresses an address that is not on the list")
+            raise InputError(
+                f"{address}: not on the list in {store.path}",
+                hint="`newsletter unsubscribe` suppresses an address that is not on the list",
+            )
         unsubscribe(store.db, address, Evidence("staff", clean_name(note) or "newsletter subscribers remove"))
     out_console().print(f"{address}: removed (unsubscribed and suppressed)", markup=False)
 

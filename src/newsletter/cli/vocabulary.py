@@ -13,15 +13,46 @@ from __future__ import annotations
 
 import click
 
-ALLOWED = frozenset({"ISSUE", "SLUG", "SLUGS", "FEED", "DIR", "FILE", "CSV", "MAILBOX", "EMAIL", "EMAIL...", "N",
-                     "PORT", "SECONDS", "DATE", "TIME", "HOST", "WARD", "TAG", "TEXT",
-                     "EDITION"})
+ALLOWED = frozenset(
+    {
+        "ISSUE",
+        "SLUG",
+        "SLUGS",
+        "FEED",
+        "DIR",
+        "FILE",
+        "CSV",
+        "MAILBOX",
+        "EMAIL",
+        "EMAIL...",
+        "N",
+        "PORT",
+        "SECONDS",
+        "DATE",
+        "TIME",
+        "HOST",
+        "WARD",
+        "TAG",
+        "TEXT",
+        "EDITION",
+    }
+)
 
 
 # Options that name the same thing in several commands, and their one placeholder.
-BY_NAME = {"--subscribers": "CSV", "--export": "CSV", "--subscriber": "EMAIL", "--to": "EMAIL", "--host": "HOST",
-           "--port": "PORT", "--ward": "WARD", "--tag": "TAG", "--articles": "SLUGS", "--note": "TEXT",
-           "--edition": "EDITION"}
+BY_NAME = {
+    "--subscribers": "CSV",
+    "--export": "CSV",
+    "--subscriber": "EMAIL",
+    "--to": "EMAIL",
+    "--host": "HOST",
+    "--port": "PORT",
+    "--ward": "WARD",
+    "--tag": "TAG",
+    "--articles": "SLUGS",
+    "--note": "TEXT",
+    "--edition": "EDITION",
+}
 
 
 def _default_metavar(param: click.Parameter) -> str | None:

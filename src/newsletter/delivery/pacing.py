@@ -36,8 +36,14 @@ class LoopOptions:
 class Pacer:
     """Grants one message at a time: the rate, the hourly cap, batch pauses, throttle pauses."""
 
-    def __init__(self, *, rate: float | None = None, hourly_limit: int | None = None, batch_size: int = 100,
-                 batch_pause: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        rate: float | None = None,
+        hourly_limit: int | None = None,
+        batch_size: int = 100,
+        batch_pause: float = 0.0,
+    ) -> None:
         self.interval = 1.0 / rate if rate else 0.0
         self.hourly: deque[float] | None = deque(maxlen=hourly_limit) if hourly_limit else None
         self.batch_size = batch_size
@@ -145,7 +151,6 @@ class Window:
 
     def _wake(self) -> None:
         self.changed.set()
-
 
 
 def backoff(attempt: int, base: float, cap: float = 600.0) -> float:

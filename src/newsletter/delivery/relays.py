@@ -63,8 +63,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _number(env: Mapping[str, str], name: str, default: float | None, *, integer: bool = False,
-            minimum: float = 0) -> float | None:
+def _number(
+    env: Mapping[str, str], name: str, default: float | None, *, integer: bool = False, minimum: float = 0
+) -> float | None:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -103,8 +104,14 @@ def _from_url(url: str) -> Relay:
             hint="for example SMTP_URLS=smtp://user:pass@host1:587,smtps://host2:465",
         )
     host = parts.hostname or ""
-    return _relay(host, port or _DEFAULT_PORTS[security], security, unquote(parts.username or ""),
-                  unquote(parts.password or ""), "SMTP_URLS")
+    return _relay(
+        host,
+        port or _DEFAULT_PORTS[security],
+        security,
+        unquote(parts.username or ""),
+        unquote(parts.password or ""),
+        "SMTP_URLS",
+    )
 
 
 def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
@@ -118,8 +125,11 @@ def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
         if security not in SECURITIES:
             raise ConfigError(f"SMTP_SECURITY: {security!r} must be one of {', '.join(SECURITIES)}")
         port = int(_number(env, "SMTP_PORT", _DEFAULT_PORTS[security], integer=True, minimum=1) or 0)
-        relays = (_relay(host, port, security, env.get("SMTP_USERNAME", "").strip(),
-                         env.get("SMTP_PASSWORD", ""), "SMTP_HOST"),)
+        relays = (
+            _relay(
+                host, port, security, env.get("SMTP_USERNAME", "").strip(), env.get("SMTP_PASSWORD", ""), "SMTP_HOST"
+            ),
+        )
     else:
         return None
     rate = _number(env, "SMTP_RATE", None)

@@ -116,8 +116,11 @@ class SmtpBackend:
     async def _connect(self) -> SmtpConnection:
         relay = self.rotation.pick()
         client = aiosmtplib.SMTP(
-            hostname=relay.host, port=relay.port, timeout=self.settings.timeout,
-            use_tls=relay.security == "tls", start_tls=relay.security == "starttls",
+            hostname=relay.host,
+            port=relay.port,
+            timeout=self.settings.timeout,
+            use_tls=relay.security == "tls",
+            start_tls=relay.security == "starttls",
             tls_context=self._tls if relay.security != "none" else None,
         )
         try:
@@ -140,8 +143,9 @@ class SmtpBackend:
 def _connect_problem(relay: Relay, exc: BaseException) -> RelayUnavailable | None:
     """Name what went wrong while opening a session, in one line without the password."""
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return RelayUnavailable(f"{_reply(relay, exc.code, exc.message)} (login as the SMTP user refused)",
-                                lasting=True)
+        return RelayUnavailable(
+            f"{_reply(relay, exc.code, exc.message)} (login as the SMTP user refused)", lasting=True
+        )
     if isinstance(exc, ssl.SSLError) or "TLS" in str(exc) or isinstance(exc.__cause__, ssl.SSLError):
         return RelayUnavailable(f"{relay}: TLS failed: {exc}", lasting=True)
     if isinstance(exc, aiosmtplib.SMTPResponseException):
@@ -244,9 +248,9 @@ class SmtpConnection:
                 body = self.wire.send(message.wire or wire_form(message.data), 1)
                 complete = True
                 if not self.pipelining:
-                    (code, text), = await self.wire.wait(body, self.timeout)
+                    ((code, text),) = await self.wire.wait(body, self.timeout)
             if self.pipelining:
-                (code, text), = await self.wire.wait(body, self.timeout)
+                ((code, text),) = await self.wire.wait(body, self.timeout)
         except ReplyTimeout:
             self._drop()
             if complete:

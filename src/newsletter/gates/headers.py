@@ -31,8 +31,10 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOT_ATOM_ADDRESS = re.compile(rf"(?=.{{3,254}}$){_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 # A display name as RFC 2047 encoded words only (what `Header` writes): nothing outside them.
-_ENCODED_PHRASE = re.compile(r"=\?utf-8\?(?:b\?[A-Za-z0-9+/=]*|q\?[A-Za-z0-9!*+/=_-]*)\?="
-                             r"(?:(?:\r\n)? =\?utf-8\?(?:b\?[A-Za-z0-9+/=]*|q\?[A-Za-z0-9!*+/=_-]*)\?=)*")
+_ENCODED_PHRASE = re.compile(
+    r"=\?utf-8\?(?:b\?[A-Za-z0-9+/=]*|q\?[A-Za-z0-9!*+/=_-]*)\?="
+    r"(?:(?:\r\n)? =\?utf-8\?(?:b\?[A-Za-z0-9+/=]*|q\?[A-Za-z0-9!*+/=_-]*)\?=)*"
+)
 # An ASCII display name that is safe inside one quoted-string: no quote, no backslash.
 _QUOTABLE_NAME = re.compile(r"[ !#-\[\]-~]{1,64}")
 _POLICY = email.policy.SMTP

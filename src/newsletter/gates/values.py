@@ -121,8 +121,10 @@ def _url_problem(value: str, *, query: bool, reserved_keys: tuple[str, ...]) -> 
 def mailto_address(name: str, raw: str) -> str:
     """The address of a mailto: setting, alone: no `?subject=`, `?bcc=`, second address or name."""
     value = raw.strip()
-    address = value[len("mailto:"):] if value.lower().startswith("mailto:") else value
+    address = value[len("mailto:") :] if value.lower().startswith("mailto:") else value
     if not _MAILTO.fullmatch(address) or ".." in address:
-        raise ConfigError(f"{name}: {_shown(value)} must be one plain address like unsubscribe@example.org"
-                          " (no ?subject=, ?bcc= or second address)")
+        raise ConfigError(
+            f"{name}: {_shown(value)} must be one plain address like unsubscribe@example.org"
+            " (no ?subject=, ?bcc= or second address)"
+        )
     return address

@@ -34,15 +34,23 @@ def state_payload(snapshot: Snapshot, readers: Readers, reader: Subscriber, inst
     }
     if snapshot.problem is not None:
         problem = snapshot.problem
-        payload["problem"] = {"kind": problem.kind, "title": problem.title, "lines": list(problem.lines),
-                              "detail": problem.detail}
+        payload["problem"] = {
+            "kind": problem.kind,
+            "title": problem.title,
+            "lines": list(problem.lines),
+            "detail": problem.detail,
+        }
         return payload
     try:
         view = snapshot.view(reader)
     except Exception as exc:  # a bug building one reader's message shows in the page, like a failed rebuild
         title = f"Unexpected error building the message for {reader.email}"
-        payload["problem"] = {"kind": "unexpected", "title": title, "lines": [f"{type(exc).__name__}: {exc}"],
-                              "detail": ""}
+        payload["problem"] = {
+            "kind": "unexpected",
+            "title": title,
+            "lines": [f"{type(exc).__name__}: {exc}"],
+            "detail": "",
+        }
         return payload
     headers = [[name, value] for name, value in view.headers]
     query = message_query(reader, snapshot.version)

@@ -28,11 +28,15 @@ from newsletter.preview.watch import Watcher
 
 HOST = "127.0.0.1"
 HEARTBEAT_S = 15.0
-PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-            "frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 # The newsletter itself: its own images and inline styles, as a mail client allows; no scripts.
-MESSAGE_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
-               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+MESSAGE_CSP = (
+    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 ASSETS = {
     "/": ("page.html", "text/html; charset=utf-8"),
     "/assets/page.js": ("page.js", "text/javascript; charset=utf-8"),
@@ -48,8 +52,16 @@ def _asset(name: str) -> bytes:
 class PreviewServer:
     """Owns the current snapshot, the watcher and the HTTP server of one `newsletter preview`."""
 
-    def __init__(self, issue_path: Path, *, readers: Readers, env_path: Path, watch_trees: Iterable[Path],
-                 port: int = 8025, log: Log = lambda _line: None) -> None:
+    def __init__(
+        self,
+        issue_path: Path,
+        *,
+        readers: Readers,
+        env_path: Path,
+        watch_trees: Iterable[Path],
+        port: int = 8025,
+        log: Log = lambda _line: None,
+    ) -> None:
         self.readers = readers
         self.log = log
         self.instance = secrets.token_hex(4)
@@ -64,8 +76,10 @@ class PreviewServer:
         try:
             self.httpd = _HTTPServer((HOST, port), _Handler)
         except OSError as exc:
-            raise NewsletterError(f"{HOST}:{port}: cannot listen: {exc.strerror}",
-                                  hint="another preview may be running; try --port 0 for any free port") from exc
+            raise NewsletterError(
+                f"{HOST}:{port}: cannot listen: {exc.strerror}",
+                hint="another preview may be running; try --port 0 for any free port",
+            ) from exc
         self.httpd.preview = self
         singles = [env_path, issue_path] + ([readers.path] if readers.path else [])
         self.watcher = Watcher(watch_trees, singles, self._on_change, self._on_watch_error)
@@ -216,8 +230,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, view.html, "text/html; charset=utf-8", csp=MESSAGE_CSP, frame="SAMEORIGIN")
         else:
             name = f"{snapshot.composed.issue.slug}.eml"
-            self._send(HTTPStatus.OK, view.raw, "message/rfc822",
-                       extra={"Content-Disposition": f'attachment; filename="{name}"'})
+            self._send(
+                HTTPStatus.OK,
+                view.raw,
+                "message/rfc822",
+                extra={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
 
     def _events(self, preview: PreviewServer) -> None:
         """Server-sent events: the current version at once, then each new one as it is built."""
@@ -246,8 +264,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_found(self) -> None:
         self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
 
-    def _send(self, status: HTTPStatus, body: bytes, kind: str, *, csp: str | None = None, frame: str = "DENY",
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        kind: str,
+        *,
+        csp: str | None = None,
+        frame: str = "DENY",
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))

@@ -119,8 +119,12 @@ class Rebuilder:
             hint = (f"hint: {exc.hint}",) if exc.hint else ()
             problem = Problem("input", "The issue cannot be built", (str(exc), *hint))
         except Exception as exc:
-            problem = Problem("unexpected", "Unexpected error while rebuilding (a bug: please report it)",
-                              (f"{type(exc).__name__}: {exc}",), "".join(traceback.format_exception(exc)))
+            problem = Problem(
+                "unexpected",
+                "Unexpected error while rebuilding (a bug: please report it)",
+                (f"{type(exc).__name__}: {exc}",),
+                "".join(traceback.format_exception(exc)),
+            )
         else:
             snapshot.elapsed_ms = (time.perf_counter() - started) * 1000
             return snapshot

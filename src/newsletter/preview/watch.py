@@ -47,8 +47,14 @@ class Watcher:
 
     def _run(self, paths: list[Path], keep: Callable[[Change, str], bool], recursive: bool) -> None:
         try:
-            for changes in watch(*paths, watch_filter=keep, step=STEP_MS, stop_event=self._stop,
-                                 recursive=recursive, raise_interrupt=False):
+            for changes in watch(
+                *paths,
+                watch_filter=keep,
+                step=STEP_MS,
+                stop_event=self._stop,
+                recursive=recursive,
+                raise_interrupt=False,
+            ):
                 self.on_change({Path(path) for _change, path in changes})
         except Exception as exc:  # a watcher that dies must say so, not fail silently
             if not self._stop.is_set():

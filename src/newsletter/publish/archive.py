@@ -69,8 +69,14 @@ def rfc3339(stamp: str) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_unsent: bool,
-            snapshots: Mapping[str, Snapshot] | None = None) -> tuple[list[ArchivedIssue], list[str]]:
+def collect(
+    root: Path,
+    settings: Settings,
+    sent: Mapping[str, str],
+    *,
+    include_unsent: bool,
+    snapshots: Mapping[str, Snapshot] | None = None,
+) -> tuple[list[ArchivedIssue], list[str]]:
     """Every sent issue (or every one), newest first, and the sent ones re-rendered for want of
     a snapshot.
 
@@ -95,8 +101,16 @@ def collect(root: Path, settings: Settings, sent: Mapping[str, str], *, include_
 
 def _from_snapshot(copy: Snapshot, sent_at: str | None) -> ArchivedIssue:
     editions = tuple((e.stem, e.label, e.html) for e in copy.editions)
-    return ArchivedIssue(copy.issue, copy.subject, copy.preheader, dt.date.fromisoformat(copy.issue_date),
-                         copy.date_text, sent_at, copy.html, editions)
+    return ArchivedIssue(
+        copy.issue,
+        copy.subject,
+        copy.preheader,
+        dt.date.fromisoformat(copy.issue_date),
+        copy.date_text,
+        sent_at,
+        copy.html,
+        editions,
+    )
 
 
 def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, bytes]:
@@ -135,7 +149,12 @@ def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, by
 
 
 def build_archive(
-    root: Path, settings: Settings, sent: Mapping[str, str], out_dir: Path, *, include_unsent: bool = False,
+    root: Path,
+    settings: Settings,
+    sent: Mapping[str, str],
+    out_dir: Path,
+    *,
+    include_unsent: bool = False,
     snapshots: Mapping[str, Snapshot] | None = None,
 ) -> ArchiveReport:
     """Build the site into `out_dir` (created if needed), replacing earlier builds in place.

@@ -37,8 +37,13 @@ def _digest(text: str) -> str:
 
 def article_text(fields: ArticleFields, body: str) -> str:
     """The file's text: front matter, the hash of everything else, the Markdown body."""
-    data: dict[str, object] = {"title": fields.title, "date": fields.date, "summary": fields.summary,
-                               "url": fields.url, "category": fields.category}
+    data: dict[str, object] = {
+        "title": fields.title,
+        "date": fields.date,
+        "summary": fields.summary,
+        "url": fields.url,
+        "category": fields.category,
+    }
     if fields.image:
         data["image"] = fields.image
         data["image_alt"] = fields.image_alt

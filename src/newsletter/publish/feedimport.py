@@ -216,8 +216,13 @@ def _updated(item: FeedItem, path: Path, fields: ArticleFields, body: str, optio
     if edited is None:
         return Outcome(KEPT, item.number, item.title, path, "written by hand, not by an import: left alone")
     if edited:
-        return Outcome(KEPT, item.number, item.title, path,
-                       "edited since it was imported: left alone (delete it to import it again)")
+        return Outcome(
+            KEPT,
+            item.number,
+            item.title,
+            path,
+            "edited since it was imported: left alone (delete it to import it again)",
+        )
     text = article_text(fields, body)
     if text == current:
         return Outcome(UNCHANGED, item.number, item.title, path)
@@ -229,8 +234,9 @@ def _updated(item: FeedItem, path: Path, fields: ArticleFields, body: str, optio
     return Outcome(UPDATED, item.number, item.title, path)
 
 
-def import_feed(source: str, articles_dir: Path, options: ImportOptions, *, timeout: float = TIMEOUT
-                ) -> tuple[Feed, list[Outcome]]:
+def import_feed(
+    source: str, articles_dir: Path, options: ImportOptions, *, timeout: float = TIMEOUT
+) -> tuple[Feed, list[Outcome]]:
     """Fetch and parse `source` (an http(s) URL or a file), then import its items."""
     fetched = fetch(source, timeout=timeout)
     feed = parse_feed(fetched.data, fetched.location, base_url=fetched.location if fetched.is_url else "")

@@ -88,8 +88,9 @@ def _item(number: int, entry: Any, base: str) -> FeedItem | BrokenItem:
         return BrokenItem(number, title, "it has no text (description or content)")
     date = dt.datetime.fromtimestamp(calendar.timegm(when), dt.UTC).date()
     categories = tuple(one_line(str(tag.get("term") or "")) for tag in entry.get("tags") or [] if tag.get("term"))
-    return FeedItem(number, title, link, date, description, content_html or description, categories,
-                    _images(entry, base))
+    return FeedItem(
+        number, title, link, date, description, content_html or description, categories, _images(entry, base)
+    )
 
 
 def _images(entry: Any, base: str) -> tuple[str, ...]:

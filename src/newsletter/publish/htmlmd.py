@@ -15,16 +15,40 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 from markdownify import MarkdownConverter
 
-_DROP = ("script", "style", "noscript", "iframe", "object", "embed", "form", "button", "input", "select",
-         "textarea", "svg", "canvas", "template", "link", "meta")
-_SHARE_CLASS = re.compile(r"share|sharing|social|sharedaddy|addtoany|a2a_|jp-relatedposts|related-posts|wpcnt|"
-                          r"post-likes|likes-widget|printfriendly", re.I)
+_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "svg",
+    "canvas",
+    "template",
+    "link",
+    "meta",
+)
+_SHARE_CLASS = re.compile(
+    r"share|sharing|social|sharedaddy|addtoany|a2a_|jp-relatedposts|related-posts|wpcnt|"
+    r"post-likes|likes-widget|printfriendly",
+    re.I,
+)
 _SHARE_LINK = re.compile(
     r"^https?://(www\.)?(facebook\.com/sharer|twitter\.com/(intent|share)|x\.com/intent|linkedin\.com/share|"
     r"api\.whatsapp\.com/send|wa\.me/|pinterest\.[a-z.]+/pin/create|reddit\.com/submit|t\.me/share|"
-    r"telegram\.me/share|tumblr\.com/share|bsky\.app/intent)", re.I)
-_PIXEL_SRC = re.compile(r"(stats\.wordpress\.com|pixel\.wp\.com|feeds\.feedburner\.com/~r|/~ff/|doubleclick\.net|"
-                        r"google-analytics\.com|/pixel(\.gif|\.png)?(\?|$)|/b\.gif|[?&]utm_)", re.I)
+    r"telegram\.me/share|tumblr\.com/share|bsky\.app/intent)",
+    re.I,
+)
+_PIXEL_SRC = re.compile(
+    r"(stats\.wordpress\.com|pixel\.wp\.com|feeds\.feedburner\.com/~r|/~ff/|doubleclick\.net|"
+    r"google-analytics\.com|/pixel(\.gif|\.png)?(\?|$)|/b\.gif|[?&]utm_)",
+    re.I,
+)
 _TRAILER = re.compile(r"^\s*the post .* appeared first on .*$", re.I | re.S)
 
 
@@ -64,8 +88,30 @@ def clean(html: str, base: str) -> BeautifulSoup:
             img.decompose()
         else:
             img["src"] = src
-    for block in soup.find_all(["p", "div", "span", "li", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5",
-                                "h6", "blockquote", "ul", "ol", "a", "strong", "em", "b", "i"]):
+    for block in soup.find_all(
+        [
+            "p",
+            "div",
+            "span",
+            "li",
+            "figure",
+            "figcaption",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "ul",
+            "ol",
+            "a",
+            "strong",
+            "em",
+            "b",
+            "i",
+        ]
+    ):
         if block.decomposed:
             continue
         text = block.get_text().replace("\xa0", " ").strip()

@@ -14,8 +14,18 @@ def web_copy(composed: Composed) -> Snapshot:
     """The issue with the public values (no reader's name, address or token), every edition."""
     values = composed.web_values()
     html, text = composed.rendered.personalise(values)
-    editions = tuple(SnapshotEdition(e.edition.file_stem, e.edition.label, *e.rendered.personalise(values))
-                     for e in composed.editions[1:])
+    editions = tuple(
+        SnapshotEdition(e.edition.file_stem, e.edition.label, *e.rendered.personalise(values))
+        for e in composed.editions[1:]
+    )
     issue = composed.issue
-    return Snapshot(issue.slug, composed.rendered.subject, issue.preheader, issue.date.isoformat(), issue.date_text,
-                    html, text, editions)
+    return Snapshot(
+        issue.slug,
+        composed.rendered.subject,
+        issue.preheader,
+        issue.date.isoformat(),
+        issue.date_text,
+        html,
+        text,
+        editions,
+    )

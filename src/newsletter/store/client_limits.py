@@ -45,15 +45,17 @@ def hit(db: sqlite3.Connection, window: Window, scope: str, client: str, now: fl
     with transaction(db):
         key = client_key(db, scope, client)
         _forget(db, window, at)
-        count, oldest = db.execute("SELECT count(*), min(at) FROM client_limits WHERE key = ? AND at > ?",
-                                   (key, at - window.period)).fetchone()
+        count, oldest = db.execute(
+            "SELECT count(*), min(at) FROM client_limits WHERE key = ? AND at > ?", (key, at - window.period)
+        ).fetchone()
         if count >= window.limit:
             wait = oldest + window.period - at
             return max(1, min(int(window.period) + 1, int(wait) + 1))
         db.execute("INSERT INTO client_limits (key, at) VALUES (?, ?)", (key, at))
         # Two subqueries: SQLite reads min() or max() alone off the end of the index, both at once by a scan.
-        low, high = db.execute("SELECT (SELECT min(id) FROM client_limits), (SELECT max(id) FROM client_limits)"
-                               ).fetchone()
+        low, high = db.execute(
+            "SELECT (SELECT min(id) FROM client_limits), (SELECT max(id) FROM client_limits)"
+        ).fetchone()
         if high - low >= window.max_rows:
             db.execute("DELETE FROM client_limits WHERE id <= ?", (high - window.max_rows,))
     return 0

@@ -53,8 +53,17 @@ def record(db: sqlite3.Connection, email: str, kind: str, evidence: Evidence, at
     db.execute(
         "INSERT INTO consent_events (email, kind, at, source, detail, wording, ip, user_agent, actor) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (email.lower(), kind, at or now(), _clip(evidence.source), _clip(evidence.detail), evidence.wording,
-         _clip(evidence.ip), _clip(evidence.user_agent), _clip(evidence.actor)),
+        (
+            email.lower(),
+            kind,
+            at or now(),
+            _clip(evidence.source),
+            _clip(evidence.detail),
+            evidence.wording,
+            _clip(evidence.ip),
+            _clip(evidence.user_agent),
+            _clip(evidence.actor),
+        ),
     )
 
 

@@ -154,8 +154,9 @@ class Journal:
             yield Failure(email, attempts, reply, updated)
 
     def unknown(self, issue: str) -> list[str]:
-        rows = self.db.execute("SELECT email FROM deliveries WHERE issue = ? AND state = 'sending' ORDER BY email",
-                               (issue,))
+        rows = self.db.execute(
+            "SELECT email FROM deliveries WHERE issue = ? AND state = 'sending' ORDER BY email", (issue,)
+        )
         return [email for (email,) in rows]
 
     def runs(self, issue: str) -> list[tuple[str, str, str, str | None, str | None]]:
@@ -169,7 +170,5 @@ class Journal:
 def sent_issues(db: sqlite3.Connection) -> list[tuple[str, str]]:
     """(issue slug, first time it was sent) for every issue a real send delivered to somebody;
     test sends are never journalled as deliveries, so they never count."""
-    rows = db.execute(
-        "SELECT issue, min(updated_at) FROM deliveries WHERE state = 'sent' GROUP BY issue ORDER BY 2, 1"
-    )
+    rows = db.execute("SELECT issue, min(updated_at) FROM deliveries WHERE state = 'sent' GROUP BY issue ORDER BY 2, 1")
     return [(issue, first) for issue, first in rows]

@@ -66,8 +66,9 @@ def is_stale(holder: Holder, *, host: str | None = None) -> bool:
 
 
 def holder(db: sqlite3.Connection, issue: str) -> Holder | None:
-    row = db.execute("SELECT issue, host, pid, started_at, lease_until FROM send_locks WHERE issue = ?",
-                     (issue,)).fetchone()
+    row = db.execute(
+        "SELECT issue, host, pid, started_at, lease_until FROM send_locks WHERE issue = ?", (issue,)
+    ).fetchone()
     return Holder(*row) if row else None
 
 
@@ -81,8 +82,9 @@ class SendLock:
         self.lease = lease
         self.lost: str | None = None  # why the lock is no longer ours, once it is not
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew_loop, args=(renew_every,), daemon=True,
-                                        name=f"send-lock-{issue}")
+        self._thread = threading.Thread(
+            target=self._renew_loop, args=(renew_every,), daemon=True, name=f"send-lock-{issue}"
+        )
         self._thread.start()
 
     @property
@@ -100,14 +102,15 @@ class SendLock:
     def renew(self, db: sqlite3.Connection) -> None:
         try:
             with transaction(db):
-                cursor = db.execute("UPDATE send_locks SET lease_until = ? WHERE issue = ? AND token = ?",
-                                    (_later(self.lease), self.issue, self.token))
+                cursor = db.execute(
+                    "UPDATE send_locks SET lease_until = ? WHERE issue = ? AND token = ?",
+                    (_later(self.lease), self.issue, self.token),
+                )
         except sqlite3.Error:
             return  # a busy database: the lease has time to spare, try again next round
         if cursor.rowcount == 0 and self.lost is None:
             taker = holder(db, self.issue)
-            self.lost = f"the send lock of {self.issue} was taken over" + (
-                f" by {taker.describe()}" if taker else "")
+            self.lost = f"the send lock of {self.issue} was taken over" + (f" by {taker.describe()}" if taker else "")
 
     def release(self) -> None:
         self._stop.set()
@@ -142,8 +145,11 @@ def acquire(path: Path, issue: str, *, lease: float = LEASE, renew_every: float 
                     f"{issue} is already being sent by {current.describe()}",
                     hint="wait for it to finish; a lock left by a process that died is taken over by itself",
                 )
-            db.execute("INSERT OR REPLACE INTO send_locks (issue, host, pid, started_at, lease_until, token) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (issue, host, os.getpid(), now("seconds"), _later(lease), token))
+            db.execute(
+                "INSERT OR REPLACE INTO send_locks (issue, host, pid, started_at, lease_until, token) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (issue, host, os.getpid(), now("seconds"), _later(lease), token),
+            )
     except sqlite3.Error as exc:
         raise StorageError(f"{path}: cannot take the send lock: {exc}") from exc
     finally:

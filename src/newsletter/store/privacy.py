@@ -32,15 +32,29 @@ def export_person(db: sqlite3.Connection, email: str) -> dict[str, Any]:
         "email": key,
         "subscriber": asdict(record) if record else None,
         "consent_events": [asdict(e) for e in consent.events(db, key)],
-        "deliveries": _rows(db, "SELECT issue, state, reason, attempts, last_reply, message_id, edition, created_at, "
-                                "updated_at FROM deliveries WHERE email = ? ORDER BY created_at, issue", key),
+        "deliveries": _rows(
+            db,
+            "SELECT issue, state, reason, attempts, last_reply, message_id, edition, created_at, "
+            "updated_at FROM deliveries WHERE email = ? ORDER BY created_at, issue",
+            key,
+        ),
         "suppressions": _rows(db, "SELECT reason, source, detail, created_at FROM suppressions WHERE email = ?", key),
-        "bounces": _rows(db, "SELECT kind, issue, status, detail, cleared, created_at FROM bounce_events "
-                             "WHERE email = ? ORDER BY created_at", key),
-        "erased_before": db.execute("SELECT count(*) FROM suppressed_hashes WHERE hash = ?",
-                                    (suppressions.email_hash(db, key),)).fetchone()[0] > 0,
-        "test_sends": _rows(db, "SELECT issue, destination, started_at FROM sends WHERE kind = 'test' AND "
-                                "instr(lower(recipients), ?) > 0 ORDER BY id", key),
+        "bounces": _rows(
+            db,
+            "SELECT kind, issue, status, detail, cleared, created_at FROM bounce_events "
+            "WHERE email = ? ORDER BY created_at",
+            key,
+        ),
+        "erased_before": db.execute(
+            "SELECT count(*) FROM suppressed_hashes WHERE hash = ?", (suppressions.email_hash(db, key),)
+        ).fetchone()[0]
+        > 0,
+        "test_sends": _rows(
+            db,
+            "SELECT issue, destination, started_at FROM sends WHERE kind = 'test' AND "
+            "instr(lower(recipients), ?) > 0 ORDER BY id",
+            key,
+        ),
     }
 
 
@@ -58,8 +72,9 @@ class Erasure:
 
     @property
     def total(self) -> int:
-        return self.subscriber + self.consent_events + self.deliveries + self.suppressions + self.bounces \
-            + self.test_sends
+        return (
+            self.subscriber + self.consent_events + self.deliveries + self.suppressions + self.bounces + self.test_sends
+        )
 
 
 def erase(db: sqlite3.Connection, email: str) -> Erasure:
@@ -67,10 +82,13 @@ def erase(db: sqlite3.Connection, email: str) -> Erasure:
     key = email.strip().lower()
     db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
     with transaction(db):
-        counts = [db.execute(f"DELETE FROM {table} WHERE email = ?", (key,)).rowcount
-                  for table in ("subscribers", "consent_events", "deliveries", "suppressions", "bounce_events")]
-        runs = db.execute("SELECT id, recipients FROM sends WHERE kind = 'test' AND instr(lower(recipients), ?) > 0",
-                          (key,)).fetchall()
+        counts = [
+            db.execute(f"DELETE FROM {table} WHERE email = ?", (key,)).rowcount
+            for table in ("subscribers", "consent_events", "deliveries", "suppressions", "bounce_events")
+        ]
+        runs = db.execute(
+            "SELECT id, recipients FROM sends WHERE kind = 'test' AND instr(lower(recipients), ?) > 0", (key,)
+        ).fetchall()
         for run, recipients in runs:
             kept = ", ".join(ERASED if r.strip().lower() == key else r.strip() for r in recipients.split(","))
             db.execute("UPDATE sends SET recipients = ? WHERE id = ?", (kept, run))

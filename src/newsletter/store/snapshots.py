@@ -45,16 +45,22 @@ class Snapshot:
     @property
     def content_hash(self) -> str:
         """SHA-256 of everything a reader sees (not of when it was taken)."""
-        parts = [self.subject, self.preheader, self.issue_date, self.date_text, self.html, self.text,
-                 [[e.stem, e.label, e.html, e.text] for e in self.editions]]
+        parts = [
+            self.subject,
+            self.preheader,
+            self.issue_date,
+            self.date_text,
+            self.html,
+            self.text,
+            [[e.stem, e.label, e.html, e.text] for e in self.editions],
+        ]
         return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 _INSERT = """INSERT INTO issue_snapshots
   (issue, subject, preheader, issue_date, date_text, html, text, content_hash, taken_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (issue) DO NOTHING"""
-_SELECT = ("SELECT issue, subject, preheader, issue_date, date_text, html, text, taken_at "
-           "FROM issue_snapshots")
+_SELECT = "SELECT issue, subject, preheader, issue_date, date_text, html, text, taken_at FROM issue_snapshots"
 
 
 def keep(db: sqlite3.Connection, snapshot: Snapshot, taken_at: str, *, replace: bool = False) -> tuple[Snapshot, bool]:
@@ -65,15 +71,27 @@ def keep(db: sqlite3.Connection, snapshot: Snapshot, taken_at: str, *, replace: 
         with transaction(db):
             if replace:
                 db.execute("DELETE FROM issue_snapshots WHERE issue = ?", (snapshot.issue,))
-            cursor = db.execute(_INSERT, (snapshot.issue, snapshot.subject, snapshot.preheader, snapshot.issue_date,
-                                          snapshot.date_text, snapshot.html, snapshot.text, snapshot.content_hash,
-                                          taken_at))
+            cursor = db.execute(
+                _INSERT,
+                (
+                    snapshot.issue,
+                    snapshot.subject,
+                    snapshot.preheader,
+                    snapshot.issue_date,
+                    snapshot.date_text,
+                    snapshot.html,
+                    snapshot.text,
+                    snapshot.content_hash,
+                    taken_at,
+                ),
+            )
             written = cursor.rowcount == 1
             if written:
                 db.executemany(
                     "INSERT INTO issue_snapshot_editions (issue, position, stem, label, html, text) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(snapshot.issue, n, e.stem, e.label, e.html, e.text) for n, e in enumerate(snapshot.editions, 1)])
+                    [(snapshot.issue, n, e.stem, e.label, e.html, e.text) for n, e in enumerate(snapshot.editions, 1)],
+                )
     except sqlite3.Error as exc:
         raise StorageError(f"cannot keep the snapshot of {snapshot.issue}: {exc}") from exc
     stored = get(db, snapshot.issue)
@@ -98,11 +116,12 @@ def every(db: sqlite3.Connection, issue: str | None = None) -> dict[str, Snapsho
     where, args = (" WHERE issue = ?", (issue,)) if issue is not None else ("", ())
     editions: dict[str, list[SnapshotEdition]] = {}
     for slug, stem, label, html, text in db.execute(
-            "SELECT issue, stem, label, html, text FROM issue_snapshot_editions" + where + " ORDER BY issue, position",
-            args):
+        "SELECT issue, stem, label, html, text FROM issue_snapshot_editions" + where + " ORDER BY issue, position", args
+    ):
         editions.setdefault(slug, []).append(SnapshotEdition(stem, label, html, text))
     return {
         slug: Snapshot(slug, subject, preheader, day, day_text, html, text, tuple(editions.get(slug, ())), at)
         for slug, subject, preheader, day, day_text, html, text, at in db.execute(
-            _SELECT + where + " ORDER BY issue", args)
+            _SELECT + where + " ORDER BY issue", args
+        )
     }

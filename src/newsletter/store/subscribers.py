@@ -23,11 +23,18 @@ from newsletter.store.database import StorageError, now, transaction
 PENDING, SUBSCRIBED, UNSUBSCRIBED = "pending", "subscribed", "unsubscribed"
 STATUSES = (PENDING, SUBSCRIBED, UNSUBSCRIBED)
 EXPORT_COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at", "status")
-COLUMNS = ("email, first_name, last_name, ward, tags, status, created_at, updated_at, consented_at, "
-           "confirmation_sent_at")
+COLUMNS = "email, first_name, last_name, ward, tags, status, created_at, updated_at, consented_at, confirmation_sent_at"
 
-__all__ = ["Evidence", "SubscriberRecord", "add_pending", "confirm", "get", "mark_confirmation_sent",
-           "unsubscribe", "update_preferences"]
+__all__ = [
+    "Evidence",
+    "SubscriberRecord",
+    "add_pending",
+    "confirm",
+    "get",
+    "mark_confirmation_sent",
+    "unsubscribe",
+    "update_preferences",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +96,17 @@ def counts(db: sqlite3.Connection) -> dict[str, int]:
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
-def insert(db: sqlite3.Connection, email: str, first_name: str, last_name: str, ward: str, tags: Iterable[str],
-           status: str, consented_at: str | None, at: str | None = None) -> None:
+def insert(
+    db: sqlite3.Connection,
+    email: str,
+    first_name: str,
+    last_name: str,
+    ward: str,
+    tags: Iterable[str],
+    status: str,
+    consented_at: str | None,
+    at: str | None = None,
+) -> None:
     """A new row (part of the caller's transaction); the caller records the event."""
     stamp = at or now()
     db.execute(
@@ -100,8 +116,15 @@ def insert(db: sqlite3.Connection, email: str, first_name: str, last_name: str, 
     )
 
 
-def add_pending(db: sqlite3.Connection, email: str, first_name: str, last_name: str, ward: str,
-                tags: Iterable[str], evidence: Evidence) -> SubscriberRecord:
+def add_pending(
+    db: sqlite3.Connection,
+    email: str,
+    first_name: str,
+    last_name: str,
+    ward: str,
+    tags: Iterable[str],
+    evidence: Evidence,
+) -> SubscriberRecord:
     """A signup: a new or still-pending address becomes pending with these details (event
     "signed-up"). A subscribed person is never downgraded and their details are not changed by
     an unconfirmed form; a suppressed address stays suppressed."""
@@ -145,8 +168,16 @@ def mark_confirmation_sent(db: sqlite3.Connection, email: str, at: str) -> None:
         db.execute("UPDATE subscribers SET confirmation_sent_at = ? WHERE email = ?", (at, email.strip().lower()))
 
 
-def update_preferences(db: sqlite3.Connection, email: str, *, first_name: str, last_name: str, ward: str,
-                       tags: Iterable[str], evidence: Evidence) -> None:
+def update_preferences(
+    db: sqlite3.Connection,
+    email: str,
+    *,
+    first_name: str,
+    last_name: str,
+    ward: str,
+    tags: Iterable[str],
+    evidence: Evidence,
+) -> None:
     """New name, ward and topics (event "preferences-changed" naming what changed); an address
     not on the list is left alone."""
     key = email.strip().lower()
@@ -155,16 +186,24 @@ def update_preferences(db: sqlite3.Connection, email: str, *, first_name: str, l
         if old is None:
             return
         new = {"first_name": first_name, "last_name": last_name, "ward": ward, "tags": join_tags(tags)}
-        before = {"first_name": old.first_name, "last_name": old.last_name, "ward": old.ward,
-                  "tags": ";".join(old.tags)}
+        before = {
+            "first_name": old.first_name,
+            "last_name": old.last_name,
+            "ward": old.ward,
+            "tags": ";".join(old.tags),
+        }
         changed = [name for name in new if new[name] != before[name]]
         db.execute(
             "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, updated_at = ? WHERE email = ?",
             (first_name, last_name, ward, new["tags"], now(), key),
         )
         detail = evidence.detail or ("changed: " + ", ".join(changed) if changed else "nothing changed")
-        consent.record(db, key, "preferences-changed", Evidence(
-            evidence.source, detail, evidence.wording, evidence.ip, evidence.user_agent, evidence.actor))
+        consent.record(
+            db,
+            key,
+            "preferences-changed",
+            Evidence(evidence.source, detail, evidence.wording, evidence.ip, evidence.user_agent, evidence.actor),
+        )
 
 
 def unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> None:
@@ -186,8 +225,16 @@ class Refused(InputError):
     """A change the list of record does not allow (re-subscribing a suppressed address)."""
 
 
-def add_by_staff(db: sqlite3.Connection, email: str, first_name: str, last_name: str, ward: str,
-                 tags: Iterable[str], consented_at: str, evidence: Evidence) -> SubscriberRecord:
+def add_by_staff(
+    db: sqlite3.Connection,
+    email: str,
+    first_name: str,
+    last_name: str,
+    ward: str,
+    tags: Iterable[str],
+    consented_at: str,
+    evidence: Evidence,
+) -> SubscriberRecord:
     """Subscribe a person who gave consent to the office (event "added"); refuses an address
     that unsubscribed or is suppressed: only the person can sign up again."""
     key = email.strip().lower()
@@ -195,11 +242,15 @@ def add_by_staff(db: sqlite3.Connection, email: str, first_name: str, last_name:
         reason = suppressions.is_suppressed(db, key)
         existing = get(db, key)
         if reason is not None:
-            raise Refused(f"{key}: on the suppression list ({reason}); not added",
-                          hint="only `newsletter suppressions remove` lifts it, when the person asks")
+            raise Refused(
+                f"{key}: on the suppression list ({reason}); not added",
+                hint="only `newsletter suppressions remove` lifts it, when the person asks",
+            )
         if existing is not None and existing.status == UNSUBSCRIBED:
-            raise Refused(f"{key}: unsubscribed {existing.updated_at[:10]}; not added",
-                          hint="the person can sign up again through the form")
+            raise Refused(
+                f"{key}: unsubscribed {existing.updated_at[:10]}; not added",
+                hint="the person can sign up again through the form",
+            )
         if existing is None:
             insert(db, key, first_name, last_name, ward, tags, SUBSCRIBED, consented_at)
         else:
@@ -225,14 +276,24 @@ def export_csv(db: sqlite3.Connection, path: Path, status: str | None = SUBSCRIB
     count = 0
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp", delete=False) as out:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as out:
             try:
                 writer = csv.writer(out, lineterminator="\r\n")
                 writer.writerow(EXPORT_COLUMNS)
                 for r in iterate(db, status):
-                    writer.writerow([r.email, _cell(r.first_name), _cell(r.last_name), _cell(r.ward),
-                                     _cell(";".join(r.tags)), (r.consented_at or "")[:10], r.status])
+                    writer.writerow(
+                        [
+                            r.email,
+                            _cell(r.first_name),
+                            _cell(r.last_name),
+                            _cell(r.ward),
+                            _cell(";".join(r.tags)),
+                            (r.consented_at or "")[:10],
+                            r.status,
+                        ]
+                    )
                     count += 1
             except BaseException:
                 out.close()

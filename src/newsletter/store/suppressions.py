@@ -56,8 +56,10 @@ def email_hash(db: sqlite3.Connection, email: str) -> str:
 
 def add_hash(db: sqlite3.Connection, email: str, reason: str = "erased") -> None:
     """Remember an erased address by its keyed hash only (part of the caller's transaction)."""
-    db.execute("INSERT OR IGNORE INTO suppressed_hashes (hash, reason, created_at) VALUES (?, ?, ?)",
-               (email_hash(db, email), reason, now("seconds")))
+    db.execute(
+        "INSERT OR IGNORE INTO suppressed_hashes (hash, reason, created_at) VALUES (?, ?, ?)",
+        (email_hash(db, email), reason, now("seconds")),
+    )
 
 
 def is_suppressed(db: sqlite3.Connection, email: str) -> str | None:
@@ -117,8 +119,9 @@ def _clip(text: str) -> str:
     return " ".join(text.split())[:DETAIL_MAX]
 
 
-def add(db: sqlite3.Connection, email: str, reason: str, source: str, detail: str = "",
-        created_at: str | None = None) -> bool:
+def add(
+    db: sqlite3.Connection, email: str, reason: str, source: str, detail: str = "", created_at: str | None = None
+) -> bool:
     """Suppress one address; True if it was new. An existing entry is kept as it was (the
     first reason is the one that matters for the record, and repeating is harmless)."""
     if reason not in REASONS:
@@ -187,8 +190,10 @@ def read_csv(path: Path) -> list[Suppression]:
         fields = [f.strip().lower() for f in reader.fieldnames or []]
         if "email" not in fields:
             columns = ", ".join(shown(f, 30) for f in fields[:12]) or "nothing"
-            raise InputError(f"{path}:1: no 'email' column in the header; found: {columns}"
-                             f" (expected at least email; also read: {', '.join(CSV_COLUMNS[1:])})")
+            raise InputError(
+                f"{path}:1: no 'email' column in the header; found: {columns}"
+                f" (expected at least email; also read: {', '.join(CSV_COLUMNS[1:])})"
+            )
         reader.fieldnames = fields
         found: list[Suppression] = []
         for record in reader:
@@ -207,8 +212,13 @@ def _row(record: Mapping[str, str | None], at: str) -> Suppression:
     reason = values.get("reason") or "manual"
     if reason not in REASONS:
         raise InputError(f"{at}: reason {reason!r} is not one of {', '.join(REASONS)}")
-    return Suppression(email.lower(), reason, values.get("source") or "import",
-                       values.get("detail", ""), _timestamp(values.get("created_at", ""), at))
+    return Suppression(
+        email.lower(),
+        reason,
+        values.get("source") or "import",
+        values.get("detail", ""),
+        _timestamp(values.get("created_at", ""), at),
+    )
 
 
 def import_csv(db: sqlite3.Connection, path: Path, items: list[Suppression] | None = None) -> tuple[int, int]:
@@ -218,6 +228,7 @@ def import_csv(db: sqlite3.Connection, path: Path, items: list[Suppression] | No
     added = 0
     with transaction(db):
         for item in items:
-            added += add(db, item.email, item.reason, item.source or f"import {path.name}", item.detail,
-                         item.created_at)
+            added += add(
+                db, item.email, item.reason, item.source or f"import {path.name}", item.detail, item.created_at
+            )
     return added, len(items) - added

@@ -64,8 +64,7 @@ class WebApp:
         self.settings = settings
         self.web: WebSettings = load_web_settings(settings)
         self.name = list_name(settings)
-        self.pages = Pages(Site(settings.representative, settings.constituency, settings.website),
-                           self.web.privacy_url)
+        self.pages = Pages(Site(settings.representative, settings.constituency, settings.website), self.web.privacy_url)
         self._local = threading.local()
         self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
         start = connect(settings.journal_path)  # fail at start-up, not on a constituent
@@ -73,9 +72,14 @@ class WebApp:
             self.per_client.forget_old(start)  # a server stopped for a while keeps no stale rows
         finally:
             start.close()
-        self.mail = ConfirmationMail(settings, root / "templates", root / "outbox" / "confirmations",
-                                     list_name=self.name, expiry_days=self.web.confirm_seconds // 86_400,
-                                     privacy_url=self.web.privacy_url)
+        self.mail = ConfirmationMail(
+            settings,
+            root / "templates",
+            root / "outbox" / "confirmations",
+            list_name=self.name,
+            expiry_days=self.web.confirm_seconds // 86_400,
+            privacy_url=self.web.privacy_url,
+        )
         self.links = links = Links(settings, self.web)
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
@@ -88,8 +92,9 @@ class WebApp:
             web.preferences_path: Preferences(self.pages, self._db, web, links, self.name, sender),
         }
         if len(self.routes) < 4:
-            raise ConfigError("UNSUBSCRIBE_URL, NEWSLETTER_SUBSCRIBE_URL and NEWSLETTER_PREFERENCES_URL must "
-                              "have different paths")
+            raise ConfigError(
+                "UNSUBSCRIBE_URL, NEWSLETTER_SUBSCRIBE_URL and NEWSLETTER_PREFERENCES_URL must have different paths"
+            )
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)

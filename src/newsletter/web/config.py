@@ -16,11 +16,15 @@ from newsletter.gates import values
 from newsletter.gates.text import ASCII_CONTROL
 from newsletter.settings import Settings, origin
 
-WARDS = ("Brinnington and Central; Davenport and Cale Green; Edgeley and Cheadle Heath; Heatons North; "
-         "Heatons South; Manor; Reddish North; Reddish South")
+WARDS = (
+    "Brinnington and Central; Davenport and Cale Green; Edgeley and Cheadle Heath; Heatons North; "
+    "Heatons South; Manor; Reddish North; Reddish South"
+)
 TOPICS = "schools; housing; events"
-CONSENT = ("Yes, please email me {representative}'s newsletter about their work for {constituency} "
-           "(about once a month). I can unsubscribe at any time with the link in every email.")
+CONSENT = (
+    "Yes, please email me {representative}'s newsletter about their work for {constituency} "
+    "(about once a month). I can unsubscribe at any time with the link in every email."
+)
 
 # Every setting of this module, with its default as written in .env.example and the README.
 WEB_DEFAULTS: dict[str, str] = {
@@ -102,7 +106,8 @@ def load_web_settings(settings: Settings) -> WebSettings:
     if any(";" in t or "," in t for t in topics):
         raise ConfigError("NEWSLETTER_TOPICS: a topic may not contain ';' or ','")
     statement = _value(env, "NEWSLETTER_CONSENT_STATEMENT") or CONSENT.format(
-        representative=settings.representative, constituency=settings.constituency)
+        representative=settings.representative, constituency=settings.constituency
+    )
     version = _value(env, "NEWSLETTER_CONSENT_VERSION")
     if not version or len(version) > 40:
         raise ConfigError(f"NEWSLETTER_CONSENT_VERSION: {version!r} must be a short label such as 2026-11")

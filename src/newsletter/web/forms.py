@@ -38,12 +38,17 @@ class SignupForm:
     def values(self) -> dict[str, object]:
         """What the page shows back in the fields."""
         d = self.details
-        return {"email": self.email, "first_name": d.first_name, "last_name": d.last_name, "ward": d.ward,
-                "topics": d.topics, "consent": self.consent}
+        return {
+            "email": self.email,
+            "first_name": d.first_name,
+            "last_name": d.last_name,
+            "ward": d.ward,
+            "topics": d.topics,
+            "consent": self.consent,
+        }
 
 
-def read_details(request: Request, wards: tuple[str, ...], topics: tuple[str, ...],
-                 errors: dict[str, str]) -> Details:
+def read_details(request: Request, wards: tuple[str, ...], topics: tuple[str, ...], errors: dict[str, str]) -> Details:
     first = clean_name(request.field("first_name"))[:NAME_MAX]
     last = clean_name(request.field("last_name"))[:NAME_MAX]
     if not first:

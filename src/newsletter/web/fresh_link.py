@@ -39,11 +39,20 @@ class FreshLink:
             why = f"Confirmation links work for {self.days} days, and this one is too old."
             button = "Email me a new confirmation link"
         else:
-            why = f"This preferences link is from an old newsletter: links to your preferences work for " \
-                  f"{self.days} days."
+            why = (
+                f"This preferences link is from an old newsletter: links to your preferences work for {self.days} days."
+            )
             button = "Email me a new link"
-        page = self.pages.render("expired.html", "This link has expired", why=why, masked=mask(address),
-                                 token=token, action=ACTION, button=button, fallback=self.fallback)
+        page = self.pages.render(
+            "expired.html",
+            "This link has expired",
+            why=why,
+            masked=mask(address),
+            token=token,
+            action=ACTION,
+            button=button,
+            fallback=self.fallback,
+        )
         return Response("400 Bad Request", page)
 
     def post(self, request: Request, address: str) -> Response:
@@ -56,13 +65,19 @@ class FreshLink:
         except MailNotSent as exc:  # answered as if sent: a different page would tell who is listed
             log.warning("fresh %s link not sent: %s", self.purpose, exc)
         if self.purpose == CONFIRM:
-            sent = (f"If a signup from {mask(address)} is waiting to be confirmed, a new confirmation link is "
-                    f"on its way to that address. It works for {self.days} days.")
+            sent = (
+                f"If a signup from {mask(address)} is waiting to be confirmed, a new confirmation link is "
+                f"on its way to that address. It works for {self.days} days."
+            )
         else:
-            sent = (f"If {mask(address)} is on the list, a new link to its preferences is on its way to that "
-                    f"address. It works for {self.days} days.")
+            sent = (
+                f"If {mask(address)} is on the list, a new link to its preferences is on its way to that "
+                f"address. It works for {self.days} days."
+            )
         page = self.pages.message(
-            "Check your inbox", sent,
+            "Check your inbox",
+            sent,
             "If nothing arrives within a few minutes, look in your spam or junk folder. We send at most one "
-            f"email to an address every {self.resend_minutes} minutes.")
+            f"email to an address every {self.resend_minutes} minutes.",
+        )
         return Response("200 OK", page)

@@ -27,8 +27,9 @@ class Links:
     clock: Callable[[], float] = field(default=time.time)
 
     def _token(self, purpose: str, address: str) -> str:
-        return make_link_token(purpose, address, self.settings.list_id, self.settings.unsubscribe_secret,
-                               int(self.clock()))
+        return make_link_token(
+            purpose, address, self.settings.list_id, self.settings.unsubscribe_secret, int(self.clock())
+        )
 
     def confirm_url(self, address: str) -> str:
         return f"{self.web.confirm_url}?token={self._token(CONFIRM, address)}"

@@ -35,8 +35,11 @@ PLACEHOLDERS = {"greeting": "NLPHxGREETINGx7Q", "link_url": "NLPHxLINKx7Q"}
 # (already_subscribed, new_link): a confirmation; "you are already subscribed" with the
 # preference link; a fresh preference link asked for from an expired one.
 VARIANTS = ((False, False), (True, False), (True, True))
-SUBJECTS = {(False, False): "Please confirm your subscription", (True, False): "You are already subscribed",
-            (True, True): "Your new preferences link"}
+SUBJECTS = {
+    (False, False): "Please confirm your subscription",
+    (True, False): "You are already subscribed",
+    (True, True): "Your new preferences link",
+}
 
 
 class MailNotSent(NewsletterError):
@@ -46,40 +49,56 @@ class MailNotSent(NewsletterError):
 class ConfirmationMail:
     """The two rendered variants (new signup, already subscribed) and how to send them."""
 
-    def __init__(self, settings: Settings, templates: Path, outbox: Path, *, list_name: str,
-                 expiry_days: int, privacy_url: str) -> None:
+    def __init__(
+        self, settings: Settings, templates: Path, outbox: Path, *, list_name: str, expiry_days: int, privacy_url: str
+    ) -> None:
         self.settings = settings
         self.list_name = list_name
         site = SimpleNamespace(
-            representative=settings.representative, constituency=settings.constituency,
-            website=settings.website, postal_address=settings.postal_address, privacy_url=privacy_url)
+            representative=settings.representative,
+            constituency=settings.constituency,
+            website=settings.website,
+            postal_address=settings.postal_address,
+            privacy_url=privacy_url,
+        )
         renderer = Renderer(templates)
         self.variants: dict[tuple[bool, bool], tuple[str, str]] = {}
         for already, new_link in VARIANTS:
             context: dict[str, object] = {
-                "site": site, "list_name": list_name, "expiry_days": expiry_days,
-                "already_subscribed": already, "new_link": new_link, "recipient": SimpleNamespace(**PLACEHOLDERS)}
+                "site": site,
+                "list_name": list_name,
+                "expiry_days": expiry_days,
+                "already_subscribed": already,
+                "new_link": new_link,
+                "recipient": SimpleNamespace(**PLACEHOLDERS),
+            }
             try:
                 source = renderer.render_template("confirm.mjml.j2", context, html=True)
                 html = compile_mjml(source, templates / "confirm.mjml.j2")
                 text = renderer.render_template("confirm.txt.j2", context, html=False).strip("\n") + "\n"
             except RenderError as exc:
-                raise RenderError(str(exc), hint="newsletter serve renders the signup confirmation email from "
-                                  "templates/confirm.mjml.j2 and confirm.txt.j2 (shipped with the project)") from exc
+                raise RenderError(
+                    str(exc),
+                    hint="newsletter serve renders the signup confirmation email from "
+                    "templates/confirm.mjml.j2 and confirm.txt.j2 (shipped with the project)",
+                ) from exc
             self.variants[already, new_link] = (html, text)
         self.smtp: SmtpSettings | None = smtp_settings(settings.env)
         # A confirmation email carries no List-Id; every other outward value must be real.
         example = [found for found in settings.example_values_in_use() if not found.startswith("NEWSLETTER_LIST_ID")]
         if self.smtp is not None and example:
-            raise ConfigError(f"refusing to send confirmation emails: {'; '.join(example)}",
-                              hint="set real values in .env (see .env.example)")
+            raise ConfigError(
+                f"refusing to send confirmation emails: {'; '.join(example)}",
+                hint="set real values in .env (see .env.example)",
+            )
         self.outbox = Outbox(outbox)
 
     def describe(self) -> str:
         return self.smtp.describe() if self.smtp is not None else self.outbox.describe()
 
-    def build(self, address: str, first_name: str, link: str, *, already_subscribed: bool,
-              new_link: bool = False) -> OutgoingMessage:
+    def build(
+        self, address: str, first_name: str, link: str, *, already_subscribed: bool, new_link: bool = False
+    ) -> OutgoingMessage:
         """One confirmation message (a signup is rare: an EmailMessage per message is fine here);
         `new_link` with `already_subscribed`: the fresh preference link asked for on an expired one."""
         first = clean_name(first_name)
@@ -93,8 +112,14 @@ class ConfirmationMail:
         subject = SUBJECTS[variant]
         # The header gate folds the headers that carry data (the stdlib's folder drops the
         # quotes of a long display name it splits, making one From read as several addresses).
-        headers = b"".join([fold("From", self.settings.from_header), fold("To", address),
-                            fold("Reply-To", self.settings.reply_to), fold("Subject", f"{subject}: {self.list_name}")])
+        headers = b"".join(
+            [
+                fold("From", self.settings.from_header),
+                fold("To", address),
+                fold("Reply-To", self.settings.reply_to),
+                fold("Subject", f"{subject}: {self.list_name}"),
+            ]
+        )
         message["Date"] = formatdate(usegmt=True)
         message_id = f"<confirm.{secrets.token_hex(10)}@{self.settings.sender_domain}>"
         message["Message-ID"] = message_id

@@ -47,8 +47,9 @@ def content_security_policy() -> str:
     source = files("newsletter.web").joinpath("templates/base.html").read_text(encoding="utf-8")
     style = re.search(r"<style>(.*?)</style>", source, re.S)
     digest = base64.b64encode(hashlib.sha256((style.group(1) if style else "").encode()).digest()).decode()
-    return (f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 def mask(address: str) -> str:
@@ -68,8 +69,11 @@ class Pages:
             _environment().get_template(name)  # a broken template fails at start-up
 
     def render(self, template: str, title: str, **context: Any) -> bytes:
-        page = _environment().get_template(template).render(
-            title=title, site=self.site, privacy_url=self.privacy_url, **context)
+        page = (
+            _environment()
+            .get_template(template)
+            .render(title=title, site=self.site, privacy_url=self.privacy_url, **context)
+        )
         return page.encode("utf-8")
 
     def message(self, title: str, *paragraphs: str) -> bytes:

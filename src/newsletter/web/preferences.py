@@ -29,15 +29,26 @@ PURPOSE = "We use your name to greet you, and your ward and topics to choose the
 class Preferences:
     """`GET/POST /preferences?token=T`."""
 
-    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, links: Links,
-                 list_name: str, sender: LinkSender) -> None:
+    def __init__(
+        self,
+        pages: Pages,
+        db: Callable[[], sqlite3.Connection],
+        web: WebSettings,
+        links: Links,
+        list_name: str,
+        sender: LinkSender,
+    ) -> None:
         self.pages = pages
         self.db = db
         self.web = web
         self.links = links
         self.list_name = list_name
-        self.fresh = FreshLink(pages, sender, PREFERENCES, fallback="Or reply to any newsletter, and the office "
-                               "will make the change for you.")
+        self.fresh = FreshLink(
+            pages,
+            sender,
+            PREFERENCES,
+            fallback="Or reply to any newsletter, and the office will make the change for you.",
+        )
 
     def _address(self, request: Request) -> tuple[str, Response | None]:
         token = request.arg("token")
@@ -46,7 +57,8 @@ class Preferences:
                 "Manage your preferences",
                 "To change your name, ward or topics, or to unsubscribe, use the \u201cManage your "
                 "preferences\u201d link at the bottom of any newsletter email: it opens your own page.",
-                "Not subscribed yet? Use the signup form on the office website.")
+                "Not subscribed yet? Use the signup form on the office website.",
+            )
             return "", Response("200 OK", page)
         checked = self.links.check(token, PREFERENCES)
         if checked is None:
@@ -55,19 +67,41 @@ class Preferences:
             return "", self.fresh.expired(token, checked.address)
         return checked.address, None
 
-    def _page(self, status: str, request: Request, address: str, *, details: Details | None = None,
-              errors: dict[str, str] | None = None, saved: bool = False) -> Response:
+    def _page(
+        self,
+        status: str,
+        request: Request,
+        address: str,
+        *,
+        details: Details | None = None,
+        errors: dict[str, str] | None = None,
+        saved: bool = False,
+    ) -> Response:
         record = store.get(self.db(), address)
         subscribed = record is not None and record.status == store.SUBSCRIBED
         if details is None:
             details = Details(record.first_name, record.last_name, record.ward, record.tags) if record else Details()
-        values = {"first_name": details.first_name, "last_name": details.last_name, "ward": details.ward,
-                  "topics": details.topics}
+        values = {
+            "first_name": details.first_name,
+            "last_name": details.last_name,
+            "ward": details.ward,
+            "topics": details.topics,
+        }
         page = self.pages.render(
-            "preferences.html", "Your newsletter preferences", masked=mask(address), token=request.arg("token"),
-            subscribed=subscribed, pending=record is not None and record.status == store.PENDING, values=values,
-            errors=errors or {}, saved=saved, wards=self._wards(details.ward), topics=self.web.topics,
-            list_name=self.list_name, purpose=PURPOSE)
+            "preferences.html",
+            "Your newsletter preferences",
+            masked=mask(address),
+            token=request.arg("token"),
+            subscribed=subscribed,
+            pending=record is not None and record.status == store.PENDING,
+            values=values,
+            errors=errors or {},
+            saved=saved,
+            wards=self._wards(details.ward),
+            topics=self.web.topics,
+            list_name=self.list_name,
+            purpose=PURPOSE,
+        )
         return Response(status, page)
 
     def _wards(self, current: str) -> tuple[str, ...]:
@@ -90,10 +124,14 @@ class Preferences:
             return refused if refused.status != "200 OK" else Response("400 Bad Request", refused.body)
         evidence = Evidence("preferences-page", "", PURPOSE, request.client, request.user_agent)
         if action == "unsubscribe":
-            store.unsubscribe(self.db(), address, Evidence(
-                "preferences-page", "unsubscribe from everything", "", request.client, request.user_agent))
-            page = self.pages.render("unsubscribed.html", "You are unsubscribed", list_name=self.list_name,
-                                     masked=mask(address))
+            store.unsubscribe(
+                self.db(),
+                address,
+                Evidence("preferences-page", "unsubscribe from everything", "", request.client, request.user_agent),
+            )
+            page = self.pages.render(
+                "unsubscribed.html", "You are unsubscribed", list_name=self.list_name, masked=mask(address)
+            )
             return Response("200 OK", page)
         if action != "save":
             return Response("400 Bad Request", self.pages.message("Bad request", "Use one of the page's buttons."))
@@ -106,6 +144,13 @@ class Preferences:
             return self._page("400 Bad Request", request, address, details=details, errors=errors)
         # Tags that are not topics on the form (set by staff or an import) are kept as they are.
         kept = tuple(t for t in record.tags if t not in self.web.topics)
-        store.update_preferences(self.db(), address, first_name=details.first_name, last_name=details.last_name,
-                                 ward=details.ward, tags=kept + details.topics, evidence=evidence)
+        store.update_preferences(
+            self.db(),
+            address,
+            first_name=details.first_name,
+            last_name=details.last_name,
+            ward=details.ward,
+            tags=kept + details.topics,
+            evidence=evidence,
+        )
         return self._page("200 OK", request, address, saved=True)

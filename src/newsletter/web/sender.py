@@ -35,8 +35,15 @@ MAILABLE = (None, "unsubscribed")  # a fresh, confirmed signup may lift only an 
 class LinkSender:
     """Signup's and the fresh links' emails, behind the per-client and per-address limits."""
 
-    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, links: Links,
-                 mail: ConfirmationMail, per_client: ClientLimit) -> None:
+    def __init__(
+        self,
+        pages: Pages,
+        db: Callable[[], sqlite3.Connection],
+        web: WebSettings,
+        links: Links,
+        mail: ConfirmationMail,
+        per_client: ClientLimit,
+    ) -> None:
         self.pages = pages
         self.db = db
         self.web = web
@@ -45,14 +52,14 @@ class LinkSender:
         self.per_client = per_client
         self.claims = Claims()
 
-    def over_limit(self, request: Request, title: str = "Too many sign-ups",
-                   what: str = "sign-ups") -> Response | None:
+    def over_limit(self, request: Request, title: str = "Too many sign-ups", what: str = "sign-ups") -> Response | None:
         """Count this request against its client; the 429 page when there were too many."""
         wait = self.per_client.check(self.db(), request.client)
         if not wait:
             return None
-        page = self.pages.message(title, f"There have been too many {what} from your connection in the last "
-                                  "hour. Please try again later.")
+        page = self.pages.message(
+            title, f"There have been too many {what} from your connection in the last hour. Please try again later."
+        )
         return Response("429 Too Many Requests", page, extra=[("Retry-After", str(wait))])
 
     def send(self, email: str, *, fresh: str = "") -> None:
@@ -68,8 +75,9 @@ class LinkSender:
                 return
             if current.status == store.SUBSCRIBED:
                 link = self.links.preferences_url(current.email)
-                message = self.mail.build(current.email, current.first_name, link, already_subscribed=True,
-                                          new_link=fresh == PREFERENCES)
+                message = self.mail.build(
+                    current.email, current.first_name, link, already_subscribed=True, new_link=fresh == PREFERENCES
+                )
             elif current.status == store.PENDING and fresh != PREFERENCES:
                 link = self.links.confirm_url(current.email)
                 message = self.mail.build(current.email, current.first_name, link, already_subscribed=False)

@@ -36,8 +36,9 @@ log = logging.getLogger("newsletter.web")
 class Signup:
     """`GET/POST /subscribe`."""
 
-    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, sender: LinkSender,
-                 list_name: str) -> None:
+    def __init__(
+        self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, sender: LinkSender, list_name: str
+    ) -> None:
         self.pages = pages
         self.db = db
         self.web = web
@@ -46,9 +47,17 @@ class Signup:
 
     def _form(self, status: str, form: SignupForm) -> Response:
         page = self.pages.render(
-            "subscribe.html", "Sign up for the newsletter", list_name=self.list_name, values=form.values(),
-            errors=form.errors, wards=self.web.wards, topics=self.web.topics, statement=self.web.consent_statement,
-            version=self.web.consent_version, action=self.web.subscribe_path)
+            "subscribe.html",
+            "Sign up for the newsletter",
+            list_name=self.list_name,
+            values=form.values(),
+            errors=form.errors,
+            wards=self.web.wards,
+            topics=self.web.topics,
+            statement=self.web.consent_statement,
+            version=self.web.consent_version,
+            action=self.web.subscribe_path,
+        )
         return Response(status, page)
 
     def get(self, request: Request) -> Response:
@@ -77,8 +86,10 @@ class Signup:
             self.sender.send(record.email)
         except MailNotSent as exc:
             log.warning("confirmation email not sent: %s", exc)
-            page = self.pages.message("Please try again", "We could not send the confirmation email just now. "
-                                      "Please try again in a few minutes.")
+            page = self.pages.message(
+                "Please try again",
+                "We could not send the confirmation email just now. Please try again in a few minutes.",
+            )
             return Response("503 Service Unavailable", page, extra=[("Retry-After", "120")])
         return self._check_inbox()
 
@@ -87,8 +98,9 @@ class Confirm:
     """The confirmation link: GET shows a button, POST confirms; an expired link's page offers
     a new one (`fresh_link.py`)."""
 
-    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], links: Links, list_name: str,
-                 sender: LinkSender) -> None:
+    def __init__(
+        self, pages: Pages, db: Callable[[], sqlite3.Connection], links: Links, list_name: str, sender: LinkSender
+    ) -> None:
         self.pages = pages
         self.db = db
         self.links = links
@@ -110,8 +122,13 @@ class Confirm:
         address, refused = self._refused(request)
         if refused is not None:
             return refused
-        page = self.pages.render("confirm.html", "Confirm your subscription", masked=mask(address),
-                                 list_name=self.list_name, token=request.arg("token"))
+        page = self.pages.render(
+            "confirm.html",
+            "Confirm your subscription",
+            masked=mask(address),
+            list_name=self.list_name,
+            token=request.arg("token"),
+        )
         return Response("200 OK", page)
 
     def post(self, request: Request) -> Response:
@@ -123,15 +140,24 @@ class Confirm:
         address, refused = self._refused(request)
         if refused is not None:
             return refused
-        evidence = Evidence("web-form", "confirmation link: the button on the page", "", request.client,
-                            request.user_agent)
+        evidence = Evidence(
+            "web-form", "confirmation link: the button on the page", "", request.client, request.user_agent
+        )
         db = self.db()
         confirmed = store.confirm(db, address, evidence)
         record = store.get(db, address)
         if not confirmed and (record is None or record.status != store.SUBSCRIBED):
-            page = self.pages.message("Nothing to confirm", "This address has no signup waiting to be confirmed. "
-                                      f"To get the newsletter, sign up again at {self.subscribe_url}.")
+            page = self.pages.message(
+                "Nothing to confirm",
+                "This address has no signup waiting to be confirmed. "
+                f"To get the newsletter, sign up again at {self.subscribe_url}.",
+            )
             return Response("409 Conflict", page)
-        page = self.pages.render("confirmed.html", "You are subscribed", masked=mask(address),
-                                 list_name=self.list_name, preferences_url=self.links.preferences_link(address))
+        page = self.pages.render(
+            "confirmed.html",
+            "You are subscribed",
+            masked=mask(address),
+            list_name=self.list_name,
+            preferences_url=self.links.preferences_link(address),
+        )
         return Response("200 OK", page)

@@ -26,8 +26,15 @@ ONE_CLICK = "One-Click"
 class Unsubscribe:
     """The handler of UNSUBSCRIBE_URL's path."""
 
-    def __init__(self, pages: Pages, db: Callable[[], sqlite3.Connection], list_id: str,
-                 secrets: list[str], list_name: str, path: str) -> None:
+    def __init__(
+        self,
+        pages: Pages,
+        db: Callable[[], sqlite3.Connection],
+        list_id: str,
+        secrets: list[str],
+        list_name: str,
+        path: str,
+    ) -> None:
         self.pages = pages
         self.db = db
         self.list_id = list_id
@@ -45,8 +52,9 @@ class Unsubscribe:
         address = self._address(token)
         if address is None:
             return Response("400 Bad Request", self.pages.invalid_link())
-        page = self.pages.render("unsubscribe.html", "Unsubscribe", list_name=self.list_name,
-                                 masked=mask(address), token=token)
+        page = self.pages.render(
+            "unsubscribe.html", "Unsubscribe", list_name=self.list_name, masked=mask(address), token=token
+        )
         return Response("200 OK", page)
 
     def post(self, request: Request) -> Response:
@@ -57,6 +65,7 @@ class Unsubscribe:
         source = "one-click (RFC 8058)" if one_click else "unsubscribe page"
         evidence = Evidence(source, "via " + self.path, "", request.client, request.user_agent)
         subscribers.unsubscribe(self.db(), address, evidence)
-        page = self.pages.render("unsubscribed.html", "You are unsubscribed", list_name=self.list_name,
-                                 masked=mask(address))
+        page = self.pages.render(
+            "unsubscribed.html", "You are unsubscribed", list_name=self.list_name, masked=mask(address)
+        )
         return Response("200 OK", page)
