@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from newsletter.audience.recipients import select
 from newsletter.cli.common import composed_issue, issue_argument, project
 from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
@@ -20,9 +21,10 @@ from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import InputError, NewsletterError
 from newsletter.gates.headers import addr_spec
-from newsletter.recipients import select
-from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
-from newsletter.send import dry_run as check_every_message
+from newsletter.sending.plan import plan
+from newsletter.sending.report import SendReport
+from newsletter.sending.run import dry_run as check_every_message
+from newsletter.sending.run import loop_options, send_issue, test_send
 from newsletter.store.journal import Journal
 from newsletter.store.locks import SendLock, acquire
 

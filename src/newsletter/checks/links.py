@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import requests
 
-from newsletter.findings import Finding
+from newsletter.checks.findings import Finding
 
 CONCURRENCY = 8
 TIMEOUT = 10.0
