@@ -44,7 +44,7 @@ def html_size(composed: Composed) -> int:
 
 @dataclass(frozen=True)
 class LinkCheck:
-    """`check --links`: fetch every link and image (see linkcheck.py)."""
+    """`check --links`: fetch every link and image (see links.py)."""
 
     concurrency: int = linkcheck.CONCURRENCY
     timeout: float = linkcheck.TIMEOUT

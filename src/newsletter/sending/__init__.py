@@ -5,7 +5,7 @@ values, opens the journal, takes the send lock, selects and plans; returns a `Pr
 whose `run()` sends), `plan` (who gets it now and why not the others), `run` (the real send,
 a test send, a dry run), `loop` (workers and sessions), `schedule` (who next, when to stop),
 `outcomes` (a reply -> a journal state), `committer` (journal batching), `report` (counts and
-progress for the CLI).
+progress for the CLI), `status` (what the journal records of an issue, for `newsletter status`).
 
 May import: `delivery`, `mail`, `audience`, `content`, `store`, the core. Never prints:
 progress leaves through a callback.
