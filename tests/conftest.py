@@ -59,7 +59,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     with no `.env` and none of the developer's NEWSLETTER_/SMTP_/UNSUBSCRIBE_ settings."""
     root = tmp_path / "office"
     root.mkdir()
-    for name in ("issues", "articles", "templates"):
+    for name in ("issues", "articles", "templates", "images"):
         shutil.copytree(REPO / name, root / name)
     shutil.copy(REPO / "subscribers.example.csv", root / "subscribers.example.csv")
     for key in list(os.environ):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from newsletter.content import prose
+from newsletter.content import images, prose
 from newsletter.errors import InputError
 from newsletter.gates.text import ASCII_CONTROL, shown
 from newsletter.yamlfile import MAX_CHARS, Located, load_mapping
@@ -39,6 +39,10 @@ class Article:
     body_html: Markup
     body_text: str
     path: Path
+    # With `image:` naming a file in the project's images/ folder (images.py): that file, and
+    # `file:line` of the field for errors found when the picture is made.
+    image_file: Path | None = None
+    image_at: str = ""
 
     @property
     def date_text(self) -> str:
@@ -132,7 +136,11 @@ def load_article(path: Path) -> Article:
     url = text_field(doc, "url")
     check_url(doc, "url", url)
     image = text_field(doc, "image", required=False)
-    check_url(doc, "image", image)
+    image_file = None
+    if image is not None and not images.is_url(image):
+        image_file = images.locate(image, path.parent.parent, doc.at("image"))
+    else:
+        check_url(doc, "image", image)
     image_alt = text_field(doc, "image_alt", required=False)
     if image and not image_alt:
         raise InputError(
@@ -155,4 +163,6 @@ def load_article(path: Path) -> Article:
         body_html=prose.to_html(body),
         body_text=prose.to_text(body),
         path=path,
+        image_file=image_file,
+        image_at=doc.at("image"),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,9 +20,10 @@ import premailer
 from markupsafe import Markup, escape
 
 from mjml import mjml2html
-from newsletter.content import flowed, prose
+from newsletter.content import flowed, images, prose
+from newsletter.content.articles import Article
 from newsletter.content.issue import Issue
-from newsletter.errors import RenderError
+from newsletter.errors import NewsletterError, RenderError
 from newsletter.settings import Settings
 
 # Order matters nowhere; names are what templates see as `recipient.<name>`.
@@ -46,6 +48,7 @@ class RenderedIssue:
     subject: str
     html: str
     text: str
+    images: tuple[images.EmailImage, ...] = ()  # the project's pictures it shows, each once
 
     def personalise(self, values: dict[str, str]) -> tuple[str, str]:
         """Substitute recipient values (HTML-escaped for the HTML part). For previews and tests;
@@ -95,19 +98,54 @@ class Renderer:
         self.templates = templates
         self._html_env = _environment(templates, autoescape=True)
         self._text_env = _environment(templates, autoescape=False)
+        # (source, its mtime and size, slot) -> the picture made for it: a renderer kept between
+        # rebuilds (the preview's) neither reads nor hashes an unchanged picture again.
+        self._pictures: dict[tuple[Path, int, int, int], images.EmailImage] = {}
 
     def render(self, issue: Issue, settings: Settings, web_name: str | None = None) -> RenderedIssue:
         """Render the issue; `web_name` names its web copy (a ward edition's `<issue>.<key>`)."""
-        context = _context(issue, settings, web_name)
+        used: dict[str, images.EmailImage] = {}
+        context = _context(issue, settings, web_name, self._picture_function(issue, settings, used))
         mjml_source = self._template(self._html_env, f"{issue.template}.mjml.j2", context)
         html = compile_mjml(mjml_source, self.templates / f"{issue.template}.mjml.j2")
         text = self._template(self._text_env, f"{issue.template}.txt.j2", context)
         text = flowed.finish(text)
-        return RenderedIssue(issue=issue, subject=issue.subject, html=html, text=text)
+        return RenderedIssue(issue=issue, subject=issue.subject, html=html, text=text, images=tuple(used.values()))
 
     def render_mjml(self, issue: Issue, settings: Settings) -> str:
         """The MJML source before compilation (for the reference validator)."""
-        return self._template(self._html_env, f"{issue.template}.mjml.j2", _context(issue, settings))
+        picture = self._picture_function(issue, settings, {})
+        return self._template(self._html_env, f"{issue.template}.mjml.j2", _context(issue, settings, None, picture))
+
+    def _picture_function(
+        self, issue: Issue, settings: Settings, used: dict[str, images.EmailImage]
+    ) -> Callable[[Article, int], Picture]:
+        """`picture(article, slot)` for the templates: where the article's picture is and the
+        size to show it at in a slot `slot` CSS pixels wide. A URL is used as it is; a file in
+        the project is made for email (images.py) and addressed under the archive's URL."""
+        cache = images.cache_dir(issue.project.root)
+
+        def picture(article: Article, slot: int) -> Picture:
+            if article.image_file is None:
+                return Picture(article.image or "", int(slot), None)
+            made = self._made(article, int(slot), cache)
+            used.setdefault(made.name, made)
+            return Picture(made.url(settings.archive_url), made.slot, made.shown_height)
+
+        return picture
+
+    def _made(self, article: Article, slot: int, cache: Path) -> images.EmailImage:
+        source = article.image_file
+        assert source is not None
+        try:
+            stat = source.stat()
+        except OSError as exc:
+            raise RenderError(f"{article.image_at}: cannot read {source}: {exc.strerror}") from exc
+        key = (source.resolve(), stat.st_mtime_ns, stat.st_size, slot)
+        made = self._pictures.get(key)
+        if made is None:
+            made = self._pictures[key] = images.prepare(source, slot, cache, article.image_at)
+        return made
 
     def render_template(self, name: str, context: dict[str, object], *, html: bool) -> str:
         """Any other template of this folder, with the same filters and errors (the signup
@@ -117,6 +155,8 @@ class Renderer:
     def _template(self, env: jinja2.Environment, name: str, context: dict[str, object]) -> str:
         try:
             return env.get_template(name).render(context)
+        except NewsletterError:  # a picture that cannot be made names its article, not the template
+            raise
         except jinja2.TemplateNotFound as exc:
             raise RenderError(f"{self.templates / str(exc.name)}: template not found") from exc
         except jinja2.TemplateSyntaxError as exc:
@@ -191,7 +231,22 @@ def compile_mjml(source: str, origin: Path) -> str:
     return inlined
 
 
-def _context(issue: Issue, settings: Settings, web_name: str | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class Picture:
+    """What a template writes for an article's picture: `src`, and its `width` and `height` in
+    CSS pixels (height None for a URL, whose pixels are unknown: MJML then writes `auto`)."""
+
+    src: str
+    width: int
+    height: int | None
+
+
+def _context(
+    issue: Issue,
+    settings: Settings,
+    web_name: str | None = None,
+    picture: Callable[[Article, int], Picture] | None = None,
+) -> dict[str, object]:
     site = SimpleNamespace(
         representative=settings.representative,
         constituency=settings.constituency,
@@ -207,4 +262,5 @@ def _context(issue: Issue, settings: Settings, web_name: str | None = None) -> d
         "site": site,
         "recipient": SimpleNamespace(**PLACEHOLDERS),
         "preheader_filler": PREHEADER_FILLER,
+        "picture": picture,
     }
