@@ -125,15 +125,16 @@ class SubscriberRows:
     def __iter__(self) -> Iterator[Subscriber | Skipped]:
         doubt = self._month_first() if not self.dates.given and "consented_at" in self.header.names else None
         first_seen: dict[str, int] = {}
-        for line, record in self._records():
+        names = self.header.names
+        for line, row in self._records():
+            record = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(names)}
             yield self._row(line, record, first_seen, doubt)
 
-    def _records(self) -> Iterator[tuple[int, dict[str, str]]]:
-        """(line, column -> cell) for every row that is not blank, the header left out."""
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        """(line, cells) for every row that is not blank, the header left out."""
         reader = csv.reader(io.StringIO(self.text), delimiter=self.header.delimiter)
         header_seen = False
         previous_end = 0
-        names = self.header.names
         while True:
             # Rows are streamed, not listed: a 100,000-row list keeps only the subscribers.
             try:
@@ -148,14 +149,15 @@ class SubscriberRows:
             if not header_seen:
                 header_seen = True
                 continue
-            yield line, {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(names)}
+            yield line, row
 
     def _month_first(self) -> tuple[int, str] | None:
         """The first line whose consent date can only be month first (12/25/2018), when the list
         was not said to be day first: then its 03/04/2018 could mean either."""
-        for line, record in self._records():
-            if month_first_only(record.get("consented_at", "")):
-                return line, record["consented_at"]
+        column = self.header.names.index("consented_at")  # a cell only, no dict: a second pass costs little
+        for line, row in self._records():
+            if column < len(row) and month_first_only(row[column]):
+                return line, row[column].strip()
         return None
 
     def _row(
