@@ -100,7 +100,7 @@ def check_subscribers(csv_path: Path) -> None:
     "--date-format",
     "dates",
     default=None,
-    metavar="FORMAT",
+    metavar="TEXT",
     help="How consented_at is written: dmy (03/04/2018 is 3 April; the default), mdy, iso, or a pattern "
     "such as %d.%m.%Y. ISO dates (2018-04-03) are read in every case.",
 )
