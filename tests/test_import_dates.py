@@ -207,6 +207,35 @@ def test_a_one_off_send_reads_day_first_and_reports_bad_rows_per_line(
     assert "bad@example.org" in words and "there is no day 31 in February 2018" in words, out
 
 
+GATE_CASES = [
+    ("03/04/2018", "dmy", "2018-04-03"),
+    ("3/4/18", "dmy", "2018-04-03"),
+    ("3.4.99", "dmy", "1999-04-03"),  # two digits: this century unless that is in the future
+    ("03-Apr-18", "dmy", "2018-04-03"),
+    ("April 3, 2018", "dmy", "2018-04-03"),
+    ("2018/4/3", "mdy", "2018-04-03"),  # year first reads one way only
+    ("2018-04-03 10:15", "iso", "2018-04-03"),
+    ("04/03/2018", "mdy", "2018-04-03"),
+    ("03/04/2018", "iso", "not an ISO date"),
+    ("13/25/2018", "mdy", "not month/day/year: there is no month 13"),
+    ("29/02/2019", "dmy", "there is no day 29 in February 2019"),
+    ("0000-01-01", "dmy", "there is no year 0"),
+    (f"01/01/{TODAY.year + 1}", "dmy", f"{TODAY.year + 1}-01-01 is in the future"),
+    ("3 Smarch 2018", "dmy", "'Smarch' is not the name of a month"),
+    ("2018-04-03junk", "dmy", "not a date"),
+    ("03/04/2018", "%Y-%d-%m", "does not match --date-format '%Y-%d-%m'"),
+]
+
+
+@pytest.mark.parametrize(("text", "order", "expect"), GATE_CASES)
+def test_the_date_gate_reads_or_says_why(text: str, order: str, expect: str) -> None:
+    try:
+        found = read_date(text, date_format(order)).isoformat()
+    except ValueError as exc:
+        found = str(exc)
+    assert found.startswith(expect), found
+
+
 # --- properties ------------------------------------------------------------------------------
 
 DATES = st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY)
