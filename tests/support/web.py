@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from waitress import create_server
 
 from newsletter.settings import load_settings
 from newsletter.web import make_app
@@ -74,3 +79,17 @@ def call(
     }
     out = b"".join(app(environ, start_response))
     return Answer(captured["status"], captured["headers"], out.decode("utf-8"))
+
+
+@contextmanager
+def over_http(app: WebApp) -> Iterator[str]:
+    """The app behind a real waitress server on 127.0.0.1 (a free port), in this process so a
+    test can change the app object first; yields the base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="newsletter")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
