@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from newsletter.audience import DUPLICATE, INVALID, NO_CONSENT, load_audience
+from newsletter.audience.csvfile import load_audience
+from newsletter.audience.people import DUPLICATE, INVALID, NO_CONSENT
 from tests.conftest import REPO, Run
 
 
