@@ -74,12 +74,12 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     """Run the web pages with waitress until Ctrl-C: signup with double opt-in
     (NEWSLETTER_SUBSCRIBE_URL and its /confirm), the preference centre
     (NEWSLETTER_PREFERENCES_URL), one-click unsubscribe (UNSUBSCRIBE_URL) and /healthz.
-    Refuses to start while a setting still holds an example value, unless --dev.
+    Refuses to start while a setting still holds an example value; --dev tries the
+    pages on this machine meanwhile (newsletter serve --dev).
 
     \b
     Example:
         newsletter serve --port 8080
-        newsletter serve --dev
     """
     from waitress import create_server
 
