@@ -88,8 +88,16 @@ def over_http(app: WebApp) -> Iterator[str]:
     server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="newsletter")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+
+    def close_all() -> None:  # the listening socket, the trigger and any open connection
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # Closed from the server's own thread, between two polls: closing from this thread
+        # races its select() (EBADF in the server thread). An empty map ends its loop.
+        server.trigger.pull_trigger(close_all)
         thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
