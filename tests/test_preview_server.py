@@ -191,8 +191,10 @@ def test_port_in_use_and_unknown_issue_fail_with_one_line(run_cli: Run) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = run("preview", "spring-2018", "--no-browser", "--port", str(taken.getsockname()[1]), timeout=30)
-    assert result.returncode == 1 and "cannot listen" in result.stderr and "--port 0" in result.stderr
+        port = taken.getsockname()[1]
+        result = run("preview", "spring-2018", "--no-browser", "--port", str(port), timeout=30)
+    assert result.returncode == 2 and f"127.0.0.1:{port}: cannot listen" in result.stderr, result.stderr
+    assert "--port 0" in result.stderr
     assert "Traceback" not in result.stderr
     result = run("preview", "no-such-issue", "--no-browser", "--port", "0", timeout=30)
     assert result.returncode == 2 and "issue file not found" in result.stderr
