@@ -66,7 +66,6 @@ def list_suppressions(fmt: str) -> None:
 
     \b
     Example:
-        newsletter suppressions list
         newsletter suppressions list --format json > suppressions.json
     """
     path = settings().journal_path

@@ -133,8 +133,7 @@ def list_command(status: str | None, fmt: str) -> None:
 
     \b
     Example:
-        newsletter subscribers list --status subscribed
-        newsletter subscribers list --format csv > list.csv
+        newsletter subscribers list --status subscribed --format csv > list.csv
     """
     with open_list() as store:
         if fmt != "text":
