@@ -84,6 +84,12 @@ def test_edit_changes_only_what_it_is_given_and_logs_old_and_new_with_the_staff_
     assert "edited (staff): ward" in show.stdout and "Jo Bloggs (NEWSLETTER_STAFF)" in show.stdout
 
 
+def test_newsletter_staff_is_a_setting_every_command_accepts(project: Path, run_cli: Run) -> None:
+    """Set once in a desk's environment, it must not stop a send as an unknown setting."""
+    dry = run_cli("send", "spring-2018", "--dry-run", env={"NEWSLETTER_STAFF": "Jo Bloggs"})
+    assert dry.returncode == 0 and "NEWSLETTER_STAFF" not in dry.stderr, dry.stderr
+
+
 def test_an_edit_that_changes_nothing_records_nothing(project: Path, run_cli: Run) -> None:
     add_ann(run_cli)
     before = query(project, "SELECT * FROM consent_events")

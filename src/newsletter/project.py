@@ -22,7 +22,7 @@ from newsletter.settings import Settings, load_settings, read_environment
 DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
 DATABASE_SETTINGS = ("NEWSLETTER_DATABASE", "NEWSLETTER_JOURNAL")  # the second is the older name
-STAFF_SETTING = "NEWSLETTER_STAFF"
+STAFF_SETTING = "NEWSLETTER_STAFF"  # a setting like the others (environment or .env): see `staff_member`
 
 
 @dataclass(frozen=True)
