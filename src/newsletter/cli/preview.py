@@ -81,6 +81,7 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
     issues_dir = issue_path.resolve().parent
     # An issue outside issues/ is watched as one file: never the whole project root recursively.
     trees = [project.articles_dir, project.templates_dir] + ([issues_dir] if issues_dir.name == "issues" else [])
+    trees += [project.root / "images"] if (project.root / "images").is_dir() else []  # pictures, live too
     with PreviewServer(
         issue_path,
         readers=readers,

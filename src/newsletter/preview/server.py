@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from newsletter.audience.people import Subscriber
+from newsletter.content.images import IMAGES_DIR
 from newsletter.errors import cannot_listen
 from newsletter.preview.payload import state_payload
 from newsletter.preview.readers import Readers
@@ -27,6 +28,7 @@ from newsletter.preview.state import Rebuilder, Snapshot
 from newsletter.preview.watch import Watcher
 
 HOST = "127.0.0.1"
+IMAGES_ROUTE = f"/{IMAGES_DIR}/"
 HEARTBEAT_S = 15.0
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
@@ -34,7 +36,7 @@ PAGE_CSP = (
 )
 # The newsletter itself: its own images and inline styles, as a mail client allows; no scripts.
 MESSAGE_CSP = (
-    "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+    "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
 ASSETS = {
@@ -161,6 +163,12 @@ class PreviewServer:
         self.close()
 
 
+def archive_images(snapshot: Snapshot) -> str:
+    """Where the messages of this rebuild address the project's pictures."""
+    assert snapshot.composed is not None
+    return f"{snapshot.composed.settings.archive_url.rstrip('/')}/{IMAGES_DIR}/"
+
+
 def describe(snapshot: Snapshot) -> str:
     """One line for the terminal about a rebuild."""
     if snapshot.problem is not None:
@@ -216,6 +224,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._message(preview.snapshot, url.path, reader)
         elif url.path == "/events":
             self._events(preview)
+        elif url.path.startswith(IMAGES_ROUTE):
+            self._picture(preview.snapshot, url.path.removeprefix(IMAGES_ROUTE))
         else:
             self._not_found()
 
@@ -225,7 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         view = snapshot.view(reader)
         if path == "/message.html":
-            self._send(HTTPStatus.OK, view.html, "text/html; charset=utf-8", csp=MESSAGE_CSP, frame="SAMEORIGIN")
+            # The project's pictures are not published yet: shown from the preview, live.
+            html = view.html.replace(archive_images(snapshot).encode(), IMAGES_ROUTE.encode())
+            self._send(HTTPStatus.OK, html, "text/html; charset=utf-8", csp=MESSAGE_CSP, frame="SAMEORIGIN")
         else:
             name = f"{snapshot.composed.issue.slug}.eml"
             self._send(
@@ -234,6 +246,17 @@ class _Handler(BaseHTTPRequestHandler):
                 "message/rfc822",
                 extra={"Content-Disposition": f'attachment; filename="{name}"'},
             )
+
+    def _picture(self, snapshot: Snapshot, name: str) -> None:
+        """A picture the current rebuild made (content/images.py), by its name only: nothing
+        else on disk can be asked for."""
+        shown = {i.name: i for e in snapshot.composed.editions for i in e.rendered.images} if snapshot.composed else {}
+        picture = shown.get(name)
+        if picture is None:
+            self._not_found()
+            return
+        kind = "image/png" if name.endswith(".png") else "image/jpeg"
+        self._send(HTTPStatus.OK, picture.path.read_bytes(), kind)
 
     def _events(self, preview: PreviewServer) -> None:
         """Server-sent events: the current version at once, then each new one as it is built."""

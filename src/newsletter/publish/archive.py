@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.content import images
 from newsletter.content.render import Renderer
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
@@ -29,7 +30,7 @@ from newsletter.settings import Settings
 from newsletter.store.snapshots import Snapshot
 
 MANIFEST = ".newsletter-archive"  # the files the last build wrote, one name a line
-SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]*\.(html|xml)$")
+SAFE_NAME = re.compile(r"^([a-z0-9][a-z0-9.-]*\.(html|xml)|images/[a-z0-9][a-z0-9-]*\.(jpg|png))$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class ArchiveReport:
     removed: list[Path] = field(default_factory=list)  # pages of an earlier build no longer published
     missing: list[str] = field(default_factory=list)  # sent according to the journal, but no issue file
     rerendered: list[str] = field(default_factory=list)  # sent, but no snapshot: composed from today's files
+    lost_images: list[str] = field(default_factory=list)  # shown by a page, but no longer in the project's cache
 
 
 def rfc3339(stamp: str) -> str:
@@ -175,6 +177,7 @@ def build_archive(
     report = ArchiveReport(out_dir=out_dir, issues=issues, rerendered=rerendered)
     report.missing = sorted(set(sent) - {i.slug for i in issues})
     files = render_site(settings, issues)
+    files.update(_pictures(root, settings, files, report))
     manifest = out_dir / MANIFEST
     try:
         for name, data in sorted(files.items()):
@@ -201,3 +204,20 @@ def _listed(manifest: Path) -> set[str]:
     except (OSError, UnicodeDecodeError):
         return set()
     return {name for name in lines if SAFE_NAME.match(name)}
+
+
+def _pictures(root: Path, settings: Settings, files: Mapping[str, bytes], report: ArchiveReport) -> dict[str, bytes]:
+    """`images/<name>` for every picture a page shows from under the archive's URL, copied from
+    the project's cache of made pictures (content/images.py): messages already sent point there."""
+    prefix = re.escape(f"{settings.archive_url.rstrip('/')}/{images.IMAGES_DIR}/")
+    names = set()
+    for name, data in files.items():
+        if name.endswith(".html"):
+            names.update(re.findall(prefix + r"([a-z0-9][a-z0-9-]*\.(?:jpg|png))", data.decode("utf-8", "replace")))
+    found = {}
+    for name in sorted(names):
+        try:
+            found[f"{images.IMAGES_DIR}/{name}"] = (images.cache_dir(root) / name).read_bytes()
+        except OSError:
+            report.lost_images.append(name)
+    return found
