@@ -58,13 +58,15 @@ def test_the_site_has_a_page_per_sent_issue_an_index_feed_and_sitemap(sent_two: 
         ".newsletter-archive",
         "early-2019.html",
         "feed.xml",
+        "images",  # the project's pictures the pages show (content/images.py)
         "index.html",
         "sitemap.xml",
         "spring-2018.html",
     ]
     assert "2 issue(s)" in result.stdout and f"{BASE}feed.xml" in result.stdout
-    for path in site.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o644, f"{path.name} must be world-readable for the web server"
+    for path in [*site.iterdir(), *(site / "images").iterdir()]:
+        if path.is_file():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o644, f"{path.name} must be world-readable for the web server"
     index = html.unescape((site / "index.html").read_text(encoding="utf-8"))
     assert index.index(SUBJECTS["early-2019"]) < index.index(SUBJECTS["spring-2018"]), "newest first"
     assert '<link rel="alternate" type="application/atom+xml"' in index and 'href="feed.xml"' in index
@@ -146,12 +148,15 @@ def test_the_same_inputs_give_the_same_bytes_and_rebuilds_touch_nothing(sent_two
     first = build_archive(sent_two, config, sent, sent_two / "one")
     build_archive(sent_two, config, sent, sent_two / "two")
     for path in first.written:
-        assert path.read_bytes() == (sent_two / "two" / path.name).read_bytes(), path.name
+        name = path.relative_to(sent_two / "one")
+        assert path.read_bytes() == (sent_two / "two" / name).read_bytes(), name
     again = build_archive(sent_two, config, sent, sent_two / "one")
-    assert again.written == [] and len(again.unchanged) == 5 and again.removed == []
+    assert again.written == [] and len(again.unchanged) == 5 + 4 and again.removed == []  # 5 files, 4 pictures
     record_sent(sent_two / JOURNAL, "november-2019", "a@example.org")
     third = build_archive(sent_two, config, sent_issues(sent_two / JOURNAL), sent_two / "one")
-    assert sorted(p.name for p in third.written) == ["feed.xml", "index.html", "november-2019.html", "sitemap.xml"]
+    pages = sorted(p.name for p in third.written if p.parent.name != "images")
+    assert pages == ["feed.xml", "index.html", "november-2019.html", "sitemap.xml"]
+    assert len([p for p in third.written if p.parent.name == "images"]) == 2  # november's own pictures
     assert not list((sent_two / "one").glob(".*.tmp"))
 
 

@@ -111,8 +111,11 @@ def test_page_data_is_the_real_message(project: Path) -> None:
     assert isinstance(sent, EmailMessage)
     html_part = sent.get_body(("html",))
     assert html_part is not None
-    assert served_html == html_part.get_payload(decode=True)
-    assert state["message"]["htmlBytes"] == len(served_html)
+    # The project's pictures, addressed under the archive's URL in the message, come from the preview.
+    pictures = f"{composed.settings.archive_url.rstrip('/')}/images/".encode()
+    assert served_html == html_part.get_payload(decode=True).replace(pictures, b"/images/")
+    assert b"/images/" in served_html
+    assert state["message"]["htmlBytes"] == len(html_part.get_payload(decode=True))
     assert state["message"]["messageBytes"] == len(eml)
     assert state["message"]["gmailLimit"] == 102 * 1024
     assert "Dear Margaret" in state["message"]["text"]
@@ -182,8 +185,10 @@ def test_ctrl_c_stops_cleanly_and_nothing_is_sent_or_recorded(project: Path) -> 
     code, stderr = running.stop()
     assert code in (0, 130)
     assert "Traceback" not in stderr
-    for written in ("outbox", ".newsletter", "build"):
+    for written in ("outbox", "build"):
         assert not (project / written).exists(), f"the preview wrote {written}/"
+    # Only the pictures it made for email (content/images.py): no database, no journal.
+    assert [p.name for p in (project / ".newsletter").iterdir()] == ["images"]
 
 
 def test_port_in_use_and_unknown_issue_fail_with_one_line(run_cli: Run) -> None:
