@@ -61,7 +61,7 @@ def people(count: int) -> list[tuple[str, str, str, str, str, str]]:
 
 
 def make_project(root: Path, count: int) -> None:
-    for name in ("issues", "articles", "templates"):
+    for name in ("issues", "articles", "templates", "images"):
         shutil.copytree(REPO / name, root / name)
     rows = people(count)
     with (root / "big.csv").open("w", encoding="utf-8") as out:

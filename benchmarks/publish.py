@@ -45,7 +45,7 @@ def cli(folder: Path, *args: str) -> float:
 
 
 def make_project(folder: Path, issues: int) -> None:
-    for name in ("issues", "articles", "templates"):
+    for name in ("issues", "articles", "templates", "images"):
         shutil.copytree(ROOT / name, folder / name)
     examples = sorted((folder / "issues").glob("*.yaml"))
     for number in range(issues - len(examples)):

@@ -151,7 +151,7 @@ def project(workdir: Path, count: int) -> Path:
     root = workdir / f"office-{count}"
     if not root.exists():
         root.mkdir()
-        for name in ("issues", "articles", "templates"):
+        for name in ("issues", "articles", "templates", "images"):
             shutil.copytree(REPO / name, root / name)
         write_list(root / "subscribers.csv", count)
         db = connect(root / "seeded.sqlite3")

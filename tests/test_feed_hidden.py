@@ -70,7 +70,7 @@ def test_an_element_shown_by_its_style_is_kept(style: str) -> None:
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("office")
-    for name in ("articles", "templates"):
+    for name in ("articles", "templates", "images"):
         shutil.copytree(REPO / name, root / name)
     (root / "issues").mkdir()
     return root

@@ -261,7 +261,7 @@ def composed(tmp_path_factory: pytest.TempPathFactory) -> Composed:
     from tests.conftest import REPO
 
     root = tmp_path_factory.mktemp("office")
-    for name in ("issues", "articles", "templates"):
+    for name in ("issues", "articles", "templates", "images"):
         shutil.copytree(REPO / name, root / name)
     return composed_issue(root)
 

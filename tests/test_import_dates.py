@@ -196,7 +196,7 @@ def test_a_one_off_send_reads_day_first_and_reports_bad_rows_per_line(
     from tests.conftest import REPO
 
     root = tmp_path / "office"
-    for name in ("issues", "articles", "templates"):
+    for name in ("issues", "articles", "templates", "images"):
         __import__("shutil").copytree(REPO / name, root / name)
     rows = [["uk@example.org", "Uk", "", "", "", "03/04/2018"], ["bad@example.org", "Bad", "", "", "", "31/02/2018"]]
     path = write_csv(root / "one-off.csv", HEADER, rows)
