@@ -20,6 +20,7 @@ from newsletter.settings import Settings, load_settings, read_environment
 DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
 DATABASE_SETTINGS = ("NEWSLETTER_DATABASE", "NEWSLETTER_JOURNAL")  # the second is the older name
+SETTINGS = (*DATABASE_SETTINGS, "NEWSLETTER_SUBSCRIBERS", "NEWSLETTER_PROJECT")  # the settings read here
 
 
 @dataclass(frozen=True)

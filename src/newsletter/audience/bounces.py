@@ -29,6 +29,7 @@ from newsletter.store import suppressions
 from newsletter.store.database import now, transaction
 
 DEFAULT_SOFT_LIMIT = 3
+SETTINGS = ("NEWSLETTER_SOFT_BOUNCE_LIMIT",)
 REASON_OF = {HARD: "hard-bounce", SOFT: "soft-bounce", COMPLAINT: "complaint", UNSUBSCRIBE: "unsubscribed"}
 
 
