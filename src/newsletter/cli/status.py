@@ -27,11 +27,11 @@ from newsletter.store.journal import STATES
     help="Write the failed recipients and the servers' replies to this CSV file.",
 )
 def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
-    """Show what the journal records for ISSUE, through a relay and (apart, as a rehearsal) into
-    the outbox folder: how many recipients are in each state, the
-    failures with the server's reply, those left unknown by an interrupted send, for an
-    issue with ward editions, how many were sent each edition, and when the snapshot of what
-    was sent (what the web archive publishes) was taken.
+    """Show what the journal records for ISSUE, through a relay and apart into the outbox folder
+    (a rehearsal): how many recipients are in each state, the failures with the server's reply,
+    those left unknown by an interrupted send, for an issue with ward editions, how many were
+    sent each edition, and when the snapshot of what was sent (what the web archive publishes)
+    was taken.
 
     \b
     Example:
