@@ -87,7 +87,7 @@ def print_route(route: RouteStatus) -> None:
     for failure in route.failures:
         console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
     for email in route.unknown:
-        console.print(f"  unknown {email} (was in flight when a send stopped; see send --resend-unknown)")
+        console.print(f"  unknown {email} (in flight at a stop, or its reply lost; see send --resend-unknown)")
 
 
 def register(group: click.Group) -> None:
