@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe
-from newsletter.compose import compose
-from newsletter.publish.webcopy import web_copy
-from newsletter.render import Renderer
-from newsletter.send import keep_snapshot
+from newsletter.content.render import Renderer
+from newsletter.mail.compose import compose
+from newsletter.mail.webcopy import web_copy
+from newsletter.sending.run import keep_snapshot
 from newsletter.settings import load_settings
 from newsletter.store import open_store, snapshots
 from newsletter.store.journal import SENT, Journal

@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.bounce_mail import fixture_text, write_mbox  # noqa: E402
 
-from newsletter.tokens import make_token  # noqa: E402
+from newsletter.audience.tokens import make_token  # noqa: E402
 
 LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
 SECRET = "a-test-secret-that-is-long-enough"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe
-from newsletter.audience import Subscriber
-from newsletter.compose import Composed, compose
-from newsletter.message import MessageFactory
+from newsletter.audience.people import Subscriber
+from newsletter.mail.compose import Composed, compose
+from newsletter.mail.message import MessageFactory
 from newsletter.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

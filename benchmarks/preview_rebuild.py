@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe
-from newsletter.checks import run_checks
-from newsletter.compose import compose
-from newsletter.issue import load_issue
+from newsletter.checks.preflight import run_checks
+from newsletter.content.issue import load_issue
+from newsletter.content.render import Renderer, compile_mjml
+from newsletter.mail.compose import compose
 from newsletter.preview.readers import GENERIC
 from newsletter.preview.state import Rebuilder, parse_message
-from newsletter.render import Renderer, compile_mjml
 from newsletter.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

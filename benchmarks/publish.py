@@ -27,8 +27,8 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe
-from newsletter.compose import compose
-from newsletter.render import Renderer
+from newsletter.content.render import Renderer
+from newsletter.mail.compose import compose
 from newsletter.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -40,16 +40,18 @@ sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 from benchmarks._machine import describe  # noqa: E402
 
-from newsletter.audience import Audience, Subscriber, load_audience  # noqa: E402
-from newsletter.compose import compose  # noqa: E402
+from newsletter.audience.csvfile import Audience, load_audience  # noqa: E402
+from newsletter.audience.importing import seed  # noqa: E402
+from newsletter.audience.people import Subscriber  # noqa: E402
 from newsletter.delivery.pacing import LoopOptions  # noqa: E402
 from newsletter.delivery.relays import Relay, SmtpSettings  # noqa: E402
 from newsletter.delivery.smtp import SmtpBackend  # noqa: E402
-from newsletter.send import loop_options, plan, send_issue  # noqa: E402
+from newsletter.mail.compose import compose  # noqa: E402
+from newsletter.sending.plan import plan  # noqa: E402
+from newsletter.sending.run import loop_options, send_issue  # noqa: E402
 from newsletter.settings import load_settings  # noqa: E402
 from newsletter.store.database import connect  # noqa: E402
 from newsletter.store.journal import Journal  # noqa: E402
-from newsletter.subscriber_import import seed  # noqa: E402
 
 SINK = "/usr/sbin/smtp-sink"
 SOURCE = "/usr/sbin/smtp-source"
@@ -258,7 +260,7 @@ def latency(rtt_ms: float, count: int, connection_counts: list[int], workdir: Pa
 
 def dkim_cost(count: int, connections: int, workdir: Path) -> None:
     """Per-message cost of DKIM signing, and the whole command's throughput with it on."""
-    from newsletter.dkim import generate_key
+    from newsletter.mail.dkim import generate_key
 
     pem, _ = generate_key()
     key = workdir / "dkim.pem"

@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe  # noqa: E402
-from newsletter.tokens import make_token  # noqa: E402
+from newsletter.audience.tokens import make_token  # noqa: E402
 
 LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
 SECRET = "a-test-secret-that-is-long-enough"

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.compose import compose
-from newsletter.publish.webcopy import web_copy
+from newsletter.mail.compose import compose
+from newsletter.mail.webcopy import web_copy
 from newsletter.settings import load_settings
 from newsletter.store import open_store, snapshots
 from newsletter.store.migrations import MIGRATIONS, VERSION

@@ -6,7 +6,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from newsletter.audience import DUPLICATE, INVALID, NO_CONSENT, load_audience
+from newsletter.audience.csvfile import load_audience
+from newsletter.audience.people import DUPLICATE, INVALID, NO_CONSENT
 from tests.conftest import REPO, Run
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.bounces import import_mailbox
-from newsletter.bounces_dsn import classify
+from newsletter.audience.bounces import import_mailbox
+from newsletter.audience.dsn import classify
+from newsletter.audience.tokens import make_token
 from newsletter.settings import Settings, load_settings
 from newsletter.store import suppressions
-from newsletter.tokens import make_token
 from tests.conftest import REAL_SETTINGS, Run
 from tests.support.bounce_mail import EXPECTED, ORIGINAL_ID, fixture_text, parse, write_maildir, write_mbox
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.accessibility import audit, contrast, parse_colour
-from newsletter.compose import compose
+from newsletter.checks.accessibility import audit, contrast, parse_colour
+from newsletter.mail.compose import compose
 from newsletter.settings import load_settings
 from tests.conftest import REPO, Run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.linkcheck import Target, check_links, is_shortener, targets
+from newsletter.checks.links import Target, check_links, is_shortener, targets
 from tests.conftest import Run
 from tests.support.http_targets import Targets, http_targets
 

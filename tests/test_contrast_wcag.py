@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.accessibility import audit
+from newsletter.checks.accessibility import audit
 
 Colour = tuple[int, int, int]
 WHITE: Colour = (255, 255, 255)

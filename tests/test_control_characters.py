@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.audience import clean_name
 from newsletter.errors import ConfigError
+from newsletter.gates.address import clean_name
 from newsletter.gates.headers import CONTROL
 from newsletter.publish.summary import one_line
 from newsletter.settings import load_settings

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.audience import Subscriber
-from newsletter.compose import Composed, compose
-from newsletter.dkim import SIGNED, generate_key
-from newsletter.issue import resolve_issue_path
+from newsletter.audience.people import Subscriber
+from newsletter.content.issue import resolve_issue_path
+from newsletter.mail.compose import Composed, compose
+from newsletter.mail.dkim import SIGNED, generate_key
 from newsletter.settings import load_settings
 from tests.conftest import REAL_SETTINGS, REPO, Run
 

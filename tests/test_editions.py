@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience import Subscriber
-from newsletter.compose import compose
-from newsletter.editions import editions
+from newsletter.audience.people import Subscriber
+from newsletter.content.editions import editions
+from newsletter.content.issue import load_issue
 from newsletter.errors import InputError
-from newsletter.issue import load_issue
+from newsletter.mail.compose import compose
 from newsletter.settings import load_settings
 from tests.conftest import REPO, Run
 from tests.support.browser import preview
@@ -94,7 +94,7 @@ def test_each_reader_gets_their_wards_articles_plus_everyones() -> None:
 def test_rendered_once_per_edition_never_per_recipient(monkeypatch: pytest.MonkeyPatch) -> None:
     import premailer
 
-    from newsletter import render
+    from newsletter.content import render
 
     calls: list[str] = []
     original = render.Renderer.render

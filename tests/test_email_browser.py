@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.compose import Composed, compose
+from newsletter.mail.compose import Composed, compose
 from newsletter.settings import load_settings
 from tests.conftest import REPO
 from tests.support.axe import axe_violations

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from mjml import mjml2html
-from newsletter import flowed
-from newsletter.audience import Subscriber
-from newsletter.compose import compose
-from newsletter.issue import load_issue
-from newsletter.render import Renderer
+from newsletter.audience.people import Subscriber
+from newsletter.content import flowed
+from newsletter.content.issue import load_issue
+from newsletter.content.render import Renderer
+from newsletter.mail.compose import compose
 from newsletter.settings import load_settings
 from tests.conftest import REPO
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsletter.content import load_article, split_front_matter
+from newsletter.content.articles import load_article, split_front_matter
 from tests.conftest import Run
 from tests.support.feed_server import FEEDS, closed_port, feed_server, silent_port
 

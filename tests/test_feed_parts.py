@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.content import SLUG, load_article
+from newsletter.content.articles import SLUG, load_article
 from newsletter.errors import InputError
 from newsletter.publish.articlefile import ArticleFields, article_text, edited_since_import
 from newsletter.publish.feedimport import ImportOptions, import_items, parse_categories, slugify

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.bounces import import_mailbox, soft_limit
+from newsletter.audience.bounces import import_mailbox, soft_limit
 from newsletter.cli import main
 from newsletter.cli.console import TextConsole, printable
 from newsletter.delivery.relays import smtp_settings
@@ -163,7 +163,7 @@ def test_subscriber_csv_file_rows(case: Case, command: str, project: Path, capsy
 
 @pytest.mark.parametrize("case", SKIPPED_CSV, ids=ids(SKIPPED_CSV))
 def test_subscriber_csv_row_rows(case: Case, project: Path) -> None:
-    from newsletter.audience import load_audience
+    from newsletter.audience.csvfile import load_audience
 
     path = project / "list.csv"
     write_csv(path, str(case.given) + "good@example.org,Good,2018-01-01\n")
@@ -355,7 +355,7 @@ def feed_xml(given: object) -> str:
 
 @pytest.mark.parametrize("case", corpus.FEED, ids=ids(corpus.FEED))
 def test_feed_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from newsletter.content import load_article
+    from newsletter.content.articles import load_article
 
     (project / "feed.xml").write_text(feed_xml(case.given), encoding="utf-8")
     before = snapshot(project)

@@ -19,11 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from newsletter import prose
-from newsletter.audience import Subscriber, clean_name, load_audience
-from newsletter.bounces_dsn import classify
-from newsletter.compose import Composed
+from newsletter.audience.csvfile import load_audience
+from newsletter.audience.dsn import classify
+from newsletter.audience.people import Subscriber
+from newsletter.content import prose
 from newsletter.errors import InputError
+from newsletter.gates.address import clean_name
+from newsletter.mail.compose import Composed
 from newsletter.yamlfile import load_mapping
 from tests.hostile.strategies import NASTY, hostile_text
 from tests.support.sending import composed_issue

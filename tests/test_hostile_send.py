@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import send as sending
 from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.pacing import LoopOptions
+from newsletter.sending import run as sending
 from newsletter.store.journal import Journal
 from tests.conftest import Run
 from tests.support.sending import composed_issue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from newsletter.send import ALREADY_SENT, FAILED_BEFORE, plan
+from newsletter.sending.plan import ALREADY_SENT, FAILED_BEFORE, plan
 from newsletter.store.journal import Journal
 from tests.support.sending import addresses, audience
 

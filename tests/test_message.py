@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.audience import Subscriber
-from newsletter.compose import Composed, compose
-from newsletter.message import MessageFactory, wire_form
-from newsletter.render import PLACEHOLDERS
+from newsletter.audience.people import Subscriber
+from newsletter.audience.tokens import PREFERENCES, make_token, verify_link_token, verify_token
+from newsletter.content.render import PLACEHOLDERS
+from newsletter.mail.compose import Composed, compose
+from newsletter.mail.message import MessageFactory, wire_form
 from newsletter.settings import load_settings
-from newsletter.tokens import PREFERENCES, make_token, verify_link_token, verify_token
 from tests.conftest import REPO
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Frame, Page, Request
 
+from newsletter.content.issue import load_issue
 from newsletter.errors import InputError
-from newsletter.issue import load_issue
 from tests.support.browser import ARTIFACTS, preview, save_by_rename
 
 ISSUE = Path("issues/spring-2018.yaml")

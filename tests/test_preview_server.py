@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience import Subscriber
-from newsletter.compose import compose
+from newsletter.audience.people import Subscriber
+from newsletter.mail.compose import compose
 from newsletter.settings import load_settings, read_environment
 from tests.conftest import Run
 from tests.support.browser import Preview, edit, preview, save_by_rename, wait_for

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.compose import compose
-from newsletter.issue import load_issue
-from newsletter.render import PLACEHOLDERS, Renderer
+from newsletter.content.issue import load_issue
+from newsletter.content.render import PLACEHOLDERS, Renderer
+from newsletter.mail.compose import compose
 from newsletter.settings import load_settings
 from tests.conftest import REPO, node_available, require
 
@@ -78,8 +78,8 @@ def test_nothing_is_rendered_per_recipient(monkeypatch: pytest.MonkeyPatch) -> N
     import jinja2
     import premailer
 
-    from newsletter import render
-    from newsletter.audience import Subscriber
+    from newsletter.audience.people import Subscriber
+    from newsletter.content import render
 
     composed = compose(REPO / "issues" / "spring-2018.yaml", load_settings({}))
 

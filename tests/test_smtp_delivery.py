@@ -12,7 +12,9 @@ import pytest
 
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.delivery.smtp import SmtpBackend
-from newsletter.send import SendReport, loop_options, plan, send_issue
+from newsletter.sending.plan import plan
+from newsletter.sending.report import SendReport
+from newsletter.sending.run import loop_options, send_issue
 from newsletter.store.journal import Journal
 from tests.support.sending import addresses, audience, composed_issue, relay_settings
 from tests.support.smtpd import Server
@@ -177,7 +179,7 @@ def test_lines_starting_with_a_dot_arrive_unchanged(project: Path) -> None:
     data = b"To: a@constituents.test\r\nSubject: dots\r\n\r\n.first\r\nmiddle\r\n..second\r\n.\r\nlast\r\n"
 
     async def deliver(port: int) -> str:
-        from newsletter.message import OutgoingMessage
+        from newsletter.mail.message import OutgoingMessage
 
         backend = SmtpBackend(relay_settings(port), "news@stockport-office.test")
         session = await backend.open()
@@ -239,7 +241,7 @@ def test_replies_are_acknowledged_at_once_on_every_read() -> None:
     data = b"To: a@constituents.test\r\nSubject: acks\r\n\r\nbody\r\n"
 
     async def deliver(port: int) -> tuple[int, int, int]:
-        from newsletter.message import OutgoingMessage
+        from newsletter.mail.message import OutgoingMessage
 
         backend = SmtpBackend(relay_settings(port), "news@stockport-office.test")
         session = await backend.open()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience import Subscriber
-from newsletter.compose import compose
-from newsletter.message import MessageFactory
+from newsletter.audience.people import Subscriber
+from newsletter.mail.compose import compose
+from newsletter.mail.message import MessageFactory
 from newsletter.settings import load_settings
 from tests.conftest import REPO, require
 

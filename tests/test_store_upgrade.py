@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from newsletter.audience import load_audience
-from newsletter.send import ALREADY_SENT, plan
+from newsletter.audience.csvfile import load_audience
+from newsletter.sending.plan import ALREADY_SENT, plan
 from newsletter.store import open_store
 from newsletter.store.journal import Journal
 from newsletter.store.migrations import VERSION

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter.audience.importing import import_subscribers
 from newsletter.errors import InputError
 from newsletter.store import open_store
-from newsletter.subscriber_import import import_subscribers
 
 HEADER = "email,first_name,last_name,ward,tags,consented_at\n"
 

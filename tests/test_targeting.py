@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.audience import Subscriber, load_audience
+from newsletter.audience.csvfile import load_audience
+from newsletter.audience.people import Subscriber
+from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, target
+from newsletter.content.issue import load_issue
 from newsletter.errors import InputError
-from newsletter.issue import load_issue
 from newsletter.store import suppressions
-from newsletter.targeting import NOT_IN_SEGMENT, SUPPRESSED, target
 from tests.conftest import REAL_SETTINGS, Run
 
 HEATONS = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token, verify_link_token
+from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, make_token, verify_link_token
 
 LIST = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
 SECRET = "a-test-secret-that-is-long-enough"

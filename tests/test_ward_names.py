@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsletter.audience.targeting import Name, check_names
 from newsletter.errors import InputError
-from newsletter.targeting import Name, check_names
 from tests.conftest import REAL_SETTINGS, Run
 
 WARDS = [

@@ -16,10 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.store import subscribers
 from newsletter.store.consent import Evidence
 from newsletter.store.database import connect
-from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from tests.conftest import REAL_SETTINGS, REPO
 from tests.support.axe import axe_violations, describe
 from tests.support.consent_server import Server, request, serving

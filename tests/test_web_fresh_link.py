@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.store import subscribers
 from newsletter.store.consent import Evidence
 from newsletter.store.privacy import erase
 from newsletter.store.suppressions import add_hash
-from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.web.app import WebApp
 from tests import test_web_signup
 from tests.support.smtpd import Server

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.render import Renderer
+from newsletter.content.render import Renderer
 from newsletter.settings import load_settings
 from newsletter.web.mail import PLACEHOLDERS, VARIANTS, ConfirmationMail
 from tests.conftest import REPO, node_available, require

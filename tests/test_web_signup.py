@@ -14,9 +14,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
+from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.store import subscribers
 from newsletter.store.consent import events
-from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
 from newsletter.web.app import WebApp
 from tests.conftest import REAL_SETTINGS, Run
 from tests.support.smtpd import Server

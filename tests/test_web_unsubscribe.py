@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.tokens import make_token
+from newsletter.audience.tokens import make_token
 from newsletter.web.app import WebApp
 from newsletter.web.pages import mask
 from tests.support.web import call as web_call

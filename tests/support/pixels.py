@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from newsletter.accessibility import contrast, luminance
+from newsletter.checks.accessibility import contrast, luminance
 
 __all__ = ["Png", "contrast", "luminance"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from newsletter.audience import Audience, Subscriber
-from newsletter.compose import Composed, compose
+from newsletter.audience.csvfile import Audience
+from newsletter.audience.people import Subscriber
+from newsletter.content.issue import resolve_issue_path
 from newsletter.delivery.pacing import LoopOptions
 from newsletter.delivery.relays import Relay, SmtpSettings
-from newsletter.issue import resolve_issue_path
+from newsletter.mail.compose import Composed, compose
 from newsletter.settings import load_settings
 from tests.conftest import REAL_SETTINGS
 

@@ -2,6 +2,9 @@
 
 Exit codes: 0 done, 1 a failure while working (or `check` found errors), 2 bad input,
 130/143 interrupted. Bad input never prints a traceback.
+
+The only package that imports click or writes to the terminal; it may import every other
+package, and none imports it. One module per command group. Read first: `send.py`.
 """
 
 from __future__ import annotations

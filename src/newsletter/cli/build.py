@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from newsletter.checks import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
+from newsletter.checks.links import CONCURRENCY, TIMEOUT
+from newsletter.checks.preflight import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
 from newsletter.cli.common import composed_issue, issue_argument, project
 from newsletter.cli.console import out_console, styled
+from newsletter.content.issue import MissingArticles
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
-from newsletter.issue import MissingArticles
-from newsletter.linkcheck import CONCURRENCY, TIMEOUT
 
 
 @click.command()

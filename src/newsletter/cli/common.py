@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from newsletter.compose import Composed, compose
-from newsletter.issue import resolve_issue_path
+from newsletter.content.issue import resolve_issue_path
+from newsletter.mail.compose import Composed, compose
 from newsletter.project import Project, find_project
 from newsletter.settings import Settings
 

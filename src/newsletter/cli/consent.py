@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.audience import check_address
-from newsletter.bounces import import_mailbox
+from newsletter.audience.bounces import import_mailbox
 from newsletter.cli.common import settings
 from newsletter.cli.console import out_console
 from newsletter.errors import InputError
+from newsletter.gates.address import check_address
 from newsletter.store import suppressions
 from newsletter.store.database import transaction
 from newsletter.store.subscribers import Evidence, record_unsubscribe

@@ -8,9 +8,9 @@ import click
 
 from newsletter.cli.common import settings
 from newsletter.cli.console import out_console
-from newsletter.dkim import KEY_BITS, check_dns_name, dns_record, generate_key
 from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
+from newsletter.mail.dkim import KEY_BITS, check_dns_name, dns_record, generate_key
 
 
 @click.group()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from newsletter.audience import check_address
 from newsletter.cli.common import issue_argument, subscribers_path
 from newsletter.cli.common import project as find_home
 from newsletter.cli.console import err_console, out_console
+from newsletter.content.issue import Project, resolve_issue_path
 from newsletter.errors import InputError
-from newsletter.issue import Project, resolve_issue_path
+from newsletter.gates.address import check_address
 from newsletter.preview import PreviewServer
 from newsletter.preview.readers import Readers
 from newsletter.preview.server import describe

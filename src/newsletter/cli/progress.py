@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemaini
 from rich.progress import Progress as Bar
 
 from newsletter.cli.console import err_console, out_console
-from newsletter.sendloop import Progress, SendReport
+from newsletter.sending.report import Progress, SendReport
 
 LOG_EVERY = 5.0
 

@@ -1,30 +1,23 @@
-"""`newsletter send`: deliver an issue over SMTP (or to the outbox), resumably; or dry-run it."""
+"""`newsletter send`: deliver an issue over SMTP (or to the outbox), resumably; or dry-run it.
+
+Parse, call `sending.start.prepare_send`, show what it decided, ask, run, print the summary.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import shlex
 import sys
 from pathlib import Path
 
 import click
 
-from newsletter.cli.common import composed_issue, issue_argument, project
+from newsletter.cli.common import issue_argument, project
 from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
-from newsletter.delivery.base import Backend
-from newsletter.delivery.outbox import Outbox
-from newsletter.delivery.relays import smtp_settings
-from newsletter.delivery.smtp import SmtpBackend
-from newsletter.errors import InputError, NewsletterError
-from newsletter.gates.headers import addr_spec
-from newsletter.recipients import select
-from newsletter.send import SendReport, loop_options, plan, send_issue, test_send
-from newsletter.send import dry_run as check_every_message
-from newsletter.store.journal import Journal
-from newsletter.store.locks import SendLock, acquire
+from newsletter.errors import InputError
+from newsletter.sending.report import SendReport
+from newsletter.sending.start import SendOptions, prepare_send
 
 journal_option = click.option(
     "--journal",
@@ -41,11 +34,6 @@ def exit_code(report: SendReport) -> int:
     if report.interrupted is not None:
         return 128 + report.interrupted
     return 0
-
-
-def test_address(raw: str) -> str:
-    """One `--to` address: exactly one plain address (no name, no comma, no line break)."""
-    return addr_spec(raw.strip(), f"--to {raw[:80]!r}")
 
 
 def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
@@ -146,103 +134,35 @@ def send(
     Example:
         newsletter send spring-2018 --yes
     """
-    test_addresses = tuple(test_address(raw) for raw in test_addresses)
-    if edition is not None and not test_addresses:
-        raise InputError("--edition chooses the edition of a test copy: use it with --to EMAIL")
-    if dry_run and test_addresses:
-        # Silently ignoring one of them would either send mail the user meant to check, or
-        # check the whole list when the user meant one test copy.
-        raise InputError(
-            "--dry-run and --to do different things: --dry-run checks the send to the list, "
-            "--to sends a test copy now; give one of them"
-        )
-    not_after = deadline(not_after_raw) if not_after_raw is not None else None
-    home = project(issue)
-    composed = composed_issue(issue, home)
-    chosen_edition = composed.edition_named(edition) if edition is not None else None
-    settings = composed.settings
-    smtp = smtp_settings(settings.env)
-    options = loop_options(smtp)
-    backend: Backend
-    if smtp is not None:
-        backend = SmtpBackend(smtp, settings.from_address)
-        example = settings.example_values_in_use()
-        if example and not dry_run:
-            raise InputError(
-                f"refusing to send real mail: {'; '.join(example)}",
-                hint="set real values in .env (see .env.example); --dry-run works meanwhile",
-            )
-    else:
-        # A test copy gets its own folder, so the real issue's outbox holds only the real send.
-        default = home.root / "outbox" / (f"{composed.issue.slug}-test" if test_addresses else composed.issue.slug)
-        backend = Outbox(outbox_dir or outbox_old or default)
-    journal_file = journal_path or settings.journal_path
-    if test_addresses and not dry_run:
-        with Journal(journal_file) as journal, progress_display(len(test_addresses)) as show:
-            report = test_send(
-                composed,
-                test_addresses,
-                backend,
-                journal,
-                options,
-                progress=show,
-                not_after=not_after,
-                edition=chosen_edition,
-            )
+    options = SendOptions(
+        csv_path=csv_path,
+        dry_run=dry_run,
+        test_addresses=test_addresses,
+        edition=edition,
+        outbox_dir=outbox_dir or outbox_old,
+        journal_path=journal_path,
+        limit=limit,
+        wards=wards,
+        tags=tags,
+        resend_unknown=resend_unknown,
+        retry_failed=retry_failed,
+        not_after=not_after_raw,
+    )
+    with prepare_send(issue, project(issue), options) as prepared:
+        for note in prepared.notes:
+            err_console().print(f"note: {note}", highlight=False)
+        if prepared.audience is not None:
+            print_audience(prepared.audience, details=dry_run)
+        if dry_run:
+            print_summary(prepared.run())
+            return 0
+        if prepared.needs_confirmation:
+            confirm(prepared.subject, prepared.count, prepared.destination, yes)
+        with progress_display(prepared.count) as show:
+            report = prepared.run(progress=show, warn=warn)
+    if prepared.test_addresses:
         print_summary(report)
         return exit_code(report)
-
-    # A dry run writes nothing: without a database yet it plans against an empty journal.
-    opened = journal_file if journal_file.exists() or not dry_run else Path(":memory:")
-    # A real send takes the issue's lock before it decides who to send to: a second send that
-    # planned from the same journal would send everybody again once the first had finished.
-    locked: contextlib.AbstractContextManager[SendLock | None] = (
-        contextlib.nullcontext() if dry_run else acquire(journal_file, composed.issue.slug)
-    )
-    with Journal(opened) as journal, locked as lock:
-        chosen = select(
-            journal,
-            journal_file,
-            composed.issue,
-            csv_path,
-            home.subscriber_list()[0],
-            wards=wards,
-            tags=tags,
-            write=not dry_run,
-        )
-        for note in chosen.notes:
-            err_console().print(f"note: {note}", highlight=False)
-        if chosen.audience is not None:
-            print_audience(chosen.audience, details=dry_run)
-            if chosen.audience.rows == 0 and not dry_run:
-                raise InputError(
-                    f"{chosen.audience.path}: the subscriber list has a header but no rows: nothing to send"
-                )
-        planned = plan(
-            journal,
-            composed.issue.slug,
-            chosen.recipients,
-            resend_unknown=resend_unknown,
-            retry_failed=retry_failed,
-            limit=limit,
-        )
-        if dry_run:
-            print_summary(check_every_message(composed, planned))
-            return 0
-        if smtp is not None:
-            confirm(composed.rendered.subject, planned.report.total, backend.describe(), yes)
-        with progress_display(planned.report.total) as show:
-            report = send_issue(
-                composed,
-                planned,
-                backend,
-                journal,
-                options,
-                progress=show,
-                not_after=not_after,
-                guard=lambda: lock.lost if lock is not None else None,
-                warn=warn,
-            )
     again = [
         "newsletter",
         "send",
@@ -260,26 +180,6 @@ def send(
 
 def warn(line: str) -> None:
     err_console().print(styled(("warning:", "yellow"), " ", line))
-
-
-def deadline(raw: str) -> dt.datetime:
-    """`--not-after`: an ISO 8601 date and time (local time unless it has an offset); refuses
-    to start once it has passed."""
-    try:
-        when = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(f"--not-after: {raw[:40]!r} is not a date and time like 2026-05-04T18:00") from None
-    when = when.astimezone() if when.tzinfo is None else when
-    if dt.datetime.now(dt.UTC) > when:
-        raise LateStart(
-            f"not starting: it is past --not-after {when.isoformat(timespec='minutes')}",
-            hint="a scheduled send that starts this late is left for a person to start",
-        )
-    return when
-
-
-class LateStart(NewsletterError):
-    """A scheduled send whose time has passed (a failure while working: exit 1)."""
 
 
 def register(group: click.Group) -> None:

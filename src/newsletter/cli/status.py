@@ -10,17 +10,10 @@ from rich.table import Table
 from newsletter.cli.common import issue_argument, project
 from newsletter.cli.console import out_console
 from newsletter.cli.send import journal_option
-from newsletter.errors import DeliveryError, InputError
+from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
-from newsletter.gates import cells
-from newsletter.store import snapshots
-from newsletter.store.journal import STATES, Journal
-
-
-def issue_slug(issue: str) -> str:
-    """An issue named by slug or by its YAML file: the journal keys on the slug."""
-    path = Path(issue)
-    return path.stem if path.suffix in (".yaml", ".yml") else issue
+from newsletter.sending.status import read_status
+from newsletter.store.journal import STATES
 
 
 @click.command()
@@ -43,67 +36,46 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     Example:
         newsletter status spring-2018 --export failures.csv
     """
-    slug = issue_slug(issue)
     path = journal_path or project(issue).settings().journal_path  # the issue file's project, as send finds it
+    status = read_status(issue, path)
     console = out_console()
-    nothing = InputError(
-        f"{slug}: no send of this issue is recorded in {path}",
-        hint="status takes the issue's slug or YAML file, e.g. spring-2018",
-    )
-    if not path.exists():
-        raise nothing
-    with Journal(path) as journal:
-        counts = journal.counts(slug)
-        reasons = journal.skipped_reasons(slug)
-        editions = journal.sent_editions(slug)
-        failures = list(journal.failures(slug))
-        unknown = journal.unknown(slug)
-        runs = journal.runs(slug)
-        snapshot = snapshots.taken(journal.db, slug)
-    if not counts and not runs:
-        raise nothing
-    table = Table(title=f"{slug} in {path}", box=None, show_header=False, title_justify="left", pad_edge=False)
+    table = Table(title=f"{status.slug} in {path}", box=None, show_header=False, title_justify="left", pad_edge=False)
     table.add_column(justify="right")
     table.add_column()
     for state in STATES:
-        table.add_row(f"{counts.get(state, 0):,}", state)
+        table.add_row(f"{status.counts.get(state, 0):,}", state)
         if state == "skipped":
-            for reason, count in sorted(reasons.items()):
+            for reason, count in sorted(status.reasons.items()):
                 table.add_row(f"{count:,}", f"  {reason or 'no reason'}")
     console.print(table)
-    if set(editions) - {""}:  # an issue with ward editions: who got which
-        shown = ", ".join(f"{count:,} {key or 'for everyone'}" for key, count in sorted(editions.items()))
+    if set(status.editions) - {""}:  # an issue with ward editions: who got which
+        shown = ", ".join(f"{count:,} {key or 'for everyone'}" for key, count in sorted(status.editions.items()))
         console.print(f"sent by edition: {shown}")
-    real = [run for run in runs if run[0] != "test"]
-    if real:  # a test copy (`send --to`) is not the issue's send
-        kind, destination, started, _finished, outcome = real[-1]
+    if (run := status.last_real_run) is not None:
+        kind, destination, started, _finished, outcome = run
         console.print(f"last run: {kind} to {destination} at {started}: {outcome or 'did not finish'}")
-    if runs and runs[-1][0] == "test":
-        _kind, destination, started, _finished, outcome = runs[-1]
+    if (run := status.last_test_run) is not None:
+        _kind, destination, started, _finished, outcome = run
         console.print(f"last test copy: to {destination} at {started}: {outcome or 'did not finish'}")
-    if snapshot is not None:
+    if status.snapshot is not None:
         console.print(
-            f"snapshot: taken {snapshot[0]} as the first send started (sha256 {snapshot[1][:12]}); "
+            f"snapshot: taken {status.snapshot[0]} as the first send started (sha256 {status.snapshot[1][:12]}); "
             "`newsletter archive` publishes it"
         )
-    elif counts.get("sent"):
+    elif status.counts.get("sent"):
         console.print(
             "snapshot: none (sent by an earlier release); `newsletter archive` rebuilds the issue from today's files"
         )
-    for failure in failures:
+    for failure in status.failures:
         console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
-    for email in unknown:
+    for email in status.unknown:
         console.print(f"  unknown {email} (was in flight when a send stopped; see send --resend-unknown)")
     if export_path is not None:
-        data = cells.csv_bytes(
-            ["email", "attempts", "last_reply", "updated_at"],
-            [(f.email, f.attempts, f.last_reply, f.updated_at) for f in failures],
-        )
         try:
-            write_atomic(export_path, data)
+            write_atomic(export_path, status.failures_csv())
         except OSError as exc:
             raise DeliveryError(f"{export_path}: cannot write: {exc.strerror}") from exc
-        console.print(f"{len(failures):,} failures written to {export_path}")
+        console.print(f"{len(status.failures):,} failures written to {export_path}")
 
 
 def register(group: click.Group) -> None:

@@ -8,10 +8,13 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.audience import Audience, Skipped, check_address, clean_name, load_audience, read_rows
+from newsletter.audience.csvfile import Audience, load_audience, read_rows
+from newsletter.audience.importing import import_subscribers
+from newsletter.audience.people import Skipped
 from newsletter.cli.common import project
 from newsletter.cli.console import out_console
 from newsletter.errors import InputError
+from newsletter.gates.address import check_address, clean_name
 from newsletter.store import Store, now, open_store
 from newsletter.store.consent import Evidence, events
 from newsletter.store.subscribers import (
@@ -25,7 +28,6 @@ from newsletter.store.subscribers import (
     unsubscribe,
 )
 from newsletter.store.suppressions import is_suppressed
-from newsletter.subscriber_import import import_subscribers
 
 SKIPPED_SHOWN = 50  # a 100,000-row list of duplicates is a count, not a 99,999-row table
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from newsletter.message import OutgoingMessage
+from newsletter.mail.message import OutgoingMessage
 
 BeforeData = Callable[[], Awaitable[None]]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from newsletter.delivery.base import BeforeData
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
-from newsletter.message import OutgoingMessage
+from newsletter.mail.message import OutgoingMessage
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]")
 

@@ -22,7 +22,7 @@ from newsletter.delivery.base import BeforeData, Permanent, RelayUnavailable, Sp
 from newsletter.delivery.relays import Relay, SmtpSettings
 from newsletter.delivery.replies import Lost, ReplyReader, ReplyTimeout
 from newsletter.errors import DeliveryError
-from newsletter.message import OutgoingMessage, wire_form
+from newsletter.mail.message import OutgoingMessage, wire_form
 
 # Replies that mean "slow down" rather than "this message has a problem" (RFC 5321, 4.2.3).
 THROTTLE_CODES = frozenset({421, 450, 451, 454})

@@ -6,5 +6,7 @@ terminal, a spreadsheet or the web server passes exactly one function here (issu
   what they are for).
 - `cells`: CSV exports (cells a spreadsheet would read as a formula are neutralised).
 - `text`: data quoted in messages and printed to the terminal (short, no control characters).
-- `wsgi`: the web server's last line (no request gets a 500).
+- `address`: email addresses and display names (syntax, no control characters, length).
+
+May import: `errors` only. Everything else may import the gates.
 """

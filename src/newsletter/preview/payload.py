@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from newsletter.audience import Subscriber
+from newsletter.audience.people import Subscriber
 from newsletter.preview.readers import Readers
 from newsletter.preview.state import GMAIL_CLIP_BYTES, Snapshot
 

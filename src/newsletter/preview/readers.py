@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience import Subscriber, load_audience
-from newsletter.editions import Edition
+from newsletter.audience.csvfile import load_audience
+from newsletter.audience.people import Subscriber
+from newsletter.content.editions import Edition
 from newsletter.errors import NewsletterError
 
 GENERIC = Subscriber(email="reader@example.org")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from newsletter.audience import Subscriber
+from newsletter.audience.people import Subscriber
 from newsletter.errors import NewsletterError
 from newsletter.preview.payload import state_payload
 from newsletter.preview.readers import Readers

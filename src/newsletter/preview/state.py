@@ -16,13 +16,13 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from newsletter.audience import Subscriber
-from newsletter.checks import SIZE_ERROR, run_checks
-from newsletter.compose import Composed, compose
+from newsletter.audience.people import Subscriber
+from newsletter.checks.findings import Finding
+from newsletter.checks.preflight import SIZE_ERROR, run_checks
+from newsletter.content.issue import MissingArticles, Project
+from newsletter.content.render import Renderer
 from newsletter.errors import NewsletterError
-from newsletter.findings import Finding
-from newsletter.issue import MissingArticles, Project
-from newsletter.render import Renderer
+from newsletter.mail.compose import Composed, compose
 from newsletter.settings import load_settings, read_environment
 
 GMAIL_CLIP_BYTES = SIZE_ERROR

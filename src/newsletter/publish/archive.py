@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.compose import compose
+from newsletter.content.render import Renderer
 from newsletter.errors import DeliveryError
 from newsletter.fileio import PUBLIC, write_atomic
+from newsletter.mail.compose import compose
+from newsletter.mail.webcopy import web_copy
 from newsletter.publish import atom, site
 from newsletter.publish.sitemap import sitemap_xml
-from newsletter.publish.webcopy import web_copy
-from newsletter.render import Renderer
 from newsletter.settings import Settings
 from newsletter.store.snapshots import Snapshot
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from newsletter.content import load_article, split_front_matter
+from newsletter.content.articles import load_article, split_front_matter
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
 from newsletter.publish.articlefile import ArticleFields, article_text, edited_since_import

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
-from newsletter.content import SLUG, Article, load_article
+from newsletter.content.articles import SLUG, Article, load_article
+from newsletter.content.issue import load_issue
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
-from newsletter.issue import load_issue
 from newsletter.publish.summary import shorten
 
 SUBJECT_MAX = 78

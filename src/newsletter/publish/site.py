@@ -15,8 +15,8 @@ from types import SimpleNamespace
 import jinja2
 from markupsafe import escape
 
+from newsletter.content.render import nl2br
 from newsletter.errors import RenderError
-from newsletter.render import nl2br
 from newsletter.settings import Settings
 
 FEED = "feed.xml"

@@ -7,35 +7,13 @@ file is opened (see `migrations.py`), so a journal made by an older release just
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.errors import NewsletterError
+from newsletter.store.migrations import migrate
+from newsletter.store.transactions import StorageError, now, transaction
 
-
-class StorageError(NewsletterError):
-    """The database cannot be opened or written (a failure while working: exit 1)."""
-
-
-def now(timespec: str = "milliseconds") -> str:
-    """The one clock of the database: UTC, ISO 8601."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec=timespec)
-
-
-@contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: takes the write lock up front, so a
-    second writer waits for the busy timeout instead of failing halfway through."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+__all__ = ["StorageError", "Store", "connect", "now", "open_store", "transaction"]
 
 
 class Store:
@@ -57,8 +35,6 @@ class Store:
 
 def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
     """Open (creating if needed) and migrate the database file; returns the raw connection."""
-    from newsletter.store.migrations import migrate
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from newsletter.store.database import transaction
+from newsletter.store.transactions import transaction
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS deliveries (

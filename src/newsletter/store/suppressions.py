@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience import check_address
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
 from newsletter.gates import cells
+from newsletter.gates.address import check_address
 from newsletter.gates.text import shown
 from newsletter.store import database
 from newsletter.store.database import StorageError as StorageError

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from newsletter.audience import check_address, clean_name
+from newsletter.gates.address import check_address, clean_name
 from newsletter.web.config import WebSettings
 from newsletter.web.http import Request
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from newsletter.tokens import CONFIRM
+from newsletter.audience.tokens import CONFIRM
 from newsletter.web.http import Request, Response
 from newsletter.web.mail import MailNotSent
 from newsletter.web.pages import Pages, mask

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, verify_link_token
 from newsletter.settings import Settings
-from newsletter.tokens import CONFIRM, PREFERENCES, make_link_token, verify_link_token
 from newsletter.web.config import WebSettings
 
 

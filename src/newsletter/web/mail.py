@@ -20,15 +20,15 @@ from types import SimpleNamespace
 
 from markupsafe import escape
 
-from newsletter.audience import clean_name
+from newsletter.content.render import Renderer, compile_mjml
 from newsletter.delivery.base import DeliveryOutcome
 from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import SmtpSettings, smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import ConfigError, NewsletterError, RenderError
+from newsletter.gates.address import clean_name
 from newsletter.gates.headers import fold
-from newsletter.message import GREETING, GREETING_FALLBACK, OutgoingMessage
-from newsletter.render import Renderer, compile_mjml
+from newsletter.mail.message import GREETING, GREETING_FALLBACK, OutgoingMessage
 from newsletter.settings import Settings
 
 PLACEHOLDERS = {"greeting": "NLPHxGREETINGx7Q", "link_url": "NLPHxLINKx7Q"}

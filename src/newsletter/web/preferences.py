@@ -12,9 +12,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from newsletter.audience.tokens import PREFERENCES
 from newsletter.store import subscribers as store
 from newsletter.store.consent import Evidence
-from newsletter.tokens import PREFERENCES
 from newsletter.web.config import WebSettings
 from newsletter.web.forms import Details, read_details
 from newsletter.web.fresh_link import ACTION, FreshLink

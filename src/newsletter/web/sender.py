@@ -18,10 +18,10 @@ import datetime as dt
 import sqlite3
 from collections.abc import Callable
 
+from newsletter.audience.tokens import PREFERENCES
 from newsletter.store import now
 from newsletter.store import subscribers as store
 from newsletter.store.suppressions import is_suppressed
-from newsletter.tokens import PREFERENCES
 from newsletter.web.config import WebSettings
 from newsletter.web.http import Request, Response
 from newsletter.web.limits import Claims, ClientLimit

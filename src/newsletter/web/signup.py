@@ -18,9 +18,9 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
+from newsletter.audience.tokens import CONFIRM
 from newsletter.store import subscribers as store
 from newsletter.store.consent import Evidence
-from newsletter.tokens import CONFIRM
 from newsletter.web.config import WebSettings
 from newsletter.web.forms import SignupForm, read_signup
 from newsletter.web.fresh_link import ACTION, FreshLink

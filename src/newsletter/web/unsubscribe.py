@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from newsletter.audience.tokens import verify_token
 from newsletter.store import subscribers
 from newsletter.store.consent import Evidence
-from newsletter.tokens import verify_token
 from newsletter.web.http import Request, Response
 from newsletter.web.pages import Pages, mask
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from newsletter import accessibility, linkcheck
-from newsletter.audience import Subscriber
-from newsletter.compose import Composed
-from newsletter.findings import Finding
-from newsletter.issue import MissingArticles
-from newsletter.render import PLACEHOLDERS, RenderedIssue
+from newsletter.audience.people import Subscriber
+from newsletter.checks import accessibility
+from newsletter.checks import links as linkcheck
+from newsletter.checks.findings import Finding
+from newsletter.content.issue import MissingArticles
+from newsletter.content.render import PLACEHOLDERS, RenderedIssue
+from newsletter.mail.compose import Composed
 
 KB = 1024
 SIZE_WARNING = 90 * KB
@@ -43,7 +44,7 @@ def html_size(composed: Composed) -> int:
 
 @dataclass(frozen=True)
 class LinkCheck:
-    """`check --links`: fetch every link and image (see linkcheck.py)."""
+    """`check --links`: fetch every link and image (see links.py)."""
 
     concurrency: int = linkcheck.CONCURRENCY
     timeout: float = linkcheck.TIMEOUT

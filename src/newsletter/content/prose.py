@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from newsletter.flowed import SOFT_BREAK
+from newsletter.content.flowed import SOFT_BREAK
 
 WIDTH = 72
 

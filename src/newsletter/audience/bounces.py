@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-from newsletter.audience import check_address
-from newsletter.bounces_dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
+from newsletter.audience.dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
+from newsletter.audience.tokens import verify_token
 from newsletter.errors import InputError
 from newsletter.gates import values
+from newsletter.gates.address import check_address
 from newsletter.settings import Settings
 from newsletter.store import suppressions
 from newsletter.store.database import now, transaction
-from newsletter.tokens import verify_token
 
 DEFAULT_SOFT_LIMIT = 3
 REASON_OF = {HARD: "hard-bounce", SOFT: "soft-bounce", COMPLAINT: "complaint", UNSUBSCRIBE: "unsubscribed"}

@@ -1,8 +1,7 @@
-"""The send: plan who gets an issue from the journal, then run the delivery loop.
+"""Running a planned send: the real send, a test send to a few addresses, or a dry run.
 
-A real send is resumable exactly once: every targeted recipient is in the journal, those
-already `sent` are skipped, those left `sending` by a crash are *unknown* (not resent unless
-asked), and `failed` ones are retried only when asked. A test send (`--to`) goes through the
+A real send keeps the issue's web copy, records the run, and streams the plan's recipients
+through the delivery loop with SIGINT/SIGTERM handled. A test send (`--to`) goes through the
 same loop but is recorded only as a run, never as the issue's delivery.
 
 Nothing here writes to the terminal: progress leaves through a callback the CLI hands in.
@@ -11,39 +10,26 @@ Nothing here writes to the terminal: progress leaves through a callback the CLI 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import signal
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
-from newsletter.audience import Audience, Subscriber
-from newsletter.compose import Composed, ComposedEdition
+from newsletter.audience.people import Subscriber
 from newsletter.delivery.base import Backend
+from newsletter.delivery.pacing import LoopOptions
 from newsletter.delivery.relays import SmtpSettings
 from newsletter.errors import InputError
-from newsletter.publish.webcopy import web_copy
-from newsletter.recipients import FileRecipients, Recipients
-from newsletter.sendloop import LoopOptions, Progress, SendLoop, SendReport, install_signals
+from newsletter.mail.compose import Composed, ComposedEdition
+from newsletter.mail.webcopy import web_copy
+from newsletter.sending.loop import SendLoop
+from newsletter.sending.plan import Plan
+from newsletter.sending.report import Progress, SendReport
 from newsletter.store import now, snapshots
-from newsletter.store.journal import FAILED, SENDING, SENT, Journal
+from newsletter.store.journal import SENDING, SENT, Journal
 
-ALREADY_SENT = "already sent"
-FAILED_BEFORE = "failed before (see --retry-failed)"
-UNKNOWN = "unknown"
-
-__all__ = [
-    "LoopOptions",
-    "Plan",
-    "Progress",
-    "SendReport",
-    "dry_run",
-    "keep_snapshot",
-    "loop_options",
-    "plan",
-    "send_issue",
-    "test_send",
-]
+__all__ = ["dry_run", "install_signals", "keep_snapshot", "loop_options", "send_issue", "test_send"]
 
 
 def dry_run(composed: Composed, planned: Plan) -> SendReport:
@@ -63,70 +49,6 @@ def dry_run(composed: Composed, planned: Plan) -> SendReport:
         report.sent += 1
     report.elapsed = time.perf_counter() - started
     return report
-
-
-@dataclass
-class Plan:
-    """Who a send goes to now (streamed again on demand), and the report that already counts
-    everybody left out and why."""
-
-    report: SendReport
-    source: Recipients
-    resend_unknown: bool = False
-    retry_failed: bool = False
-    limit: int | None = None
-
-    def verdict(self, state: str | None) -> str | None:
-        if state == SENT:
-            return ALREADY_SENT
-        if state == SENDING and not self.resend_unknown:
-            return UNKNOWN
-        if state == FAILED and not self.retry_failed:
-            return FAILED_BEFORE
-        return None
-
-    def recipients(self) -> Iterator[Subscriber]:
-        """The chosen recipients in order (at most `limit`), read again from the source."""
-        left = self.report.total
-        if left == 0:
-            return
-        for subscriber, reason, state in self.source.rows(self.report.issue):
-            if reason is None and self.verdict(state) is None:
-                yield subscriber
-                left -= 1
-                if left == 0:
-                    return
-
-    @property
-    def chosen(self) -> list[Subscriber]:
-        return list(self.recipients())
-
-
-def plan(
-    journal: Journal,
-    issue: str,
-    audience: Audience | Recipients,
-    *,
-    resend_unknown: bool = False,
-    retry_failed: bool = False,
-    limit: int | None = None,
-) -> Plan:
-    """Decide from the journal who to send to now, and why not the rest (writes nothing)."""
-    source = FileRecipients(audience, journal) if isinstance(audience, Audience) else audience
-    report = SendReport(issue=issue, destination="", skipped=Counter(s.reason for s in source.rejected()))
-    planned = Plan(report, source, resend_unknown, retry_failed, limit)
-    chosen = 0
-    for subscriber, reason, state in source.rows(issue):
-        verdict = reason or planned.verdict(state)
-        if verdict is None:
-            chosen += 1
-        elif verdict == UNKNOWN:
-            report.unknown.append(subscriber.email)
-        else:
-            report.skipped[verdict] += 1
-    report.total = chosen if limit is None else min(chosen, limit)
-    report.earlier_unknown = len(report.unknown)
-    return planned
 
 
 def keep_snapshot(composed: Composed, journal: Journal) -> str | None:
@@ -232,3 +154,16 @@ async def _with_signals(loop: SendLoop, recipients: Iterator[Subscriber]) -> Non
 def loop_options(smtp: SmtpSettings | None) -> LoopOptions:
     """The loop's pacing: the SMTP settings' own, or one worker and no pacing for the outbox."""
     return smtp.loop if smtp is not None else LoopOptions(connections=1)
+
+
+@contextlib.contextmanager
+def install_signals(loop: SendLoop) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the send cleanly (in flight finished, journal committed)."""
+    running = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        running.add_signal_handler(signum, loop.interrupt, signum)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            running.remove_signal_handler(signum)

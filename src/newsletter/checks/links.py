@@ -1,6 +1,6 @@
 """`newsletter check --links`: fetch every link and image of the message with a real HTTP client.
 
-Non-https links and URL shorteners are found without the network, by `checks.py`; here are the
+Non-https links and URL shorteners are found without the network, by `preflight.py`; here are the
 answers: 4xx/5xx, no answer, redirects to another host, and images over 200 KB.
 
 HEAD first (cheap, no body); GET when the server refuses HEAD (405, 501, and the 403/400 some
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import requests
 
-from newsletter.findings import Finding
+from newsletter.checks.findings import Finding
 
 CONCURRENCY = 8
 TIMEOUT = 10.0

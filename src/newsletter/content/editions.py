@@ -17,9 +17,9 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from newsletter.content.issue import Issue
 from newsletter.errors import InputError
 from newsletter.gates.text import shown
-from newsletter.issue import Issue
 
 EVERYONE = ""
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsletter.audience import Audience, Skipped, Subscriber
-from newsletter.editions import tidy, ward_key
+from newsletter.audience.csvfile import Audience
+from newsletter.audience.people import Skipped, Subscriber
+from newsletter.content.editions import tidy, ward_key
+from newsletter.content.issue import Issue
 from newsletter.errors import InputError
 from newsletter.gates.text import shown
-from newsletter.issue import Issue
 from newsletter.store.suppressions import erased_checker, suppressed_addresses
 
 NOT_IN_SEGMENT = "not in segment"

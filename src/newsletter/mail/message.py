@@ -19,13 +19,14 @@ from urllib.parse import quote
 
 from markupsafe import escape
 
-from newsletter import flowed
-from newsletter.audience import Subscriber, clean_name
-from newsletter.dkim import DkimSettings, Signer, relaxed_body
+from newsletter.audience.people import Subscriber
+from newsletter.audience.tokens import PREFERENCES, make_link_token, make_token
+from newsletter.content import flowed
+from newsletter.content.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
+from newsletter.gates.address import clean_name
 from newsletter.gates.headers import address_header, fold
-from newsletter.render import PLACEHOLDER_RE, PLACEHOLDERS, RenderedIssue
+from newsletter.mail.dkim import DkimSettings, Signer, relaxed_body
 from newsletter.settings import Settings
-from newsletter.tokens import PREFERENCES, make_link_token, make_token
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"

@@ -6,7 +6,7 @@ same bytes when nothing was edited in between.
 
 from __future__ import annotations
 
-from newsletter.compose import Composed
+from newsletter.mail.compose import Composed
 from newsletter.store.snapshots import Snapshot, SnapshotEdition
 
 

@@ -19,9 +19,9 @@ import premailer
 from markupsafe import Markup, escape
 
 from mjml import mjml2html
-from newsletter import flowed, prose
+from newsletter.content import flowed, prose
+from newsletter.content.issue import Issue
 from newsletter.errors import RenderError
-from newsletter.issue import Issue
 from newsletter.settings import Settings
 
 # Order matters nowhere; names are what templates see as `recipient.<name>`.

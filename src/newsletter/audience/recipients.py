@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from newsletter.audience import DUPLICATE, Audience, Skipped, Subscriber, load_audience
-from newsletter.issue import Issue
+from newsletter.audience.csvfile import Audience, load_audience
+from newsletter.audience.importing import never_used, seed
+from newsletter.audience.people import DUPLICATE, Skipped, Subscriber
+from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
+from newsletter.content.issue import Issue
 from newsletter.store.journal import Journal
 from newsletter.store.subscribers import SUBSCRIBED
-from newsletter.subscriber_import import never_used, seed
-from newsletter.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
 
 PAGE = 5000
 Row = tuple[Subscriber, str | None, str | None]  # subscriber, why left out, journal state

@@ -11,8 +11,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from newsletter import prose
-from newsletter.content import SLUG, Article, format_date, load_article, parse_date, text_field
+from newsletter.content import prose
+from newsletter.content.articles import SLUG, Article, format_date, load_article, parse_date, text_field
 from newsletter.errors import InputError
 from newsletter.gates.headers import HeaderError, header_value
 from newsletter.gates.text import ASCII_CONTROL, did_you_mean, shown

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.audience import Skipped, Subscriber, read_rows
+from newsletter.audience.csvfile import read_rows
+from newsletter.audience.people import Skipped, Subscriber
 from newsletter.store import consent, suppressions
 from newsletter.store import subscribers as subs
 from newsletter.store.consent import Evidence

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience import Subscriber
-from newsletter.dkim import DkimSettings, dkim_settings
-from newsletter.editions import Edition, edition_named, editions, ward_key
-from newsletter.issue import Issue, load_issue
-from newsletter.message import MessageFactory, OutgoingMessage
-from newsletter.render import RenderedIssue, Renderer
+from newsletter.audience.people import Subscriber
+from newsletter.content.editions import Edition, edition_named, editions, ward_key
+from newsletter.content.issue import Issue, load_issue
+from newsletter.content.render import RenderedIssue, Renderer
+from newsletter.mail.dkim import DkimSettings, dkim_settings
+from newsletter.mail.message import MessageFactory, OutgoingMessage
 from newsletter.settings import Settings
 
 

@@ -16,45 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
-
+from newsletter.audience.people import DUPLICATE, INVALID, NO_CONSENT, Skipped, Subscriber
 from newsletter.errors import InputError
-from newsletter.gates.headers import CONTROL
+from newsletter.gates.address import check_address, clean_name
 from newsletter.gates.text import shown
 
 COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at")
-NAME_MAX = 64
-
-INVALID = "invalid address"
-DUPLICATE = "duplicate"
-NO_CONSENT = "no consent"
-
-
-@dataclass(frozen=True, slots=True)
-class Subscriber:
-    """One constituent who may receive the newsletter."""
-
-    email: str
-    first_name: str = ""
-    last_name: str = ""
-    ward: str = ""
-    tags: tuple[str, ...] = ()
-    consented_at: dt.date | None = None
-    line: int = 0
-
-    @property
-    def name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A row that will not be sent to, and why."""
-
-    line: int
-    email: str
-    reason: str
-    detail: str
 
 
 @dataclass
@@ -68,23 +35,6 @@ class Audience:
 
     def counts(self) -> Counter[str]:
         return Counter(s.reason for s in self.skipped)
-
-
-def clean_name(value: str) -> str:
-    """Names are data: control characters (CR/LF included) become spaces; length is capped. The
-    header gate's set, because a name becomes the display name of a `To:` header."""
-    return " ".join(CONTROL.sub(" ", value).split())[:NAME_MAX]
-
-
-def check_address(raw: str) -> str:
-    """Normalise an address (syntax only, no DNS); raises ValueError with the reason."""
-    if CONTROL.search(raw):
-        raise ValueError("contains a line break or control character")
-    try:
-        result = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from exc
-    return str(result.ascii_email or result.normalized)
 
 
 def _read_text(path: Path) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import lxml.html
 from lxml.html import HtmlElement
 
-from newsletter.findings import Finding
+from newsletter.checks.findings import Finding
 
 # WCAG 2.1 AA, success criterion 1.4.3: at least 4.5:1, or 3:1 for large text, which is at
 # least 18pt, or 14pt bold (24px, or 18.67px bold: 1pt is 4/3 CSS px).

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from newsletter import prose
+from newsletter.content import prose
 from newsletter.errors import InputError
 from newsletter.gates.text import ASCII_CONTROL, shown
 from newsletter.yamlfile import MAX_CHARS, Located, load_mapping

@@ -1,0 +1,237 @@
+"""`newsletter send` from its options to a send ready to run: the one entry point the CLI calls.
+
+`prepare_send` makes every decision before any mail goes out, in this order: the options
+agree with each other, the issue composes, the backend is chosen (SMTP when a relay is set,
+else the outbox folder), example settings are refused for real mail, the journal is opened,
+the issue's send lock is taken (before planning: a second send that planned from the same
+journal would send everybody again once the first had finished), the recipients are selected
+and planned. The CLI then shows what it got, asks its question, and calls `PreparedSend.run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from newsletter.audience.csvfile import Audience
+from newsletter.audience.recipients import select
+from newsletter.content.issue import resolve_issue_path
+from newsletter.delivery.base import Backend
+from newsletter.delivery.outbox import Outbox
+from newsletter.delivery.pacing import LoopOptions
+from newsletter.delivery.relays import smtp_settings
+from newsletter.delivery.smtp import SmtpBackend
+from newsletter.errors import InputError, NewsletterError
+from newsletter.gates.headers import addr_spec
+from newsletter.mail.compose import Composed, ComposedEdition, compose
+from newsletter.project import Project
+from newsletter.sending.plan import Plan, plan
+from newsletter.sending.report import Progress, SendReport
+from newsletter.sending.run import dry_run, loop_options, send_issue, test_send
+from newsletter.store.journal import Journal
+from newsletter.store.locks import SendLock, acquire
+
+__all__ = ["LateStart", "PreparedSend", "SendOptions", "deadline", "prepare_send"]
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """What `newsletter send` was asked to do, as given on its command line."""
+
+    csv_path: Path | None = None
+    dry_run: bool = False
+    test_addresses: tuple[str, ...] = ()
+    edition: str | None = None
+    outbox_dir: Path | None = None
+    journal_path: Path | None = None
+    limit: int | None = None
+    wards: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    resend_unknown: bool = False
+    retry_failed: bool = False
+    not_after: str | None = None
+
+
+class LateStart(NewsletterError):
+    """A scheduled send whose time has passed (a failure while working: exit 1)."""
+
+
+def deadline(raw: str) -> dt.datetime:
+    """`--not-after`: an ISO 8601 date and time (local time unless it has an offset); refuses
+    to start once it has passed."""
+    try:
+        when = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InputError(f"--not-after: {raw[:40]!r} is not a date and time like 2026-05-04T18:00") from None
+    when = when.astimezone() if when.tzinfo is None else when
+    if dt.datetime.now(dt.UTC) > when:
+        raise LateStart(
+            f"not starting: it is past --not-after {when.isoformat(timespec='minutes')}",
+            hint="a scheduled send that starts this late is left for a person to start",
+        )
+    return when
+
+
+def test_address(raw: str) -> str:
+    """One `--to` address: exactly one plain address (no name, no comma, no line break)."""
+    return addr_spec(raw.strip(), f"--to {raw[:80]!r}")
+
+
+class PreparedSend:
+    """A send decided but not started: what the CLI shows and asks about, then `run()`.
+
+    Holds the open journal and the send lock until it is closed (use it as a context manager)."""
+
+    def __init__(
+        self, composed: Composed, backend: Backend, loop: LoopOptions, relay: bool, stack: contextlib.ExitStack
+    ) -> None:
+        self.composed = composed
+        self.backend = backend
+        self.loop = loop
+        self.relay = relay  # True when the mail goes to an SMTP relay (real mail), False for the outbox
+        self._stack = stack
+        self.journal: Journal | None = None
+        self.lock: SendLock | None = None
+        self.test_addresses: tuple[str, ...] = ()
+        self.edition: ComposedEdition | None = None
+        self.planned: Plan | None = None
+        self.audience: Audience | None = None  # the one-off or seed CSV, for its per-row report
+        self.notes: list[str] = []
+        self.dry_run = False
+        self.not_after: dt.datetime | None = None
+
+    @property
+    def destination(self) -> str:
+        return self.backend.describe()
+
+    @property
+    def subject(self) -> str:
+        return self.composed.rendered.subject
+
+    @property
+    def count(self) -> int:
+        """How many recipients this run will try."""
+        if self.planned is None:
+            return len(self.test_addresses)
+        return self.planned.report.total
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """A real send to the list through a relay is asked about; a test, a dry run or the outbox is not."""
+        return self.relay and self.planned is not None and not self.dry_run
+
+    def run(self, *, progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> SendReport:
+        """Send (or dry-run) what was prepared; returns the report the CLI summarises."""
+        assert self.journal is not None
+        if self.planned is None:
+            return test_send(
+                self.composed,
+                self.test_addresses,
+                self.backend,
+                self.journal,
+                self.loop,
+                progress=progress,
+                not_after=self.not_after,
+                edition=self.edition,
+            )
+        if self.dry_run:
+            return dry_run(self.composed, self.planned)
+        if self.audience is not None and self.audience.rows == 0:
+            raise InputError(f"{self.audience.path}: the subscriber list has a header but no rows: nothing to send")
+        lock = self.lock
+        return send_issue(
+            self.composed,
+            self.planned,
+            self.backend,
+            self.journal,
+            self.loop,
+            progress=progress,
+            not_after=self.not_after,
+            guard=lambda: lock.lost if lock is not None else None,
+            warn=warn,
+        )
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> PreparedSend:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSend:
+    """Decide everything about a send of `issue` (see the module's docstring); sends nothing."""
+    addresses = tuple(test_address(raw) for raw in options.test_addresses)
+    if options.edition is not None and not addresses:
+        raise InputError("--edition chooses the edition of a test copy: use it with --to EMAIL")
+    if options.dry_run and addresses:
+        # Silently ignoring one of them would either send mail the user meant to check, or
+        # check the whole list when the user meant one test copy.
+        raise InputError(
+            "--dry-run and --to do different things: --dry-run checks the send to the list, "
+            "--to sends a test copy now; give one of them"
+        )
+    not_after = deadline(options.not_after) if options.not_after is not None else None
+    composed = compose(resolve_issue_path(issue, home.root), home.settings())
+    edition = composed.edition_named(options.edition) if options.edition is not None else None
+    settings = composed.settings
+    smtp = smtp_settings(settings.env)
+    backend: Backend
+    if smtp is not None:
+        backend = SmtpBackend(smtp, settings.from_address)
+        example = settings.example_values_in_use()
+        if example and not options.dry_run:
+            raise InputError(
+                f"refusing to send real mail: {'; '.join(example)}",
+                hint="set real values in .env (see .env.example); --dry-run works meanwhile",
+            )
+    else:
+        # A test copy gets its own folder, so the real issue's outbox holds only the real send.
+        folder = f"{composed.issue.slug}-test" if addresses else composed.issue.slug
+        backend = Outbox(options.outbox_dir or home.root / "outbox" / folder)
+    journal_file = options.journal_path or settings.journal_path
+    stack = contextlib.ExitStack()
+    prepared = PreparedSend(composed, backend, loop_options(smtp), smtp is not None, stack)
+    prepared.not_after = not_after
+    prepared.dry_run = options.dry_run
+    try:
+        if addresses:
+            prepared.test_addresses = addresses
+            prepared.edition = edition
+            prepared.journal = stack.enter_context(Journal(journal_file))
+            return prepared
+        # A dry run writes nothing: without a database yet it plans against an empty journal.
+        opened = journal_file if journal_file.exists() or not options.dry_run else Path(":memory:")
+        prepared.journal = stack.enter_context(Journal(opened))
+        if not options.dry_run:
+            prepared.lock = stack.enter_context(acquire(journal_file, composed.issue.slug))
+        chosen = select(
+            prepared.journal,
+            journal_file,
+            composed.issue,
+            options.csv_path,
+            home.subscriber_list()[0],
+            wards=options.wards,
+            tags=options.tags,
+            write=not options.dry_run,
+        )
+        prepared.notes = chosen.notes
+        prepared.audience = chosen.audience
+        prepared.planned = plan(
+            prepared.journal,
+            composed.issue.slug,
+            chosen.recipients,
+            resend_unknown=options.resend_unknown,
+            retry_failed=options.retry_failed,
+            limit=options.limit,
+        )
+    except BaseException:
+        stack.close()
+        raise
+    return prepared
