@@ -163,12 +163,12 @@ def test_a_broken_save_shows_the_error_and_the_next_good_save_recovers(
     with preview(project) as running:
         assert running.state()["problem"] is None
         save_by_rename(target, original.replace(old, new, 1) if old else original + new)
-        problem = wait_for(lambda: running.state()["problem"], 2, f"the error from {path}")
+        problem = wait_for(lambda: running.state()["problem"], 60, f"the error from {path}")
         assert expected in "\n".join(problem["lines"]), problem
         assert problem["kind"] == "input"
         assert running.get("/message.html")[0] == 409
         save_by_rename(target, original)
-        wait_for(lambda: running.state()["message"], 2, "the preview to come back")
+        wait_for(lambda: running.state()["message"], 60, "the preview to come back")
         assert running.process.poll() is None
         code, stderr = running.stop()
     assert code in (0, 130) and "Traceback" not in stderr
@@ -205,14 +205,14 @@ def test_env_and_subscriber_list_edits_show_without_a_restart(project: Path) -> 
         )
         wait_for(
             lambda: "stockport-office.test" in dict(running.state()["message"]["headers"])["From"],
-            2,
+            60,
             "the From header from .env",
         )
         with csv.open("a", encoding="utf-8") as handle:
             handle.write("new.reader@example.org,Nia,Reader,Heatons North,newsletter,2024-01-02\n")
         wait_for(
             lambda: any(r["email"] == "new.reader@example.org" for r in running.state()["readers"]),
-            2,
+            60,
             "the new subscriber in the picker",
         )
         state = running.state("new.reader@example.org")
