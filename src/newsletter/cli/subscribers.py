@@ -1,4 +1,4 @@
-"""`newsletter subscribers ...`: the list of record (import, list, show, export, add, remove)
+"""`newsletter subscribers ...`: the list of record (import, list, show, export, add, edit, remove)
 and the CSV check; the privacy requests are in `privacy.py`."""
 
 from __future__ import annotations
@@ -8,16 +8,19 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.audience.csvfile import Audience, load_audience, read_rows
-from newsletter.audience.importing import import_subscribers
+from newsletter.audience.csvfile import Audience, load_audience
+from newsletter.audience.importing import import_subscribers, read_import
 from newsletter.audience.people import Skipped
 from newsletter.cli.common import project
 from newsletter.cli.console import out_console
+from newsletter.cli.listing import format_option, tab_line, write_rows
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address, clean_name
 from newsletter.store import Store, now, open_store
 from newsletter.store.consent import Evidence, events
+from newsletter.store.edits import Edit, edit_in
 from newsletter.store.subscribers import (
+    LIST_COLUMNS,
     STATUSES,
     SUBSCRIBED,
     add_by_staff,
@@ -96,46 +99,68 @@ def check_subscribers(csv_path: Path) -> None:
 @subscribers.command("import")
 @click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
 @click.option("--source", default="", help="Where the list and its consent came from, kept as evidence.")
-def import_command(csv_path: Path, source: str) -> None:
+@click.option(
+    "--date-format",
+    "dates",
+    default=None,
+    metavar="TEXT",
+    help="How consented_at is written: dmy (03/04/2018 is 3 April; the default), mdy, iso, or a pattern "
+    "such as %d.%m.%Y. ISO dates (2018-04-03) are read in every case.",
+)
+@click.option("--skip-invalid", is_flag=True, help="Import the rows that can be read; count the rest (exit 1).")
+def import_command(csv_path: Path, source: str, dates: str | None, skip_invalid: bool) -> None:
     """Add or update the consenting rows of a subscriber CSV in the list. Importing the same
     file again changes nothing. A row without consent is never added; an address that
     unsubscribed or is suppressed is never subscribed again. Every change is a consent event
-    naming the file and line.
+    naming the file and line. A row whose address or date cannot be read stops the import
+    (nothing is written) with every such row listed, unless --skip-invalid is given.
 
     \b
     Example:
         newsletter subscribers import subscribers.csv --source "paper forms, 2018 surgeries"
     """
-    rows = list(read_rows(csv_path))  # a bad file is one line before the database is opened or created
+    checked = read_import(csv_path, dates, skip_invalid=skip_invalid)  # refused before the database is opened
     with open_list() as store:
-        report = import_subscribers(store.db, csv_path, source.strip(), rows)
+        report = import_subscribers(store.db, csv_path, source.strip(), checked)
     counts = "".join(f", {n:,} {reason}" for reason, n in sorted(report.counts().items()))
-    out_console().print(
+    console = out_console()
+    console.print(
         f"{csv_path}: {report.rows:,} rows: {report.added:,} added, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped{counts}",
         markup=False,
     )
+    if report.split_name:
+        console.print("name: split into first and last name (the last word is the last name)", markup=False)
+    if report.ignored:
+        console.print(f"columns not imported: {', '.join(report.ignored)}", markup=False)
     if report.skipped:
         print_skipped(report.skipped)
     if not report.changed:
-        out_console().print(f"Nothing changed in {store.path}.", markup=False)
+        console.print(f"Nothing changed in {store.path}.", markup=False)
+    if report.invalid:
+        console.print(f"{report.invalid:,} unreadable rows skipped (--skip-invalid): see above", markup=False)
+        raise click.exceptions.Exit(1)
 
 
 @subscribers.command("list")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status (default: all).")
-def list_command(status: str | None) -> None:
-    """Show the list: address, status, name, ward and tags, one per line.
+@format_option
+def list_command(status: str | None, fmt: str) -> None:
+    """Show the list: address, status, name, ward and tags, one per line, every address whole.
+    `--format csv` or `json` writes every field for a spreadsheet or a program instead.
 
     \b
     Example:
-        newsletter subscribers list --status subscribed
+        newsletter subscribers list --status subscribed --format csv > list.csv
     """
-    console = out_console()
     with open_list() as store:
+        if fmt != "text":
+            write_rows(fmt, LIST_COLUMNS, (r.listed() for r in iterate(store.db, status)))
+            return
         for r in iterate(store.db, status):
-            click.echo("\t".join((r.email, r.status, r.name, r.ward, ";".join(r.tags))))
+            click.echo(tab_line((r.email, r.status, r.name, r.ward, list(r.tags))))
         totals = counts(store.db)
-    console.print(", ".join(f"{n:,} {s}" for s, n in totals.items()) + f" in {store.path}", markup=False)
+    out_console().print(", ".join(f"{n:,} {s}" for s, n in totals.items()) + f" in {store.path}", markup=False)
 
 
 @subscribers.command("show")
@@ -201,7 +226,8 @@ def export_command(csv_path: Path, status: str) -> None:
 @click.option("--tag", "tags", multiple=True, help="A topic tag (repeatable).")
 def add_command(email: str, how: str, first_name: str, last_name: str, ward: str, tags: tuple[str, ...]) -> None:
     """Subscribe one person who gave the office their consent (by letter, phone, at a surgery).
-    An address that unsubscribed or is suppressed is refused.
+    An address already on the list is refused (`subscribers edit` changes it field by field);
+    so is one that unsubscribed or is suppressed.
 
     \b
     Example:
@@ -222,6 +248,52 @@ def add_command(email: str, how: str, first_name: str, last_name: str, ward: str
             Evidence("staff", clean_name(how)),
         )
     out_console().print(f"{record.email}: subscribed", markup=False)
+
+
+def _cleaned(value: str | None) -> str | None:
+    return None if value is None else clean_name(value)
+
+
+@subscribers.command("edit")
+@click.argument("email", metavar="EMAIL")
+@click.option("--first-name", default=None, help="New first name ('' clears it).")
+@click.option("--last-name", default=None, help="New last name ('' clears it).")
+@click.option("--ward", default=None, help="New ward ('' clears it).")
+@click.option("--tag", "tags", multiple=True, help="Add a topic tag (repeatable).")
+@click.option("--untag", "untags", multiple=True, help="Remove a topic tag (repeatable).")
+def edit_command(
+    email: str,
+    first_name: str | None,
+    last_name: str | None,
+    ward: str | None,
+    tags: tuple[str, ...],
+    untags: tuple[str, ...],
+) -> None:
+    """Change one person's details: only what you give changes; everything else stays. The
+    change is a consent event with the old and new values and who made it (NEWSLETTER_STAFF if
+    set, else your computer account). Status and consent are not changed here.
+
+    \b
+    Example:
+        newsletter subscribers edit anne@example.org --ward "Heatons North" --tag events
+    """
+    address = checked_address(email)
+    change = Edit(
+        _cleaned(first_name),
+        _cleaned(last_name),
+        _cleaned(ward),
+        tuple(map(clean_name, tags)),
+        tuple(map(clean_name, untags)),
+    )
+    if change.asks_nothing():
+        raise InputError(f"{address}: nothing to change; give --first-name, --last-name, --ward, --tag or --untag")
+    home = project()
+    changed = edit_in(home.database_path, address, change, home.staff_member())
+    console = out_console()
+    for name, (old, new) in changed.items():
+        console.print(f"{address}: {name} {old or '(none)'} -> {new or '(none)'}", markup=False)
+    if not changed:
+        console.print(f"{address}: nothing changed (already so)", markup=False)
 
 
 @subscribers.command("remove")
