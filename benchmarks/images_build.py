@@ -1,5 +1,5 @@
 """The whole `newsletter build` as a user runs it: first build (no pictures made yet) against a
-rebuild with unchanged pictures (every one found in `.newsletter/images/`), median and range.
+rebuild with unchanged pictures (every one found in `.newsletter-images/`), median and range.
 
 A copy of the example project is made in a temporary folder. With `--photos` (the default) the
 issue's pictures are replaced by 4,000 x 3,000 phone-sized JPEGs of noise (the worst case for
@@ -58,10 +58,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = _project(Path(tmp) / "office", photos=not args.drawn)
         for _ in range(args.runs):  # interleaved, so a noisy neighbour slows both alike
-            shutil.rmtree(project / ".newsletter", ignore_errors=True)
+            shutil.rmtree(project / ".newsletter-images", ignore_errors=True)
             first.append(_build(project, args.issue))
             cached.append(_build(project, args.issue))
-        made = sorted(p.name for p in (project / ".newsletter" / "images").glob("*.*g"))
+        made = sorted(p.name for p in (project / ".newsletter-images").glob("*.*g"))
     print(describe())
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
     kind = "the example's drawings (1200 x 750 PNG)" if args.drawn else "4,000 x 3,000 photos"

@@ -39,7 +39,7 @@ def ids(cases: list[Case]) -> list[str]:
 def snapshot(root: Path) -> dict[str, int]:
     """Every file's size, but the cache of pictures made for email (content/images.py): a
     picture made before a template fails is complete and correct, and is reused next time."""
-    cache = root / ".newsletter" / "images"
+    cache = root / ".newsletter-images"
     return {
         str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file() and cache not in p.parents
     }

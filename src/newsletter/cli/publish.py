@@ -68,7 +68,7 @@ def archive(out_dir: Path | None, include_unsent: bool) -> None:
             highlight=False,
         )
     for name in report.lost_images:
-        message = f" picture {name} is shown by a page but is gone from .newsletter/images/: not published"
+        message = f" picture {name} is shown by a page but is gone from .newsletter-images/: not published"
         console.print(styled(("warning:", "yellow"), message), highlight=False)
     for path in report.removed:
         console.print(f"removed {shown(path, home.root)}: no longer published", highlight=False)

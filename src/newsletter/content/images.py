@@ -7,7 +7,7 @@ for high-density screens (never up), and saved as JPEG, or as PNG when it has tr
 because Outlook for Windows shows neither WebP nor AVIF. The result is named by the hash of its
 bytes, so a changed picture gets a new URL and no cache anywhere serves the old one.
 
-The work is done once per picture and slot: `.newsletter/images/` keeps each result with a small
+The work is done once per picture and slot: `.newsletter-images/` keeps each result with a small
 record of its size, keyed by the hash of the source bytes, so a rebuild with unchanged pictures
 reads and hashes files but decodes nothing. Messages refer to the results by absolute URL under
 `NEWSLETTER_ARCHIVE_URL` + `images/`; `newsletter archive` publishes them there.
@@ -30,7 +30,7 @@ from newsletter.fileio import PUBLIC, write_atomic
 from newsletter.gates.text import shown
 
 IMAGES_DIR = "images"  # in the project, and in the published archive
-CACHE_DIR = Path(".newsletter") / "images"
+CACHE_DIR = Path(".newsletter-images")  # beside .newsletter/, whose absence says "no database yet"
 PROCESS_VERSION = 1  # part of every cache key: bump it when the processing below changes
 DENSITY = 2  # pixels per CSS pixel of the slot (high-density screens)
 JPEG_QUALITY = 82
