@@ -11,6 +11,7 @@ import yaml
 
 from newsletter.content.articles import SLUG, Article, load_article
 from newsletter.content.issue import load_issue
+from newsletter.content.placeholders import STARTER_INTRO
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
 from newsletter.publish.summary import shorten
@@ -31,8 +32,7 @@ def starter_yaml(articles: Sequence[Article], date: dt.date) -> str:
         f"date: {date.isoformat()}",
         f"preheader: {_quoted(shorten(first.summary, PREHEADER_MAX))}",
         "intro: |",
-        "  Write a short letter to your readers here, in Markdown: what is in this issue and why",
-        "  it matters. It ends with your own sign-off; the template adds the representative's name.",
+        *(f"  {line}" for line in STARTER_INTRO),
         "articles:                      # in order; at most one featured",
         f"  - slug: {first.slug}",
         "    featured: true",
