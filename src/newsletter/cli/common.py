@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.content.issue import resolve_issue_path
+from newsletter.content.issue import find_issue
 from newsletter.mail.compose import Composed, compose
 from newsletter.project import Project, find_project
 from newsletter.settings import Settings
@@ -28,8 +28,9 @@ def settings() -> Settings:
 
 
 def issue_path(issue: str, home: Project) -> Path:
-    """An issue named by path, by file name in the project's issues/, or by slug."""
-    return resolve_issue_path(issue, home.root)
+    """An issue named by path, by file name in the project's issues/, or by slug; one line with a
+    "did you mean" when there is none."""
+    return find_issue(issue, home.root)
 
 
 def composed_issue(issue: str, home: Project | None = None) -> Composed:

@@ -14,6 +14,7 @@ from newsletter.content.issue import load_issue
 from newsletter.content.placeholders import STARTER_INTRO
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
+from newsletter.gates.text import did_you_mean
 from newsletter.publish.summary import shorten
 
 SUBJECT_MAX = 78
@@ -41,6 +42,12 @@ def starter_yaml(articles: Sequence[Article], date: dt.date) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _near(slug: str, known: list[str]) -> str:
+    """` (did you mean 'x'?)` for a misspelt article, as every command says it for an issue."""
+    hint = did_you_mean(slug, known)
+    return f" ({hint.removeprefix('; ')})" if hint else ""
+
+
 def new_issue(root: Path, slug: str, article_slugs: Sequence[str], *, date: dt.date) -> Path:
     """Write `root/issues/<slug>.yaml` and return its path; nothing is written on any error."""
     if not SLUG.match(slug):
@@ -56,7 +63,9 @@ def new_issue(root: Path, slug: str, article_slugs: Sequence[str], *, date: dt.d
         raise InputError(f"--articles: {repeated[0]!r} is listed twice")
     missing = [s for s in chosen if not SLUG.match(s) or not (root / "articles" / f"{s}.md").is_file()]
     if missing:
-        raise InputError(f"--articles: no article {', '.join(map(repr, missing))} in {root / 'articles'}")
+        known = [p.stem for p in (root / "articles").glob("*.md")]
+        named = ", ".join(f"{s!r}{_near(s, known)}" for s in missing)
+        raise InputError(f"--articles: no article {named} in {root / 'articles'}")
     articles = [load_article(root / "articles" / f"{s}.md") for s in chosen]
     write_atomic(path, starter_yaml(articles, date).encode("utf-8"), mode=0o644)
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from newsletter.errors import InputError
 from newsletter.gates import cells
+from newsletter.gates.text import did_you_mean
 from newsletter.store import snapshots
 from newsletter.store.journal import Failure, Journal
 
@@ -53,12 +54,15 @@ def issue_slug(issue: str) -> str:
 def read_status(issue: str, path: Path) -> SendStatus:
     """The record of `issue` in the database at `path`; one line (exit 2) when there is none."""
     slug = issue_slug(issue)
-    nothing = InputError(
-        f"{slug}: no send of this issue is recorded in {path}",
-        hint="status takes the issue's slug or YAML file, e.g. spring-2018",
-    )
+
+    def nothing(recorded: list[str]) -> InputError:
+        return InputError(
+            f"{slug}: no send of this issue is recorded in {path}{did_you_mean(slug, recorded)}",
+            hint="status takes the issue's slug or YAML file, e.g. spring-2018",
+        )
+
     if not path.exists():
-        raise nothing
+        raise nothing([])
     with Journal(path) as journal:
         status = SendStatus(
             slug=slug,
@@ -71,8 +75,8 @@ def read_status(issue: str, path: Path) -> SendStatus:
             runs=list(journal.runs(slug)),
             snapshot=snapshots.taken(journal.db, slug),
         )
-    if not status.counts and not status.runs:
-        raise nothing
+        if not status.counts and not status.runs:
+            raise nothing(journal.issues())
     return status
 
 
