@@ -32,7 +32,7 @@ SHAPES = ["postfix-hard.eml", "exim-hard.eml", "m365-hard.eml", "gmail-hard.eml"
 
 def one_click(env: dict[str, str], cwd: Path, count: int = 500) -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+        [sys.executable, "-m", "newsletter", "serve", "--dev", "--port", "0"],  # example settings, loopback
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,

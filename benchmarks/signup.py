@@ -114,7 +114,7 @@ def main() -> None:
         for name in ("issues", "templates"):
             shutil.copytree(REPO / name, root / name)
         server = subprocess.Popen(
-            [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+            [sys.executable, "-m", "newsletter", "serve", "--dev", "--port", "0"],  # example settings, loopback
             env=env,
             cwd=root,
             stdout=subprocess.PIPE,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import stat
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
@@ -22,6 +24,8 @@ from tests.support.site import broken_links
 BASE = "https://www.example.org/newsletter/"
 GOLDEN = REPO / "tests" / "golden" / "archive-index.html"
 JOURNAL = Path(".newsletter/journal.sqlite3")
+HIDDEN_STYLE = r"display:\s*none|mso-hide:\s*all|visibility:\s*hidden"
+FILLER = set("\u034f\u200b\u200c\u200d\u2060\ufeff")  # what pads a preheader in the inbox list
 SUBJECTS = {
     "spring-2018": "Stockport update: inquiry into 'sent away' children",
     "early-2019": "Stockport update: my decision, and what has not changed",
@@ -88,7 +92,27 @@ def test_the_feed_parses_with_the_sent_issues_as_entries(sent_two: Path) -> None
     assert spring.summary.startswith("Why children placed far from home go missing")
     assert spring.content[0].type == "text/html"
     assert "Parliamentary inquiry into" in spring.content[0].value, "the entry carries the issue's HTML"
-    assert spring.updated_parsed.tm_year >= 2024, "the entry is dated by its send, from the journal"
+    assert spring.updated_parsed.tm_year >= 2024, "the entry is updated by its send, from the journal"
+    assert tuple(spring.published_parsed)[:3] == (2018, 4, 6), "and published on the issue's own date"
+
+
+def test_feed_entries_hold_no_hidden_text_and_are_published_on_the_issue_date(sent_two: Path) -> None:
+    """Feed readers drop inline styles: the email's hidden preheader and its zero-width filler
+    would show as stray text at the top of every entry."""
+    build_archive(sent_two, load_settings({}), sent_issues(sent_two / JOURNAL), sent_two / "site")
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entries = ET.parse(sent_two / "site" / "feed.xml").getroot().findall("a:entry", ns)
+    dates = {}
+    for entry in entries:
+        slug = Path(entry.find("a:link", ns).get("href", "")).stem  # type: ignore[union-attr]
+        content = entry.findtext("a:content", "", ns)
+        assert len(content) > 5000, f"{slug}: the entry carries the issue's HTML"
+        assert "nl-preheader" not in content and not re.search(HIDDEN_STYLE, content, re.I), slug
+        assert not set(content) & FILLER, f"{slug}: zero-width filler in the entry"
+        published, updated = entry.findtext("a:published", "", ns), entry.findtext("a:updated", "", ns)
+        assert updated >= published and updated[:4] >= "2024", "updated is the send, after the issue's date"
+        dates[slug] = published
+    assert dates == {"early-2019": "2019-03-08T00:00:00Z", "spring-2018": "2018-04-06T00:00:00Z"}
 
 
 def test_ids_stay_when_the_archive_moves_and_differ_between_issues() -> None:
@@ -147,7 +171,9 @@ def test_nothing_sent_gives_an_empty_archive_and_says_so(project: Path, run_cli:
     assert result.returncode == 0, result.stderr
     assert "No issue has been sent yet" in result.stdout
     assert "No newsletters have been published yet." in (project / "archive" / "index.html").read_text()
-    assert not (project / JOURNAL).exists(), "building the archive must not create the journal"
+    # The project's database would be .newsletter/newsletter.sqlite3 (JOURNAL is the older name):
+    # no database of either name, nor the folder, may appear.
+    assert not (project / ".newsletter").exists(), "building the archive must not create the database"
 
 
 def test_a_real_send_to_the_outbox_puts_the_issue_in_the_archive(project: Path, run_cli: Run) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from newsletter.audience.csvfile import load_audience
-from newsletter.audience.people import DUPLICATE, INVALID, NO_CONSENT
+from newsletter.audience.people import DUPLICATE, INVALID, NO_CONSENT, UNREADABLE
 from tests.conftest import REPO, Run
 
 
@@ -57,7 +57,7 @@ def test_bad_rows_are_reported_with_lines_and_good_rows_kept(tmp_path: Path) -> 
     assert [s.email for s in audience.subscribers] == ["good@example.org", "last@example.com"]
     assert audience.subscribers[1].line == 10
     skipped = {(s.line, s.reason) for s in audience.skipped}
-    assert skipped == {(3, INVALID), (4, DUPLICATE), (5, NO_CONSENT), (6, NO_CONSENT), (7, INVALID), (8, INVALID)}
+    assert skipped == {(3, INVALID), (4, DUPLICATE), (5, NO_CONSENT), (6, UNREADABLE), (7, INVALID), (8, INVALID)}
     duplicate = next(s for s in audience.skipped if s.reason == DUPLICATE)
     assert "line 2" in duplicate.detail
 

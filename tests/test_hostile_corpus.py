@@ -378,14 +378,19 @@ def test_feed_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]
 
 @pytest.mark.parametrize("case", SKIPPED_CSV, ids=ids(SKIPPED_CSV))
 def test_subscriber_import_rows(case: Case, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The same rows through `subscribers import`: the good row is added, the bad one skipped
-    with its line and reason, and nothing from it reaches the list of record."""
+    """The same rows through `subscribers import`: refused, naming the row, with nothing written;
+    with --skip-invalid the good row is added, the bad one skipped with its line and reason (exit
+    1), and nothing from it reaches the list of record."""
     from newsletter.store import open_store
     from newsletter.store import subscribers as store
 
     write_csv(project / "list.csv", str(case.given) + "good@example.org,Good,2018-01-01\n")
+    before = snapshot(project)
     code, out, err = run(["subscribers", "import", "list.csv"], capsys)
-    assert code == 0, out + err
+    assert code == 2 and err.startswith("error: list.csv:2: ") and "Traceback" not in err, out + err
+    assert snapshot(project) == before
+    code, out, err = run(["subscribers", "import", "list.csv", "--skip-invalid"], capsys)
+    assert code == 1, out + err
     assert "1 added" in out and "1 skipped" in out and case.expect in out
     with open_store(project / ".newsletter" / "newsletter.sqlite3") as opened:
         emails = [row[0] for row in opened.db.execute("SELECT email FROM subscribers")]

@@ -191,8 +191,10 @@ def test_port_in_use_and_unknown_issue_fail_with_one_line(run_cli: Run) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = run("preview", "spring-2018", "--no-browser", "--port", str(taken.getsockname()[1]), timeout=30)
-    assert result.returncode == 1 and "cannot listen" in result.stderr and "--port 0" in result.stderr
+        port = taken.getsockname()[1]
+        result = run("preview", "spring-2018", "--no-browser", "--port", str(port), timeout=30)
+    assert result.returncode == 2 and f"127.0.0.1:{port}: cannot listen" in result.stderr, result.stderr
+    assert "--port 0" in result.stderr
     assert "Traceback" not in result.stderr
     result = run("preview", "no-such-issue", "--no-browser", "--port", "0", timeout=30)
     assert result.returncode == 2 and "issue file not found" in result.stderr
@@ -228,3 +230,21 @@ def test_bad_options_exit_2(run_cli: Run) -> None:
     result = run_cli("preview", "spring-2018", "--no-browser", "--subscribers", "missing.csv", timeout=30)
     assert result.returncode == 2 and "missing.csv: subscriber list not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_readers_are_the_list_of_record_as_send_reads_it(project: Path, run_cli: Run) -> None:
+    """Once the database holds the list, the picker offers its subscribed people (as `send`
+    mails them), not the CSV's; and an unsubscribe shows on the next request."""
+    only = "dana.base@example.org"
+    added = run_cli("subscribers", "add", only, "--first-name", "Dana", "--last-name", "Base", "--consent", "letter")
+    assert added.returncode == 0, added.stderr
+    with preview(project) as running:
+        readers = [r["email"] for r in running.state()["readers"]]
+        assert only in readers and "margaret.hughes@example.org" not in readers, readers
+        assert running.state()["readersTotal"] == 1
+        state = running.state(only)
+        assert (
+            dict(state["message"]["headers"])["To"] == f"Dana Base <{only}>" and "Dear Dana" in state["message"]["text"]
+        )
+        assert run_cli("subscribers", "remove", only).returncode == 0
+        assert only not in [r["email"] for r in running.state()["readers"]]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.audience.importing import import_subscribers
+from newsletter.audience.importing import InvalidRows, import_subscribers, read_import
 from newsletter.errors import InputError
 from newsletter.store import open_store
 
@@ -27,7 +27,10 @@ def test_any_file_is_imported_or_refused_whole_and_twice_changes_nothing(
         try:
             first = import_subscribers(store.db, path)
         except InputError as exc:
-            assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+            # One line, or one line per unreadable row (`InvalidRows`), each naming the file.
+            lines = str(exc).split("\n")
+            assert all(line.startswith(str(path)) for line in lines)
+            assert len(lines) == 1 or isinstance(exc, InvalidRows)
             assert store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
             return
         second = import_subscribers(store.db, path)
@@ -42,6 +45,9 @@ def test_a_row_without_consent_never_becomes_a_subscriber(tmp_path: Path) -> Non
         HEADER + "a@example.org,A,,,,\nb@example.org,B,,,,not a date\nc@example.org,C,,,,2019-02-01\n", encoding="utf-8"
     )
     with open_store(tmp_path / "n.sqlite3") as store:
-        report = import_subscribers(store.db, path)
+        with pytest.raises(InvalidRows, match=r"list.csv:3: consented_at: 'not a date': not a date"):
+            import_subscribers(store.db, path)
+        assert store.db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
+        report = import_subscribers(store.db, path, rows=read_import(path, skip_invalid=True))
         emails = [e for (e,) in store.db.execute("SELECT email FROM subscribers")]
-    assert emails == ["c@example.org"] and report.counts() == {"no consent": 2}
+    assert emails == ["c@example.org"] and report.counts() == {"no consent": 1, "unreadable value": 1}

@@ -75,7 +75,7 @@ def test_one_click_unsubscribe_then_the_next_send_skips_and_reports(project: Pat
 
 
 def test_serve_refuses_a_bad_port_setting_and_stops_on_sigterm(project: Path, run_cli: Run) -> None:
-    bad = run_cli("serve", env={"NEWSLETTER_SERVE_PORT": "eighty"})
+    bad = run_cli("serve", env={**REAL_SETTINGS, "NEWSLETTER_SERVE_PORT": "eighty"}, timeout=30)
     assert bad.returncode == 2 and "NEWSLETTER_SERVE_PORT" in bad.stderr
     with serving(project, dict(REAL_SETTINGS)) as server:
         server.process.send_signal(signal.SIGTERM)

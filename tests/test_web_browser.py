@@ -199,3 +199,13 @@ def test_an_expired_link_gets_a_fresh_one_by_email_in_a_browser(served: Server, 
     page.get_by_role("button", name="Confirm my subscription").click()
     page.get_by_role("heading", name="You are subscribed").wait_for()
     assert status_of(served, pending) == ("subscribed", "Siobhán", "Manor", "events")
+
+
+def test_the_dev_banner_is_accessible_and_visible(project: Path, page: Any) -> None:
+    """`serve --dev`: the banner at the top of the page passes axe and is the first thing read."""
+    with serving(project, {}, "--dev") as server:
+        page.goto(f"{server.base}/subscribe")
+        banner = page.get_by_role("note")
+        assert banner.is_visible() and banner.inner_text().startswith("Development server with example settings")
+        assert banner.bounding_box()["y"] == 0
+        accessible(page, "dev-banner")

@@ -38,3 +38,13 @@ class DeliveryError(NewsletterError):
 def where(path: object, line: int | None = None) -> str:
     """Format a location prefix the same way everywhere: `path:line`."""
     return f"{path}:{line}" if line else f"{path}"
+
+
+def cannot_listen(host: str, port: int, exc: OSError | ValueError, *, hint: str) -> InputError:
+    """The one line for a server that cannot bind its address (`preview`, `serve`): a busy port
+    or an address this machine does not have is the user's to change (exit 2), not a traceback.
+
+    waitress reports a host it cannot resolve as a bare ValueError, hence the second form."""
+    shown = f"[{host}]" if ":" in host else host
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not an address this machine can listen on"
+    return InputError(f"{shown}:{port}: cannot listen: {reason}", hint=hint)

@@ -326,8 +326,8 @@ SUBSCRIBER_CSV = _cases(
         ),
         ("non-ascii-address", "email,first_name,consented_at\n\u00fc@example.org,A,2018-01-01\n", "invalid address"),
         ("formula-address", 'email,first_name,consented_at\n=HYPERLINK("x"),A,2018-01-01\n', "invalid address"),
-        ("impossible-consent-date", "email,first_name,consented_at\na@example.org,A,2018-02-30\n", "no consent"),
-        ("year-zero-consent", "email,first_name,consented_at\na@example.org,A,0000-01-01\n", "no consent"),
+        ("impossible-consent-date", "email,first_name,consented_at\na@example.org,A,2018-02-30\n", "unreadable value"),
+        ("year-zero-consent", "email,first_name,consented_at\na@example.org,A,0000-01-01\n", "unreadable value"),
         ("markup-address", "email,first_name,consented_at\n[/]@example.org,A,2018-01-01\n", "invalid address"),
     ],
 )

@@ -23,12 +23,12 @@ class Server:
 
 
 @contextmanager
-def serving(project: Path, env: dict[str, str]) -> Iterator[Server]:
-    """Start `newsletter serve --port 0`, read the URL it prints, stop it with SIGINT (Ctrl-C)."""
+def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
+    """Start `newsletter serve --port 0 [args]`, read the URL it prints, stop it with SIGINT (Ctrl-C)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1", **env})
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "serve", "--port", "0"],
+        [sys.executable, "-m", "newsletter", "serve", "--port", "0", *args],
         cwd=project,
         env=full_env,
         stdout=subprocess.PIPE,

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from waitress import create_server
 
 from newsletter.settings import load_settings
 from newsletter.web import make_app
@@ -74,3 +79,25 @@ def call(
     }
     out = b"".join(app(environ, start_response))
     return Answer(captured["status"], captured["headers"], out.decode("utf-8"))
+
+
+@contextmanager
+def over_http(app: WebApp) -> Iterator[str]:
+    """The app behind a real waitress server on 127.0.0.1 (a free port), in this process so a
+    test can change the app object first; yields the base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="newsletter")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def close_all() -> None:  # the listening socket, the trigger and any open connection
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Closed from the server's own thread, between two polls: closing from this thread
+        # races its select() (EBADF in the server thread). An empty map ends its loop.
+        server.trigger.pull_trigger(close_all)
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()

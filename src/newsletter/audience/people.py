@@ -8,6 +8,9 @@ from dataclasses import dataclass
 INVALID = "invalid address"
 DUPLICATE = "duplicate"
 NO_CONSENT = "no consent"
+UNREADABLE = "unreadable value"
+# What an import refuses unless told to skip it: a value that names nobody or no date for sure.
+INVALID_REASONS = frozenset({INVALID, UNREADABLE})
 
 
 @dataclass(frozen=True, slots=True)

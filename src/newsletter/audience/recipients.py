@@ -1,4 +1,5 @@
 """Who a send considers: the list of record streamed from the database, or a one-off CSV.
+(The preview's reader picker asks the same list through `list_readers`, read-only.)
 
 Both give the plan (`send.plan`) the same thing: every subscriber with why they are left out
 (not in the segment, suppressed) or None, and the journal's state for this issue. The
@@ -24,6 +25,7 @@ from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting,
 from newsletter.content.issue import Issue
 from newsletter.store.journal import Journal
 from newsletter.store.subscribers import SUBSCRIBED
+from newsletter.store.transactions import StorageError
 
 PAGE = 5000
 Row = tuple[Subscriber, str | None, str | None]  # subscriber, why left out, journal state
@@ -34,6 +36,14 @@ FROM subscribers s
 LEFT JOIN suppressions x ON x.email = s.email
 LEFT JOIN deliveries d ON d.issue = ? AND d.email = s.email
 WHERE s.status = ? AND s.email > ? ORDER BY s.email LIMIT ?"""
+
+_READERS_SQL = """
+SELECT s.email, s.first_name, s.last_name, s.ward, s.tags, s.consented_at FROM subscribers s
+WHERE s.status = ? AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email) {}
+ORDER BY s.email LIMIT ?"""
+_READERS_COUNT_SQL = """
+SELECT count(*) FROM subscribers s
+WHERE s.status = ? AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)"""
 
 _WARDS_SQL = "SELECT DISTINCT ward FROM subscribers WHERE status = ?"
 _TAGS_SQL = "SELECT DISTINCT tags FROM subscribers WHERE status = ?"
@@ -61,6 +71,47 @@ def known_names(db: sqlite3.Connection, *, wards: bool, tags: bool) -> tuple[lis
         return [value for (value,) in db.execute(sql, (SUBSCRIBED,))]
 
     return (distinct(_WARDS_SQL) if wards else [], distinct(_TAGS_SQL) if tags else [])
+
+
+@dataclass(frozen=True)
+class ListReaders:
+    """Some of the people a send of the list would consider, and how many there are in all."""
+
+    subscribers: list[Subscriber]
+    total: int
+
+
+def list_readers(database: Path, limit: int, email: str | None = None) -> ListReaders | None:
+    """The subscribed, unsuppressed people of the list of record (the first `limit` in address
+    order, or only the one with `email`), read-only: for the preview, which must show the people
+    a send mails and never write the database. None when the database does not exist or has
+    never held anyone: a send would first import the seed list, so the preview reads that CSV,
+    as a dry run does (`select`)."""
+    if not database.exists():
+        return None
+    try:
+        db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            if never_used(db):
+                return None
+            where, params = ("AND s.email = ?", (email.strip().lower(),)) if email is not None else ("", ())
+            rows = db.execute(_READERS_SQL.format(where), (SUBSCRIBED, *params, limit)).fetchall()
+            total = len(rows) if email is not None else int(db.execute(_READERS_COUNT_SQL, (SUBSCRIBED,)).fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        if "no such table" in str(exc):
+            return None
+        raise StorageError(f"{database}: cannot read the list: {exc}") from exc
+    people = [
+        Subscriber(e, first, last, ward, tuple(t for t in tags.split(";") if t), _iso(consented))
+        for e, first, last, ward, tags, consented in rows
+    ]
+    return ListReaders(people, total)
+
+
+def _iso(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text[:10]) if text else None
 
 
 class ListRecipients:

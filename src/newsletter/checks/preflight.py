@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from newsletter.audience.people import Subscriber
 from newsletter.checks import accessibility
 from newsletter.checks import links as linkcheck
 from newsletter.checks.findings import Finding
@@ -13,6 +12,7 @@ from newsletter.checks.placeholders import placeholder_findings
 from newsletter.content.issue import MissingArticles
 from newsletter.content.render import PLACEHOLDERS, RenderedIssue
 from newsletter.mail.compose import Composed
+from newsletter.mail.message import SAMPLE
 
 KB = 1024
 SIZE_WARNING = 90 * KB
@@ -20,7 +20,6 @@ SIZE_ERROR = 102 * KB  # Gmail clips the HTML part at about 102 KB and hides the
 SUBJECT_MAX = 78
 PREHEADER_MAX = 140
 TEXT_WIDTH = 78
-SAMPLE = Subscriber(email="reader@example.org", first_name="Sample", last_name="Reader")
 
 
 class _Links(HTMLParser):

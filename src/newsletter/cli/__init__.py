@@ -64,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="newsletter", standalone_mode=False)
     except NewsletterError as exc:
-        err_console().print(styled(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
+        for line in str(exc).splitlines() or [""]:  # a refusal listing several rows: one line each
+            err_console().print(styled(("error:", "bold red"), f" {line}"), highlight=False, soft_wrap=True)
         if exc.hint:
             err_console().print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
         return exc.exit_code

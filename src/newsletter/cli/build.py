@@ -7,12 +7,11 @@ from pathlib import Path
 import click
 
 from newsletter.checks.links import CONCURRENCY, TIMEOUT
-from newsletter.checks.preflight import SAMPLE, LinkCheck, has_errors, html_size, missing_article_findings, run_checks
+from newsletter.checks.preflight import LinkCheck, has_errors, html_size, missing_article_findings, run_checks
 from newsletter.cli.common import composed_issue, issue_argument, project
 from newsletter.cli.console import out_console, styled
 from newsletter.content.issue import MissingArticles
-from newsletter.errors import DeliveryError
-from newsletter.fileio import PUBLIC, write_atomic
+from newsletter.publish.build import build_issue
 
 
 @click.command()
@@ -37,22 +36,9 @@ def build(issue: str, out_dir: Path | None) -> None:
     """
     home = project(issue)
     composed = composed_issue(issue, home)
-    out_dir = out_dir if out_dir is not None else home.root / "build"
-    slug = composed.issue.slug
-    files: dict[Path, bytes] = {}
-    for edition in composed.editions:  # a ward edition's copy is <slug>.<edition>.html, where its link points
-        html, text = edition.rendered.personalise(composed.web_values())
-        files[out_dir / f"{edition.edition.file_stem}.html"] = html.encode("utf-8")
-        files[out_dir / f"{edition.edition.file_stem}.txt"] = text.encode("utf-8")
-    files[out_dir / f"{slug}.eml"] = composed.factory.build(SAMPLE).data
-    try:
-        for path, data in files.items():
-            write_atomic(path, data, mode=PUBLIC)
-    except OSError as exc:
-        raise DeliveryError(f"{out_dir}: cannot write: {exc.strerror}") from exc
-    size = html_size(composed) / 1024
-    out_console().print(f"Built {slug} ({size:.1f} KB of HTML):")
-    for path in files:
+    built = build_issue(composed, out_dir if out_dir is not None else home.root / "build")
+    out_console().print(f"Built {built.slug} ({html_size(composed) / 1024:.1f} KB of HTML):")
+    for path in built.files:
         out_console().print(f"  {path}")
 
 

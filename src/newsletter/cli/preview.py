@@ -69,10 +69,13 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
     path, note = subscribers_path(csv_path, home)
     if csv_path is not None and not csv_path.is_file():
         raise InputError(f"{csv_path}: subscriber list not found")
-    if note and path.is_file():
+    # The list of record, as `send` reads it; the CSV while it is empty, or when given. Without
+    # any list (not even the example one) the picker offers the generic reader only.
+    readers = Readers(
+        path if path.is_file() or not note else None, subscriber, None if csv_path else home.database_path
+    )
+    if note and path.is_file() and readers.path is not None and not readers.reads_list:
         err_console().print(f"note: {note}", highlight=False)
-    # Without any list (not even the example one) the picker offers the generic reader only.
-    readers = Readers(path if path.is_file() or not note else None, subscriber)
     issues_dir = issue_path.resolve().parent
     # An issue outside issues/ is watched as one file: never the whole project root recursively.
     trees = [project.articles_dir, project.templates_dir] + ([issues_dir] if issues_dir.name == "issues" else [])

@@ -2,24 +2,80 @@
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import sys
+from collections.abc import Iterable, Mapping
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from newsletter.cli.common import project
 from newsletter.cli.console import err_console, out_console
+from newsletter.errors import InputError, cannot_listen
 from newsletter.gates import values
+from newsletter.web.config import load_web_settings
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+DEV_HOST = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    """Only this machine can reach it: `localhost` or a loopback address literal (a name other
+    than localhost could resolve anywhere, so it does not count)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def listen_host(given: str | None, env: Mapping[str, str], dev: bool) -> str:
+    """The address to listen on; `--dev` refuses anything but loopback, since its example
+    secret lets anyone who has read the README sign a link for any address."""
+    if given:
+        source, host = f"--host {given}", given
+    elif env.get("NEWSLETTER_SERVE_HOST"):
+        source, host = "NEWSLETTER_SERVE_HOST", env["NEWSLETTER_SERVE_HOST"]
+    else:
+        return DEV_HOST
+    if dev and not is_loopback(host):
+        raise InputError(
+            f"{source}: --dev listens only on loopback (127.0.0.1, ::1 or localhost)",
+            hint="drop --dev and set real values in .env (see .env.example) to serve other machines",
+        )
+    return host
+
+
+def refuse_examples(example: Iterable[str]) -> None:
+    """The same refusal as a real send (`Settings.example_values_in_use`): pages signed with the
+    example secret, or pointing at example.org, must not face the public."""
+    found = list(example)
+    if found:
+        raise InputError(
+            f"refusing to serve with example settings: {'; '.join(found)}",
+            hint="set real values in .env (see .env.example); `newsletter serve --dev` tries the pages on this machine",
+        )
 
 
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: put a reverse proxy in front).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8080; 0 picks a free one).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Try the pages on this computer with the example settings: loopback only, every page says so.",
+)
+def serve(host: str | None, port: int | None, dev: bool) -> None:
     """Run the web pages with waitress until Ctrl-C: signup with double opt-in
     (NEWSLETTER_SUBSCRIBE_URL and its /confirm), the preference centre
     (NEWSLETTER_PREFERENCES_URL), one-click unsubscribe (UNSUBSCRIBE_URL) and /healthz.
+    Refuses to start while a setting still holds an example value; --dev tries the
+    pages on this machine meanwhile (newsletter serve --dev).
 
     \b
     Example:
@@ -31,33 +87,53 @@ def serve(host: str | None, port: int | None) -> None:
 
     home = project()
     config = home.settings()
-    host = host or config.env.get("NEWSLETTER_SERVE_HOST", "127.0.0.1")
+    host = listen_host(host, config.env, dev)
     if port is None:
         port = values.port("NEWSLETTER_SERVE_PORT", config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
-    app = make_app(config, home.root)
+    web = load_web_settings(config)  # every setting checked before anything is written
+    if not dev:
+        refuse_examples(config.example_values_in_use())
     proxy: dict[str, object] = {}
-    if app.web.trusted_proxy:  # the reverse proxy's X-Forwarded-For names the client (for the per-IP limit)
+    if web.trusted_proxy:  # the reverse proxy's X-Forwarded-For names the client (for the per-IP limit)
         proxy = {
-            "trusted_proxy": app.web.trusted_proxy,
+            "trusted_proxy": web.trusted_proxy,
             "trusted_proxy_count": 1,
             "trusted_proxy_headers": {"x-forwarded-for"},
             "clear_untrusted_proxy_headers": True,
         }
-    server = create_server(
-        app,
-        host=host,
-        port=port,
-        threads=4,
-        max_request_body_size=64 * 1024,
-        ident="newsletter",
-        channel_timeout=30,
-        **proxy,
-    )
+    # Listen before the app opens (and perhaps creates) the database: a busy port writes nothing.
+    apps: list[WSGIApplication] = []
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return apps[0](environ, start_response)
+
+    try:
+        server = create_server(
+            application,
+            host=host,
+            port=port,
+            threads=4,
+            max_request_body_size=64 * 1024,
+            ident="newsletter",
+            channel_timeout=30,
+            **proxy,
+        )
+    except (OSError, ValueError) as exc:
+        hint = "another server may be using the port; try --port 0 for any free port"
+        raise cannot_listen(host, port, exc, hint=hint) from exc
+    try:
+        app = make_app(config, home.root, dev=dev)
+    except BaseException:
+        server.close()
+        raise
+    apps.append(app)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    if dev:
+        err_console().print(f"development server: {app.pages.banner}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     paths = ", ".join((app.web.subscribe_path, app.web.preferences_path, app.path))
     out_console().print(

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.audience.csvfile import Audience, load_audience, read_rows
-from newsletter.audience.importing import import_subscribers
+from newsletter.audience.csvfile import Audience, load_audience
+from newsletter.audience.importing import import_subscribers, read_import
 from newsletter.audience.people import Skipped
 from newsletter.cli.common import project
 from newsletter.cli.console import out_console
@@ -96,29 +96,47 @@ def check_subscribers(csv_path: Path) -> None:
 @subscribers.command("import")
 @click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
 @click.option("--source", default="", help="Where the list and its consent came from, kept as evidence.")
-def import_command(csv_path: Path, source: str) -> None:
+@click.option(
+    "--date-format",
+    "dates",
+    default=None,
+    metavar="TEXT",
+    help="How consented_at is written: dmy (03/04/2018 is 3 April; the default), mdy, iso, or a pattern "
+    "such as %d.%m.%Y. ISO dates (2018-04-03) are read in every case.",
+)
+@click.option("--skip-invalid", is_flag=True, help="Import the rows that can be read; count the rest (exit 1).")
+def import_command(csv_path: Path, source: str, dates: str | None, skip_invalid: bool) -> None:
     """Add or update the consenting rows of a subscriber CSV in the list. Importing the same
     file again changes nothing. A row without consent is never added; an address that
     unsubscribed or is suppressed is never subscribed again. Every change is a consent event
-    naming the file and line.
+    naming the file and line. A row whose address or date cannot be read stops the import
+    (nothing is written) with every such row listed, unless --skip-invalid is given.
 
     \b
     Example:
         newsletter subscribers import subscribers.csv --source "paper forms, 2018 surgeries"
     """
-    rows = list(read_rows(csv_path))  # a bad file is one line before the database is opened or created
+    checked = read_import(csv_path, dates, skip_invalid=skip_invalid)  # refused before the database is opened
     with open_list() as store:
-        report = import_subscribers(store.db, csv_path, source.strip(), rows)
+        report = import_subscribers(store.db, csv_path, source.strip(), checked)
     counts = "".join(f", {n:,} {reason}" for reason, n in sorted(report.counts().items()))
-    out_console().print(
+    console = out_console()
+    console.print(
         f"{csv_path}: {report.rows:,} rows: {report.added:,} added, {report.updated:,} updated, "
         f"{report.unchanged:,} unchanged, {len(report.skipped):,} skipped{counts}",
         markup=False,
     )
+    if report.split_name:
+        console.print("name: split into first and last name (the last word is the last name)", markup=False)
+    if report.ignored:
+        console.print(f"columns not imported: {', '.join(report.ignored)}", markup=False)
     if report.skipped:
         print_skipped(report.skipped)
     if not report.changed:
-        out_console().print(f"Nothing changed in {store.path}.", markup=False)
+        console.print(f"Nothing changed in {store.path}.", markup=False)
+    if report.invalid:
+        console.print(f"{report.invalid:,} unreadable rows skipped (--skip-invalid): see above", markup=False)
+        raise click.exceptions.Exit(1)
 
 
 @subscribers.command("list")

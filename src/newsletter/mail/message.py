@@ -28,6 +28,9 @@ from newsletter.gates.headers import address_header, fold
 from newsletter.mail.dkim import DkimSettings, Signer, relaxed_body
 from newsletter.settings import Settings
 
+# The reader of `build`'s sample message and of the preflight: no real person.
+SAMPLE = Subscriber(email="reader@example.org", first_name="Sample", last_name="Reader")
+
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
 GREETING = "Dear {name}"

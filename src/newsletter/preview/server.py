@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from newsletter.audience.people import Subscriber
-from newsletter.errors import NewsletterError
+from newsletter.errors import cannot_listen
 from newsletter.preview.payload import state_payload
 from newsletter.preview.readers import Readers
 from newsletter.preview.state import Rebuilder, Snapshot
@@ -76,10 +76,8 @@ class PreviewServer:
         try:
             self.httpd = _HTTPServer((HOST, port), _Handler)
         except OSError as exc:
-            raise NewsletterError(
-                f"{HOST}:{port}: cannot listen: {exc.strerror}",
-                hint="another preview may be running; try --port 0 for any free port",
-            ) from exc
+            hint = "another preview may be running; try --port 0 for any free port"
+            raise cannot_listen(HOST, port, exc, hint=hint) from exc
         self.httpd.preview = self
         singles = [env_path, issue_path] + ([readers.path] if readers.path else [])
         self.watcher = Watcher(watch_trees, singles, self._on_change, self._on_watch_error)

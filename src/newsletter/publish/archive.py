@@ -69,6 +69,11 @@ def rfc3339(stamp: str) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def day(date: dt.date) -> str:
+    """An issue's date as an RFC 3339 timestamp: its first second, UTC."""
+    return f"{date.isoformat()}T00:00:00Z"
+
+
 def collect(
     root: Path,
     settings: Settings,
@@ -136,8 +141,10 @@ def render_site(settings: Settings, issues: list[ArchivedIssue]) -> dict[str, by
             title=i.subject,
             summary=i.preheader,
             url=settings.view_online_url(i.slug),
-            updated=rfc3339(i.sent_at) if i.sent_at else f"{i.date.isoformat()}T00:00:00Z",
+            # the send, never before the issue's own date (`published`)
+            updated=max(rfc3339(i.sent_at), day(i.date)) if i.sent_at else day(i.date),
             html=i.html,
+            published=day(i.date),
         )
         for i in issues
     ]

@@ -2,8 +2,12 @@
 
 Ids are `urn:uuid:` names derived from the list id and the issue slug (UUID version 5), so an
 entry keeps its id when the archive moves to another address or is rebuilt: feed readers never
-show an issue twice. Timestamps come from the journal and the issues, never from the clock, so
-the same inputs give the same bytes.
+show an issue twice. `published` is the issue's own date; `updated` its send (from the journal):
+never the clock, so the same inputs give the same bytes.
+
+Feed readers show the content inside their own page and drop inline styles, so anything the
+email hides with CSS (the preheader and its zero-width filler) would show as stray text: every
+hidden element is left out of the content. The entry's summary carries the preheader instead.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 ATOM = "http://www.w3.org/2005/Atom"
 EPOCH = "1970-01-01T00:00:00Z"
@@ -26,8 +31,9 @@ class Entry:
     title: str
     summary: str
     url: str
-    updated: str  # RFC 3339, UTC
+    updated: str  # RFC 3339, UTC: the send
     html: str
+    published: str = ""  # RFC 3339, UTC: the issue's date ("" for `updated`)
 
 
 @dataclass(frozen=True)
@@ -48,14 +54,84 @@ def stable_id(list_id: str, slug: str = "") -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"newsletter:{list_id}/{slug}").urn
 
 
+# Elements with no end tag: they never open a hidden subtree.
+VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
+
+
+def declarations(style: str) -> dict[str, str]:
+    """`display: none !important; X:y` -> {"display": "none", "x": "y"} (the last one wins, as in CSS)."""
+    found = {}
+    for declaration in style.lower().split(";"):
+        name, colon, value = declaration.partition(":")
+        if colon:
+            found[name.strip()] = re.sub(r"\s*!\s*important\s*$", "", value).strip()
+    return found
+
+
+def hidden(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether an element is hidden from a reader of the email (the `hidden` attribute, or an
+    inline style a mail client honours and a feed reader strips)."""
+    if any(name.lower() == "hidden" for name, _ in attrs):
+        return True
+    style = declarations(";".join(value or "" for name, value in attrs if name.lower() == "style"))
+    zero = ("0", "0px", "0%", "0.0")
+    return (
+        style.get("display") == "none"
+        or style.get("visibility") == "hidden"
+        or style.get("mso-hide") == "all"
+        or style.get("opacity") in zero
+        or (style.get("max-height") in zero and style.get("overflow") == "hidden")
+    )
+
+
+class _Visible(HTMLParser):
+    """Copies markup through unchanged, except comments (Outlook's conditional markup),
+    declarations and every hidden element with all it contains."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.skipping: list[str] = []  # open tags inside a hidden element, outermost first
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skipping or hidden(attrs):
+            if tag not in VOID:
+                self.skipping.append(tag)
+            return
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self.skipping and not hidden(attrs):
+            self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.skipping:
+            self.out.append(f"</{tag}>")
+        elif tag in self.skipping:  # close up to the matching tag (HTML lets some end tags go unsaid)
+            while self.skipping.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+
 def body_of(html: str) -> str:
-    """The inside of `<body>`, without comments (Outlook's conditional markup) or the hidden
-    preheader: feed readers show content inside their own page and drop inline styles, which
-    would make the hidden preheader visible; the entry's summary carries it instead."""
+    """The inside of `<body>` as a feed reader may show it: no comments (Outlook's conditional
+    markup) and no hidden element (the preheader and its filler), the rest unchanged."""
     match = re.search(r"<body\b[^>]*>(.*)</body>", html, re.S | re.I)
-    body = re.sub(r"<!--.*?-->", "", match.group(1) if match else html, flags=re.S)
-    body = re.sub(r'^\s*<div style="display:none;[^"]*">[^<]*</div>', "", body)
-    return body.strip()
+    parser = _Visible()
+    parser.feed(match.group(1) if match else html)
+    parser.close()
+    return "".join(parser.out).strip()
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -83,7 +159,7 @@ def feed_xml(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
         _sub(item, "id", stable_id(info.list_id, entry.slug))
         _sub(item, "title", entry.title)
         _sub(item, "updated", entry.updated)
-        _sub(item, "published", entry.updated)
+        _sub(item, "published", entry.published or entry.updated)
         _sub(item, "link", rel="alternate", type="text/html", href=entry.url)
         if entry.summary:
             _sub(item, "summary", entry.summary)

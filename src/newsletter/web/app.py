@@ -6,8 +6,11 @@ NEWSLETTER_SUBSCRIBE_URL (signup) and `<it>/confirm`, of NEWSLETTER_PREFERENCES_
   is 405. `/healthz` answers `ok`.
 - Every answer carries the security headers of `http.security_headers` (no caching, no
   referrer, a CSP allowing only the page's own stylesheet).
-- Nothing a client sends leads to a 500: unreadable requests are 4xx, a database that is
-  busy or broken is 503 ("try again"), and anything unforeseen is logged and answered 503.
+- Nothing a client sends leads to a 500: unreadable requests are 4xx. A database that is
+  busy or cannot be opened is 503 with Retry-After ("try again"). Anything else that raises is
+  a fault of ours: 500, with the traceback in the log, so a broken handler cannot pass for a
+  busy database.
+- `--dev` (`dev=True`) puts a banner on every page: a development server, example settings.
 - There are no redirects at all, so there is no open redirect.
 """
 
@@ -42,6 +45,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("newsletter.web")
 
+# SQLite's primary result codes for "not now": BUSY, LOCKED, IOERR, FULL, CANTOPEN.
+RETRY_CODES = frozenset({5, 6, 10, 13, 14})
+
 
 class Handler(Protocol):
     def get(self, request: Request) -> Response: ...
@@ -53,6 +59,23 @@ def list_name(settings: Settings) -> str:
     return settings.list_id.rpartition("<")[0].strip().strip('"') or f"{settings.representative}'s newsletter"
 
 
+def unavailable(exc: sqlite3.Error | StorageError) -> bool:
+    """A database that is busy, locked, full or cannot be opened: it may work in a minute, so
+    the answer is 503 with Retry-After. Anything else (a closed connection, a constraint, a
+    corrupt file) is a fault to fix, not to retry."""
+    if isinstance(exc, StorageError):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in RETRY_CODES
+
+
+def dev_banner(settings: Settings) -> str:
+    """What every page of `newsletter serve --dev` says at its top."""
+    if settings.example_values_in_use():
+        return "Development server with example settings: for trying the pages on this computer, not for the public."
+    return "Development server: for trying the pages on this computer, not for the public."
+
+
 def url_path(url: str, default: str) -> str:
     return urlsplit(url).path.rstrip("/") or default
 
@@ -60,11 +83,12 @@ def url_path(url: str, default: str) -> str:
 class WebApp:
     """Holds the settings, the routes, and one SQLite connection per server thread."""
 
-    def __init__(self, settings: Settings, root: Path) -> None:
+    def __init__(self, settings: Settings, root: Path, *, dev: bool = False) -> None:
         self.settings = settings
         self.web: WebSettings = load_web_settings(settings)
         self.name = list_name(settings)
-        self.pages = Pages(Site(settings.representative, settings.constituency, settings.website), self.web.privacy_url)
+        site = Site(settings.representative, settings.constituency, settings.website)
+        self.pages = Pages(site, self.web.privacy_url, banner=dev_banner(settings) if dev else "")
         self._local = threading.local()
         self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
         start = connect(settings.journal_path)  # fail at start-up, not on a constituent
@@ -116,15 +140,22 @@ class WebApp:
         except BadRequest as exc:
             return Response(exc.status, self.pages.message("Bad request", str(exc)))
         except (sqlite3.Error, StorageError) as exc:
-            log.warning("database: %s", exc)
-            return self._unavailable()
+            if not unavailable(exc):
+                return self._failed(environ)
+            log.warning("database unavailable: %s", exc)
+            page = self.pages.message("Please try again", "We could not record this just now.")
+            return Response("503 Service Unavailable", page, extra=[("Retry-After", "60")])
         except Exception:
-            log.exception("unexpected error answering %s", environ.get("PATH_INFO"))
-            return self._unavailable()
+            return self._failed(environ)
 
-    def _unavailable(self) -> Response:
-        page = self.pages.message("Please try again", "We could not record this just now.")
-        return Response("503 Service Unavailable", page, extra=[("Retry-After", "60")])
+    def _failed(self, environ: WSGIEnvironment) -> Response:
+        """A fault of ours: logged with its traceback (never the query string: it holds tokens)."""
+        log.exception("unexpected error answering %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+        page = self.pages.message(
+            "Something went wrong",
+            "This is a fault on our side, and it has been logged. Reply to any newsletter and the office will help.",
+        )
+        return Response("500 Internal Server Error", page)
 
     def _dispatch(self, environ: WSGIEnvironment) -> Response:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
@@ -141,7 +172,7 @@ class WebApp:
         return handler.post(request) if method == "POST" else handler.get(request)
 
 
-def make_app(settings: Settings, root: Path) -> WebApp:
+def make_app(settings: Settings, root: Path, *, dev: bool = False) -> WebApp:
     """The WSGI application for these settings and the project at `root` (its templates and
-    outbox); any WSGI server can run it."""
-    return WebApp(settings, root)
+    outbox); any WSGI server can run it. `dev` marks every page as a development server's."""
+    return WebApp(settings, root, dev=dev)

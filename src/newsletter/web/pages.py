@@ -62,9 +62,10 @@ def mask(address: str) -> str:
 class Pages:
     """Renders the app's pages for one office."""
 
-    def __init__(self, site: Site, privacy_url: str = "") -> None:
+    def __init__(self, site: Site, privacy_url: str = "", *, banner: str = "") -> None:
         self.site = site
         self.privacy_url = privacy_url
+        self.banner = banner  # `serve --dev`: shown at the top of every page
         for name in _environment().list_templates():
             _environment().get_template(name)  # a broken template fails at start-up
 
@@ -72,7 +73,7 @@ class Pages:
         page = (
             _environment()
             .get_template(template)
-            .render(title=title, site=self.site, privacy_url=self.privacy_url, **context)
+            .render(title=title, site=self.site, privacy_url=self.privacy_url, banner=self.banner, **context)
         )
         return page.encode("utf-8")
 
