@@ -12,17 +12,20 @@ database created in whatever folder staff happened to be in would be a second, e
 from __future__ import annotations
 
 import dataclasses
+import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.errors import InputError
+from newsletter.gates.address import clean_name
 from newsletter.settings import Settings, load_settings, read_environment
 
 DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
 DATABASE_SETTINGS = ("NEWSLETTER_DATABASE", "NEWSLETTER_JOURNAL")  # the second is the older name
+STAFF_SETTING = "NEWSLETTER_STAFF"  # a setting like the others (environment or .env): see `staff_member`
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,19 @@ class Project:
             return self.root / "subscribers.csv", None
         example = self.root / "subscribers.example.csv"
         return example, f"using the example list {example} (pass --subscribers or create subscribers.csv)"
+
+    def staff_member(self) -> str:
+        """Who made a staff change, for the consent log: NEWSLETTER_STAFF when set (an office
+        whose staff share one computer account), else the OS user; the text says which, since
+        an account name is not always a person's."""
+        named = clean_name(self.env.get(STAFF_SETTING, ""))
+        if named:
+            return f"{named} ({STAFF_SETTING})"
+        try:
+            user = clean_name(getpass.getuser())
+        except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+            user = ""
+        return f"{user or 'unknown'} (OS user)"
 
     def settings(self) -> Settings:
         """The publication settings, with the database path resolved against the root."""

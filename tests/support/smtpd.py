@@ -3,10 +3,19 @@
 The handler records every message it accepts with its receive time. Failures are injected
 the way aiosmtplib's own tests do it: by swapping one command's reply, never by mocking the
 client. `server.inject("MAIL", "421 4.7.0 slow down")` makes the next MAIL get that reply;
-`"drop"` closes the connection (for DATA: after the 354 and a few lines of the message, that
-is mid-DATA); `("sleep", 2.0)` answers late. `server.faults(temporary=0.05, drop=0.01)` makes
+`"drop"` closes the connection instead of replying (for DATA: before the 354, so no body goes
+out and the client may safely try again); `"drop-mid-body"` (DATA only) answers 354, reads a
+few lines of the message and closes: the client has sent its whole body by then and cannot
+know how much of it arrived; `("sleep", 2.0)` answers late. `server.faults(temporary=0.05, drop=0.01)` makes
 a share of transactions fail at a random command (seeded, so runs repeat);
 `server.refuse_everything(10)` answers 421 to every command for ten seconds.
+
+The reply to the final dot can be lost after the message was kept, as RFC 5321 (6.1) warns:
+for a recipient in `handler.close_after_storing` the relay stores the message, then closes the
+connection without a reply; for one in `handler.hold_after_storing` it stores it and never
+replies until the client closes the connection. `handler.inspect` sees each message's
+recipients before the relay accepts it and returns a problem to record (in
+`handler.problems`), so a test can check the client's state at that moment.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from typing import Any
@@ -50,6 +60,10 @@ class Recorder:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pipelining: bool = True  # advertise RFC 2920 (aiosmtpd reads commands in order either way)
     early_after_data: int = 0  # commands already waiting when a delayed end-of-data reply went out
+    close_after_storing: set[str] = field(default_factory=set)  # kept, then the connection closed: no reply
+    hold_after_storing: set[str] = field(default_factory=set)  # kept, then no reply until the client hangs up
+    inspect: Callable[[tuple[str, ...]], str | None] | None = None  # a problem to record, or None
+    problems: list[str] = field(default_factory=list)
 
     async def handle_EHLO(
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -82,16 +96,22 @@ class Recorder:
                 self.early_after_data += 1
         elif action is not None:
             return action
+        recipients = tuple(envelope.rcpt_tos)
+        if self.inspect is not None and (problem := self.inspect(recipients)) is not None:
+            with self.lock:
+                self.problems.append(problem)
         with self.lock:
             self.received.append(
-                Received(
-                    envelope.mail_from,
-                    tuple(envelope.rcpt_tos),
-                    bytes(envelope.content),
-                    time.monotonic(),
-                    session.peer,
-                )
+                Received(envelope.mail_from, recipients, bytes(envelope.content), time.monotonic(), session.peer)
             )
+            close = not self.close_after_storing.isdisjoint(recipients)
+            hold = not self.hold_after_storing.isdisjoint(recipients)
+        if close:
+            server.transport.close()
+        if close or hold:
+            # aiosmtpd cancels this handler when the connection closes, so the 250 never goes out;
+            # the sleep only bounds a client that neither replies nor hangs up.
+            await asyncio.sleep(60)
         return "250 2.0.0 queued"
 
     def recipients(self) -> list[str]:
@@ -122,8 +142,8 @@ class InjectingSMTP(SMTP):  # type: ignore[misc]
             if self._reader._buffer:  # the client wrote on before this reply: pipelining
                 self.owner.early_commands += 1
             return False
-        if action == "drop":
-            if command == "DATA":
+        if action in ("drop", "drop-mid-body"):
+            if action == "drop-mid-body":
                 await self.push("354 End data with <CR><LF>.<CR><LF>")
                 for _ in range(3):
                     await self._reader.readline()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from rich.table import Table
 from newsletter.audience.bounces import import_mailbox
 from newsletter.cli.common import settings
 from newsletter.cli.console import out_console
+from newsletter.cli.listing import format_option, tab_line, write_rows
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address
 from newsletter.store import suppressions
@@ -57,21 +59,30 @@ def suppressions_group() -> None:
 
 
 @suppressions_group.command("list")
-def list_suppressions() -> None:
-    """Show every suppressed address with its reason, source and time.
+@format_option
+def list_suppressions(fmt: str) -> None:
+    """Show every suppressed address with its reason, source and time; every address whole
+    when the output is a file or a pipe. `--format csv` or `json` for a spreadsheet or a program.
 
     \b
     Example:
-        newsletter suppressions list
+        newsletter suppressions list --format json > suppressions.json
     """
     path = settings().journal_path
     items = sorted(suppressions.suppressed_addresses(path).values(), key=lambda s: (s.created_at, s.email))
-    table = Table("email", "reason", "source", "since", "detail", box=None, pad_edge=False)
-    for item in items:
-        table.add_row(item.email, item.reason, item.source, item.created_at, item.detail)
-    if items:
-        out_console().print(table)
-    out_console().print(f"{len(items):,} suppressed in {path}")
+    if fmt != "text":
+        write_rows(fmt, suppressions.CSV_COLUMNS, (dataclasses.asdict(item) for item in items))
+        return
+    console = out_console()
+    if not console.is_terminal:
+        for item in items:
+            click.echo(tab_line((item.email, item.reason, item.source, item.created_at, item.detail)))
+    elif items:
+        table = Table("email", "reason", "source", "since", "detail", box=None, pad_edge=False)
+        for item in items:
+            table.add_row(item.email, item.reason, item.source, item.created_at, item.detail)
+        console.print(table)
+    console.print(f"{len(items):,} suppressed in {path}")
 
 
 @suppressions_group.command("export")

@@ -69,7 +69,7 @@ def print_summary(report: SendReport, console: Console | None = None, *, again: 
         + (f", {report.failed:,} failed" if report.failed else "")
         + "".join(f", {n:,} skipped ({reason})" for reason, n in sorted(report.skipped.items()))
         + (
-            f", {len(report.unknown):,} unknown (in flight when a send stopped; see --resend-unknown)"
+            f", {len(report.unknown):,} unknown (in flight at a stop, or the reply lost; see --resend-unknown)"
             if report.unknown
             else ""
         )

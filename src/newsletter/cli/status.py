@@ -72,7 +72,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     for failure in status.failures:
         console.print(f"  failed {failure.email} after {failure.attempts} attempts: {failure.last_reply}")
     for email in status.unknown:
-        console.print(f"  unknown {email} (was in flight when a send stopped; see send --resend-unknown)")
+        console.print(f"  unknown {email} (in flight at a stop, or its reply lost; see send --resend-unknown)")
     if export_path is not None:
         try:
             write_atomic(export_path, status.failures_csv())

@@ -1,4 +1,4 @@
-"""`newsletter subscribers ...`: the list of record (import, list, show, export, add, remove)
+"""`newsletter subscribers ...`: the list of record (import, list, show, export, add, edit, remove)
 and the CSV check; the privacy requests are in `privacy.py`."""
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ from newsletter.audience.importing import import_subscribers, read_import
 from newsletter.audience.people import Skipped
 from newsletter.cli.common import project
 from newsletter.cli.console import out_console
+from newsletter.cli.listing import format_option, tab_line, write_rows
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address, clean_name
 from newsletter.store import Store, now, open_store
 from newsletter.store.consent import Evidence, events
+from newsletter.store.edits import Edit, edit_in
 from newsletter.store.subscribers import (
+    LIST_COLUMNS,
     STATUSES,
     SUBSCRIBED,
     add_by_staff,
@@ -141,19 +144,23 @@ def import_command(csv_path: Path, source: str, dates: str | None, skip_invalid:
 
 @subscribers.command("list")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status (default: all).")
-def list_command(status: str | None) -> None:
-    """Show the list: address, status, name, ward and tags, one per line.
+@format_option
+def list_command(status: str | None, fmt: str) -> None:
+    """Show the list: address, status, name, ward and tags, one per line, every address whole.
+    `--format csv` or `json` writes every field for a spreadsheet or a program instead.
 
     \b
     Example:
-        newsletter subscribers list --status subscribed
+        newsletter subscribers list --status subscribed --format csv > list.csv
     """
-    console = out_console()
     with open_list() as store:
+        if fmt != "text":
+            write_rows(fmt, LIST_COLUMNS, (r.listed() for r in iterate(store.db, status)))
+            return
         for r in iterate(store.db, status):
-            click.echo("\t".join((r.email, r.status, r.name, r.ward, ";".join(r.tags))))
+            click.echo(tab_line((r.email, r.status, r.name, r.ward, list(r.tags))))
         totals = counts(store.db)
-    console.print(", ".join(f"{n:,} {s}" for s, n in totals.items()) + f" in {store.path}", markup=False)
+    out_console().print(", ".join(f"{n:,} {s}" for s, n in totals.items()) + f" in {store.path}", markup=False)
 
 
 @subscribers.command("show")
@@ -219,7 +226,8 @@ def export_command(csv_path: Path, status: str) -> None:
 @click.option("--tag", "tags", multiple=True, help="A topic tag (repeatable).")
 def add_command(email: str, how: str, first_name: str, last_name: str, ward: str, tags: tuple[str, ...]) -> None:
     """Subscribe one person who gave the office their consent (by letter, phone, at a surgery).
-    An address that unsubscribed or is suppressed is refused.
+    An address already on the list is refused (`subscribers edit` changes it field by field);
+    so is one that unsubscribed or is suppressed.
 
     \b
     Example:
@@ -240,6 +248,52 @@ def add_command(email: str, how: str, first_name: str, last_name: str, ward: str
             Evidence("staff", clean_name(how)),
         )
     out_console().print(f"{record.email}: subscribed", markup=False)
+
+
+def _cleaned(value: str | None) -> str | None:
+    return None if value is None else clean_name(value)
+
+
+@subscribers.command("edit")
+@click.argument("email", metavar="EMAIL")
+@click.option("--first-name", default=None, help="New first name ('' clears it).")
+@click.option("--last-name", default=None, help="New last name ('' clears it).")
+@click.option("--ward", default=None, help="New ward ('' clears it).")
+@click.option("--tag", "tags", multiple=True, help="Add a topic tag (repeatable).")
+@click.option("--untag", "untags", multiple=True, help="Remove a topic tag (repeatable).")
+def edit_command(
+    email: str,
+    first_name: str | None,
+    last_name: str | None,
+    ward: str | None,
+    tags: tuple[str, ...],
+    untags: tuple[str, ...],
+) -> None:
+    """Change one person's details: only what you give changes; everything else stays. The
+    change is a consent event with the old and new values and who made it (NEWSLETTER_STAFF if
+    set, else your computer account). Status and consent are not changed here.
+
+    \b
+    Example:
+        newsletter subscribers edit anne@example.org --ward "Heatons North" --tag events
+    """
+    address = checked_address(email)
+    change = Edit(
+        _cleaned(first_name),
+        _cleaned(last_name),
+        _cleaned(ward),
+        tuple(map(clean_name, tags)),
+        tuple(map(clean_name, untags)),
+    )
+    if change.asks_nothing():
+        raise InputError(f"{address}: nothing to change; give --first-name, --last-name, --ward, --tag or --untag")
+    home = project()
+    changed = edit_in(home.database_path, address, change, home.staff_member())
+    console = out_console()
+    for name, (old, new) in changed.items():
+        console.print(f"{address}: {name} {old or '(none)'} -> {new or '(none)'}", markup=False)
+    if not changed:
+        console.print(f"{address}: nothing changed (already so)", markup=False)
 
 
 @subscribers.command("remove")

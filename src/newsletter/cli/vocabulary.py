@@ -54,6 +54,7 @@ BY_NAME = {
     "--port": "PORT",
     "--ward": "WARD",
     "--tag": "TAG",
+    "--untag": "TAG",
     "--articles": "SLUGS",
     "--note": "TEXT",
     "--edition": "EDITION",

@@ -46,7 +46,9 @@ class Permanent(DeliveryOutcome):
 
 
 class Uncertain(DeliveryOutcome):
-    """The whole message went out but no reply came back: it may have been accepted."""
+    """The whole message went out (the final dot written) but its reply never came: a silent
+    relay or a lost connection. The relay may have accepted it, so sending it again could give
+    the recipient two copies (RFC 5321, 6.1); the send loop leaves the recipient unknown."""
 
 
 class RelayUnavailable(DeliveryOutcome):

@@ -4,9 +4,10 @@ aiosmtplib opens the session (TLS, EHLO, STARTTLS, AUTH). Then `ReplyReader` tak
 connection: MAIL, RCPT and DATA go out in one write when the relay offers PIPELINING, and the
 body goes out as the message factory made it (CRLF line ends, dot-stuffed, the final dot), so
 no per-message regular expression runs (aiosmtplib's cost 39% of its ~550 us a message,
-DESIGN.md). Doing it here also tells us exactly how far a transaction got: a relay that
-times out after the final dot may still take the message, so that recipient is left unknown
-instead of being sent twice.
+DESIGN.md). Doing it here also tells us exactly how far a transaction got: a relay that goes
+silent or drops the connection after the final dot may still have taken the message, so that
+recipient is left unknown instead of being sent twice; a connection lost before the body went
+out is only a temporary failure (nothing was sent).
 """
 
 from __future__ import annotations
@@ -258,9 +259,12 @@ class SmtpConnection:
             raise Temporary(f"{relay}: no reply within {self.timeout:g} s", fault=True) from None
         except (Lost, OSError, aiosmtplib.SMTPException) as exc:
             self._drop()
-            # A dropped connection means the relay never said 250, so it has not taken the message
-            # (RFC 5321, 4.1.1.4); a relay that is merely slow past our timeout after the final
-            # dot may still take it, so that recipient is left unknown rather than sent twice.
+            # Once the final dot is written, a relay may take the message and its 250 still never
+            # reach us (RFC 5321, 4.1.1.4 and 6.1): the connection dropped by the relay, by the
+            # network, or by the other lane giving up the connection while this reply was on its
+            # way. Only "unknown" is honest then; sending again would risk a second copy.
+            if complete:
+                raise Uncertain(f"{relay}: connection lost after the message was sent, before the reply") from exc
             raise Temporary(f"{relay}: connection lost", fault=True) from exc
         if code != 250:
             raise self._failure((code, text))

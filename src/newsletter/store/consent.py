@@ -1,8 +1,9 @@
 """The append-only log of consent events: what happened to a subscription, when, and the evidence.
 
-Kinds used: imported, signed-up, confirmed, preferences-changed, unsubscribed, resubscribed,
-removed, suppressed, erased. Evidence is the import file and row, or the form's version and the
-exact wording shown with the IP address and user agent, or the staff action. Rows are never
+Kinds used: imported, signed-up, confirmed, preferences-changed, added, edited, unsubscribed,
+resubscribed, removed, suppressed, erased. Evidence is the import file and row, or the form's
+version and the exact wording shown with the IP address and user agent, or the staff action
+(an edit: the old and new value of each changed field, and the staff member as `actor`). Rows are never
 updated; only erasure (a privacy request) deletes them.
 """
 

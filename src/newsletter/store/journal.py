@@ -54,9 +54,10 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        # NORMAL in WAL mode: a commit survives a killed process (the WAL is in the OS cache);
-        # only a power cut can lose the last commits. FULL would fsync on every grouped commit.
-        self.db = connect(path, synchronous="NORMAL")
+        # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
+        # killed process but a power cut could lose a `sending` commit after the body went out,
+        # and the re-run would send that recipient a second copy (docs/benchmarks.md: the cost).
+        self.db = connect(path)
         # One ordered buffer: a retried recipient can be `sending`, `pending`, `sending` again
         # within one commit, and the last write must win.
         self._writes: list[tuple[str, tuple[str | None, ...]]] = []

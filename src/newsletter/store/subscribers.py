@@ -22,6 +22,7 @@ from newsletter.store.database import StorageError, now, transaction
 
 PENDING, SUBSCRIBED, UNSUBSCRIBED = "pending", "subscribed", "unsubscribed"
 STATUSES = (PENDING, SUBSCRIBED, UNSUBSCRIBED)
+LIST_COLUMNS = ("email", "status", "first_name", "last_name", "ward", "tags", "consented_at", "created_at")
 EXPORT_COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at", "status")
 COLUMNS = "email, first_name, last_name, ward, tags, status, created_at, updated_at, consented_at, confirmation_sent_at"
 
@@ -55,6 +56,19 @@ class SubscriberRecord:
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def listed(self) -> dict[str, str | list[str] | None]:
+        """What `subscribers list --format csv|json` shows, by LIST_COLUMNS."""
+        return {
+            "email": self.email,
+            "status": self.status,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "ward": self.ward,
+            "tags": list(self.tags),
+            "consented_at": self.consented_at,
+            "created_at": self.created_at,
+        }
 
 
 def join_tags(tags: Iterable[str]) -> str:
@@ -125,15 +139,30 @@ def add_pending(
     tags: Iterable[str],
     evidence: Evidence,
 ) -> SubscriberRecord:
-    """A signup: a new or still-pending address becomes pending with these details (event
+    """A signup: a new or unsubscribed address becomes pending with these details (event
     "signed-up"). A subscribed person is never downgraded and their details are not changed by
-    an unconfirmed form; a suppressed address stays suppressed."""
+    an unconfirmed form; a suppressed address stays suppressed. A second signup while pending
+    never clears what the first one gave: a field left empty keeps its value and topics are
+    added to (a shorter form, or one without the ward, must not wipe a person's choices)."""
     key = email.strip().lower()
     with transaction(db):
         existing = get(db, key)
         if existing is None:
             insert(db, key, first_name, last_name, ward, tags, PENDING, None)
-        elif existing.status != SUBSCRIBED:
+        elif existing.status == PENDING:
+            db.execute(
+                "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, updated_at = ? "
+                "WHERE email = ?",
+                (
+                    first_name or existing.first_name,
+                    last_name or existing.last_name,
+                    ward or existing.ward,
+                    join_tags([*existing.tags, *tags]),
+                    now(),
+                    key,
+                ),
+            )
+        elif existing.status == UNSUBSCRIBED:
             db.execute(
                 "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, status = ?, "
                 "updated_at = ? WHERE email = ?",
@@ -236,7 +265,9 @@ def add_by_staff(
     evidence: Evidence,
 ) -> SubscriberRecord:
     """Subscribe a person who gave consent to the office (event "added"); refuses an address
-    that unsubscribed or is suppressed: only the person can sign up again."""
+    that unsubscribed or is suppressed (only the person can sign up again), and one already on
+    the list: an add would overwrite their name, ward and tags with what this one was given.
+    `edit` changes an existing person field by field."""
     key = email.strip().lower()
     with transaction(db):
         reason = suppressions.is_suppressed(db, key)
@@ -251,14 +282,12 @@ def add_by_staff(
                 f"{key}: unsubscribed {existing.updated_at[:10]}; not added",
                 hint="the person can sign up again through the form",
             )
-        if existing is None:
-            insert(db, key, first_name, last_name, ward, tags, SUBSCRIBED, consented_at)
-        else:
-            db.execute(
-                "UPDATE subscribers SET first_name = ?, last_name = ?, ward = ?, tags = ?, status = ?, "
-                "consented_at = coalesce(consented_at, ?), updated_at = ? WHERE email = ?",
-                (first_name, last_name, ward, join_tags(tags), SUBSCRIBED, consented_at, now(), key),
+        if existing is not None:
+            raise Refused(
+                f"{key}: already on the list ({existing.status}), not changed; to change only what you "
+                f"give: newsletter subscribers edit {key} [--first-name] [--last-name] [--ward] [--tag/--untag]"
             )
+        insert(db, key, first_name, last_name, ward, tags, SUBSCRIBED, consented_at)
         consent.record(db, key, "added", evidence)
         record = get(db, key)
     assert record is not None
