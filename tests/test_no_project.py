@@ -45,6 +45,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
         "serve": ["serve", "--port", "0"],
         "status": ["status", "spring-2018"],
         "subscribers add": ["subscribers", "add", "anne@example.org", "--consent", "signed form"],
+        "subscribers edit": ["subscribers", "edit", "anne@example.org", "--ward", "Heatons North"],
         "subscribers erase": ["subscribers", "erase", "anne@example.org", "--yes"],
         "subscribers export": ["subscribers", "export", "list.csv"],
         "subscribers export-person": ["subscribers", "export-person", "anne@example.org"],
