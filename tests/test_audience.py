@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from newsletter.audience.csvfile import load_audience
@@ -81,4 +82,6 @@ def test_subscribers_check_reports_every_skipped_row(project: Path, run_cli: Run
     assert result.returncode == 0, result.stderr
     assert "3 rows, 1 to send to" in result.stdout
     assert "1 duplicate" in result.stdout and "1 invalid address" in result.stdout
-    assert "3" in result.stdout and "nope" in result.stdout
+    # Each skipped row is listed with its line in the file and why.
+    assert re.search(r"^3 +nope +invalid address", result.stdout, re.M), result.stdout
+    assert re.search(r"^4 +ok@example\.org +duplicate: same address as line 2", result.stdout, re.M), result.stdout

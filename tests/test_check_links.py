@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +32,9 @@ def test_each_answer_is_reported(server: Targets) -> None:
     base = server.base
     wanted = [Target(base + p) for p in ("/ok", "/missing", "/broken", "/moved", "/moved-here", "/no-head", "/never")]
     wanted.append(Target(base + "/big.jpg", image=True))
-    started = time.monotonic()
-    findings = check_links(wanted, timeout=0.5)
-    assert time.monotonic() - started < 5, "a server that never answers costs one timeout"
+    # The timeout is only a cap: the answering paths reply at once even on a loaded machine, and
+    # "/never" holds its request until teardown, so only it can run into the timeout.
+    findings = check_links(wanted, timeout=3)
     found = by_url(findings, base)
     assert found == {
         "/missing": ["link-broken"],
@@ -47,7 +46,9 @@ def test_each_answer_is_reported(server: Targets) -> None:
     messages = "\n".join(f.message for f in findings)
     assert "answers 404" in messages and "answers 500" in messages
     assert f"redirects to another host: http://localhost:{server.server_address[1]}/ok" in messages
-    assert "no answer within 0.5 s" in messages and "300 KB" in messages
+    assert "no answer within 3 s" in messages and "300 KB" in messages
+    # A server that never answers costs one timeout: one request, not a GET after the HEAD timed out.
+    assert [seen for seen in server.seen if seen[1] == "/never"] == [("HEAD", "/never")]
     # HEAD first; GET only where HEAD was refused.
     assert ("HEAD", "/no-head") in server.seen and ("GET", "/no-head") in server.seen
     assert ("GET", "/ok") not in server.seen

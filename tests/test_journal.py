@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from newsletter.sending.plan import ALREADY_SENT, FAILED_BEFORE, plan
-from newsletter.store.journal import Journal
+from newsletter.store.journal import OUTBOX, SMTP, Journal
 from tests.support.sending import addresses, audience
 
 
@@ -19,6 +19,7 @@ def test_the_shared_table_is_in_wal_mode_with_the_agreed_columns(tmp_path: Path)
         indexes = [row[1] for row in db.execute("PRAGMA index_list(deliveries)")]
     assert columns == [
         "issue",
+        "route",
         "email",
         "state",
         "reason",
@@ -67,3 +68,29 @@ def test_a_skipped_row_never_overwrites_a_sent_one(tmp_path: Path) -> None:
         journal.prepare("x", [], [("a@example.net", "suppressed"), ("b@example.net", "no consent")])
         rows = dict(journal.db.execute("SELECT email, state || ':' || coalesce(reason, '') FROM deliveries"))
     assert rows == {"a@example.net": "sent:", "b@example.net": "skipped:no consent"}
+
+
+def test_a_rehearsal_in_the_outbox_never_counts_as_sent_for_the_relay(tmp_path: Path) -> None:
+    emails = addresses(3)
+    path = tmp_path / "j.sqlite3"
+    with Journal(path, route=OUTBOX) as outbox:
+        outbox.prepare("x", emails, [])
+        for email in emails:
+            outbox.mark_sending("x", email, "<id@o>")
+            outbox.settle("x", email, "sent", "written")
+        outbox.flush()
+        assert [s.email for s in plan(outbox, "x", audience(emails)).chosen] == []
+    with Journal(path, route=SMTP) as relay:
+        planned = plan(relay, "x", audience(emails))
+        assert [s.email for s in planned.chosen] == emails, "the relay send plans everybody"
+        assert relay.counts("x") == {}
+        relay.prepare("x", emails[:1], [])
+        relay.mark_sending("x", emails[0], "<r@o>")
+        relay.settle("x", emails[0], "sent", "250 ok")
+        relay.flush()
+        assert relay.reached("x") == {OUTBOX, SMTP}
+    with Journal(path, route=OUTBOX) as outbox:
+        assert outbox.counts("x") == {"sent": 3}, "the relay's rows never change the rehearsal's"
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT route, count(*) FROM deliveries GROUP BY route ORDER BY route").fetchall()
+    assert rows == [(OUTBOX, 3), (SMTP, 1)]

@@ -108,19 +108,19 @@ def test_a_test_send_goes_only_to_the_given_addresses_and_is_not_the_send(
     project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
 ) -> None:
     env = relay_env(tls_server, project, ca)
-    result = run_cli("send", "spring-2018", "--to", "press@office.test", "--to", "me@office.test", env=env)
+    result = run_cli("send", "spring-2018", "--to", "press@office.example", "--to", "me@office.example", env=env)
     assert result.returncode == 0, result.stderr
-    assert sorted(tls_server.handler.recipients()) == ["me@office.test", "press@office.test"]
+    assert sorted(tls_server.handler.recipients()) == ["me@office.example", "press@office.example"]
     subject = message_from_bytes(tls_server.handler.received[0].data)["Subject"]
     assert subject == "Stockport update: inquiry into 'sent away' children"
     assert states(project) == {}
 
 
 def test_a_test_send_works_with_the_outbox(project: Path, run_cli: Run) -> None:
-    result = run_cli("send", "spring-2018", "--to", "me@office.test")
+    result = run_cli("send", "spring-2018", "--to", "me@office.example")
     assert result.returncode == 0, result.stderr
     # A test copy has its own folder: the real issue's outbox holds only the real send.
-    assert [p.name for p in (project / "outbox" / "spring-2018-test").iterdir()] == ["me@office.test.eml"]
+    assert [p.name for p in (project / "outbox" / "spring-2018-test").iterdir()] == ["me@office.example.eml"]
     assert not (project / "outbox" / "spring-2018").exists()
     assert states(project) == {}
 

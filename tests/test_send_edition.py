@@ -28,7 +28,7 @@ def html_of(data: bytes) -> str:
 
 
 def copy_in_outbox(project: Path) -> bytes:
-    return (project / "outbox" / "spring-2016-test" / "me@office.test.eml").read_bytes()
+    return (project / "outbox" / "spring-2016-test" / "me@office.example.eml").read_bytes()
 
 
 def deliveries(project: Path) -> int:
@@ -38,7 +38,7 @@ def deliveries(project: Path) -> int:
 
 @pytest.mark.parametrize("name", [KEY, "Heatons South", " heatons  NORTH ", KEY.upper()])
 def test_a_ward_edition_to_the_outbox(project: Path, run_cli: Run, name: str) -> None:
-    result = run_cli("send", "spring-2016", "--to", "me@office.test", "--edition", name)
+    result = run_cli("send", "spring-2016", "--to", "me@office.example", "--edition", name)
     assert result.returncode == 0, result.stderr
     assert "edition for Heatons North, Heatons South" in result.stdout, result.stdout
     html = html_of(copy_in_outbox(project))
@@ -47,12 +47,12 @@ def test_a_ward_edition_to_the_outbox(project: Path, run_cli: Run, name: str) ->
     assert deliveries(project) == 0, "a test copy is not the send"
     with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
         [(kind, recipients)] = db.execute("SELECT kind, recipients FROM sends").fetchall()
-    assert (kind, recipients) == ("test", f"me@office.test (edition {KEY})")
+    assert (kind, recipients) == ("test", f"me@office.example (edition {KEY})")
 
 
 @pytest.mark.parametrize("extra", [(), ("--edition", "everyone")])
 def test_the_default_is_the_edition_for_everyone(project: Path, run_cli: Run, extra: tuple[str, ...]) -> None:
-    result = run_cli("send", "spring-2016", "--to", "me@office.test", *extra)
+    result = run_cli("send", "spring-2016", "--to", "me@office.example", *extra)
     assert result.returncode == 0, result.stderr
     html = html_of(copy_in_outbox(project))
     assert WARD_ARTICLE not in html and EVERYONE_ARTICLE in html
@@ -62,29 +62,29 @@ def test_the_default_is_the_edition_for_everyone(project: Path, run_cli: Run, ex
 def test_a_ward_edition_through_a_real_relay(project: Path, run_cli: Run) -> None:
     with Server() as server:
         env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port), "SMTP_SECURITY": "none"}
-        ward = run_cli("send", "spring-2016", "--to", "press@office.test", "--edition", "Heatons North", env=env)
-        everyone = run_cli("send", "spring-2016", "--to", "me@office.test", env=env)
+        ward = run_cli("send", "spring-2016", "--to", "press@office.example", "--edition", "Heatons North", env=env)
+        everyone = run_cli("send", "spring-2016", "--to", "me@office.example", env=env)
         assert ward.returncode == 0 and everyone.returncode == 0, ward.stderr + everyone.stderr
         received = {r.recipients: html_of(r.data) for r in server.handler.received}
-    assert set(received) == {("press@office.test",), ("me@office.test",)}
-    assert WARD_ARTICLE in received[("press@office.test",)]
-    assert WARD_ARTICLE not in received[("me@office.test",)]
+    assert set(received) == {("press@office.example",), ("me@office.example",)}
+    assert WARD_ARTICLE in received[("press@office.example",)]
+    assert WARD_ARTICLE not in received[("me@office.example",)]
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
         (
-            ("--to", "me@office.test", "--edition", "heaton-north"),
+            ("--to", "me@office.example", "--edition", "heaton-north"),
             f"--edition 'heaton-north': spring-2016 has no such edition (its editions: everyone, {KEY})",
         ),
         (
-            ("--to", "me@office.test", "--edition", "Manor"),
+            ("--to", "me@office.example", "--edition", "Manor"),
             f"--edition 'Manor': spring-2016 has no such edition (its editions: everyone, {KEY})",
         ),
         (("--edition", KEY, "--yes"), "--edition chooses the edition of a test copy: use it with --to EMAIL"),
         (
-            ("--to", "me@office.test", "--dry-run"),
+            ("--to", "me@office.example", "--dry-run"),
             "--dry-run and --to do different things: --dry-run checks the send "
             "to the list, --to sends a test copy now; give one of them",
         ),

@@ -74,7 +74,8 @@ def test_not_after_in_the_past_refuses_to_start(run_cli: Run, project: Path) -> 
             env={**REAL_SETTINGS, **relay_env(server)},
         )
     assert result.returncode == 1 and "past --not-after" in result.stderr and not server.handler.received
-    assert not (project / ".newsletter" / "journal.sqlite3").exists() or "sent" not in result.stdout
+    # Refused before the project database is opened: no journal, no plan, no run recorded.
+    assert not (project / ".newsletter").exists(), "a send refused by --not-after wrote the project database"
 
 
 def test_not_after_stops_taking_recipients_and_says_how_to_continue(run_cli: Run, project: Path) -> None:

@@ -62,7 +62,7 @@ def journal_states(project: Path) -> Counter[str]:
 def start_and_wait(project: Path, server: Server, sent: int) -> subprocess.Popen[str]:
     args, env = command(project, server)
     process = subprocess.Popen(args, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a cap for a busy machine (start-up and rendering come first)
     while journal_states(project)["sent"] < sent:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the send did not get going"

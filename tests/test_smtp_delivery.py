@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sqlite3
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -32,6 +33,16 @@ def send(project: Path, smtp: SmtpSettings, emails: list[str]) -> tuple[SendRepo
     return report, journal_rows(project)
 
 
+def paced_send(project: Path, smtp: SmtpSettings, emails: list[str]) -> float:
+    """Like `send`, and returns the monotonic time at which the sending itself started."""
+    composed = composed_issue(project)
+    with Journal(project / "journal.sqlite3") as journal:
+        planned = plan(journal, composed.issue.slug, audience(emails))
+        started = time.monotonic()
+        send_issue(composed, planned, SmtpBackend(smtp, composed.settings.from_address), journal, loop_options(smtp))
+    return started
+
+
 def journal_rows(project: Path) -> dict[str, tuple[str, str]]:
     with sqlite3.connect(project / "journal.sqlite3") as db:
         rows = db.execute("SELECT email, state, coalesce(last_reply, '') FROM deliveries")
@@ -56,21 +67,24 @@ def test_many_messages_over_a_few_persistent_connections(project: Path) -> None:
 
 
 def test_the_rate_limit_holds_across_connections(project: Path) -> None:
+    """Lower bounds only, so a busy machine (which only delays messages) cannot fail it: the
+    k-th message cannot reach the relay before k intervals of 1/10 s from the start, whichever
+    of the 4 connections carries it. Without one pacer for all connections they would come 4x early."""
     with Server() as server:
-        send(project, relay_settings(server.port, connections=4, rate=25.0), addresses(30))
+        started = paced_send(project, relay_settings(server.port, connections=4, rate=10.0), addresses(20))
     times = sorted(m.at for m in server.handler.received)
-    assert len(times) == 30
-    assert times[-1] - times[0] >= 29 / 25 * 0.9
-    for i, start in enumerate(times):
-        in_window = sum(1 for t in times[i:] if t - start < 0.4)
-        assert in_window <= 0.4 * 25 + 2
+    assert len(times) == 20
+    early = [k for k, at in enumerate(times) if at - started < k / 10 * 0.99]
+    assert not early, f"messages {early} came faster than 10 a second"
 
 
 def test_batches_pause_between_them(project: Path) -> None:
     with Server() as server:
-        send(project, relay_settings(server.port, connections=2, batch_size=5, batch_pause=0.4), addresses(10))
+        smtp = relay_settings(server.port, connections=2, batch_size=5, batch_pause=1.0)
+        started = paced_send(project, smtp, addresses(10))
     times = sorted(m.at for m in server.handler.received)
-    assert times[5] - times[4] >= 0.3
+    # A lower bound (a busy machine only delays messages): the sixth waits for the pause after five.
+    assert len(times) == 10 and times[5] - started >= 1.0
 
 
 def test_reconnects_after_max_per_connection(project: Path) -> None:
@@ -89,7 +103,7 @@ INJECTED = [
     ("DATA", "451 4.3.0 try later"),
     ("DATA", "drop"),
     ("MAIL", "drop"),
-    ("MAIL", ("sleep", 1.5)),
+    ("MAIL", ("sleep", 60.0)),  # never answered in time: the client gives up after its timeout and hangs up
 ]
 
 
@@ -102,7 +116,7 @@ def test_temporary_failures_are_retried_and_everyone_gets_it_once(
     with Server(pipelining=pipelining) as server:
         server.inject(command, action, action)
         server.handler.refuse[emails[5]] = "550 5.1.1 no such mailbox"
-        report, rows = send(project, relay_settings(server.port, connections=2, timeout=0.5), emails)
+        report, rows = send(project, relay_settings(server.port, connections=2, timeout=3.0), emails)
     got = Counter(server.handler.recipients())
     assert set(got) == set(emails) - {emails[5]}
     assert max(got.values()) == 1, "nobody gets it twice"
@@ -165,11 +179,11 @@ def test_no_relay_reachable_stops_with_host_and_port(project: Path) -> None:
 def test_no_reply_after_the_message_leaves_that_recipient_unknown(project: Path) -> None:
     emails = addresses(5)
     with Server() as server:
-        server.handler.after_data.append(("sleep", 1.0))
-        report, rows = send(project, relay_settings(server.port, connections=1, timeout=0.4), emails)
+        server.handler.after_data.append(("sleep", 60.0))  # never answered: held until the client hangs up
+        report, rows = send(project, relay_settings(server.port, connections=1, timeout=3.0), emails)
         first = emails[0]
     assert report.unknown == [first] and rows[first][0] == "sending"
-    assert "no reply within 0.4 s after the message was sent" in rows[first][1]
+    assert "no reply within 3 s after the message was sent" in rows[first][1]
     got = Counter(server.handler.recipients())
     assert got[first] <= 1, "not retried"
     assert all(got[e] == 1 for e in emails[1:])
@@ -212,7 +226,7 @@ def test_the_next_envelope_follows_the_body_before_its_reply(project: Path, pipe
     """Two lanes share a connection: with PIPELINING the second message's MAIL, RCPT and DATA
     are on the wire while the first body's reply is still awaited (one round trip a message)."""
     with Server(pipelining=pipelining) as server:
-        server.handler.after_data.append(("sleep", 0.3))
+        server.handler.after_data.append(("sleep", 2.0))  # the other lane has 2 s to write on (timeout: 5 s)
         report, _ = send(project, relay_settings(server.port, connections=1), addresses(4))
         early = server.handler.early_after_data
     assert report.sent == 4 and sorted(server.handler.recipients()) == addresses(4)

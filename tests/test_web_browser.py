@@ -47,7 +47,7 @@ def served(project: Path, relay: Relay) -> Iterator[Server]:
 def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(bypass_csp=True, viewport={"width": 1000, "height": 900})
     opened = context.new_page()
-    opened.set_default_timeout(5000)
+    opened.set_default_timeout(30_000)  # a cap on each wait for a condition, generous for a loaded machine
     yield opened
     context.close()
 
@@ -79,7 +79,7 @@ def local(url: str, server: Server) -> str:
 
 
 def emailed_link(relay: Relay, count: int) -> str:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while len(relay.handler.received) < count:
         assert time.monotonic() < deadline, "no confirmation email arrived"
         time.sleep(0.05)

@@ -26,6 +26,7 @@ DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
 DATABASE_SETTINGS = ("NEWSLETTER_DATABASE", "NEWSLETTER_JOURNAL")  # the second is the older name
 STAFF_SETTING = "NEWSLETTER_STAFF"  # a setting like the others (environment or .env): see `staff_member`
+SETTINGS = (*DATABASE_SETTINGS, "NEWSLETTER_SUBSCRIBERS", "NEWSLETTER_PROJECT", STAFF_SETTING)  # read here
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ SMTP send refuses to run while the sender or the unsubscribe secret is still an 
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,33 @@ DEFAULTS: dict[str, str] = {
     "NEWSLETTER_JOURNAL": ".newsletter/newsletter.sqlite3",
 }
 
+SETTINGS = tuple(DEFAULTS)  # the settings this module reads (see `refuse_unknown_settings`)
+
+# A key that starts like one of ours is meant for us: unknown, it is refused rather than ignored.
+FAMILIES = ("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_", "DKIM_")
+# Words people write for a setting's own word (SMTP_SERVER for SMTP_HOST): spelling alone would
+# suggest SMTP_SECURITY, so the usual other words are looked up first.
+_OTHER_WORDS = {
+    "SERVER": "HOST",
+    "HOSTNAME": "HOST",
+    "RELAY": "HOST",
+    "SMARTHOST": "HOST",
+    "ADDRESS": "HOST",
+    "USER": "USERNAME",
+    "LOGIN": "USERNAME",
+    "PASS": "PASSWORD",
+    "PASSWD": "PASSWORD",
+    "PWD": "PASSWORD",
+    "TLS": "SECURITY",
+    "SSL": "SECURITY",
+    "STARTTLS": "SECURITY",
+    "ENCRYPTION": "SECURITY",
+    "URL": "URLS",
+    "KEY": "PRIVATE_KEY",
+    "DB": "DATABASE",
+    "SENDER": "FROM",
+}
+
 _HOST = re.compile(r"[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 MIN_SECRET = 16
 
@@ -73,6 +102,49 @@ def read_environment(dotenv_path: Path | None = None) -> dict[str, str]:
         merged.update({k: v for k, v in values.items() if v is not None})
     merged.update(os.environ)
     return merged
+
+
+def nearest_setting(name: str, known: Collection[str]) -> str | None:
+    """The setting `name` was most likely meant to be: the same in capitals, the family's own
+    word for it (`SMTP_SERVER` -> `SMTP_HOST`), else the closest spelling, if any is close."""
+    upper = name.upper()
+    if upper in known:
+        return upper
+    family = next((f for f in FAMILIES if upper.startswith(f)), "")
+    other = _OTHER_WORDS.get(upper.removeprefix(family))
+    if other is not None and family + other in known:
+        return family + other
+    kin = sorted(k for k in known if k.startswith(family)) if family else sorted(known)
+    close = difflib.get_close_matches(upper, kin, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_settings(env: Mapping[str, str], known: Collection[str]) -> list[str]:
+    """The keys of `env` that look like ours (a family prefix, in any case) but are no setting."""
+    return sorted(k for k in env if k.upper().startswith(FAMILIES) and k not in known)
+
+
+def refuse_unknown_settings(env: Mapping[str, str], known: Collection[str], dotenv_path: Path | None = None) -> None:
+    """One line naming every unknown key, where it is and the setting it was probably meant to
+    be. Ignoring it would be worse than stopping: `SMTP_SERVER=` instead of `SMTP_HOST=` once
+    sent a whole issue to the outbox folder and recorded everybody as sent."""
+    unknown = unknown_settings(env, known)
+    if not unknown:
+        return
+    in_file: Collection[str] = ()
+    if dotenv_path is not None and dotenv_path.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            in_file = dotenv_values(dotenv_path).keys()
+    parts = []
+    for key in unknown:
+        where = str(dotenv_path) if key in in_file else "the environment"
+        nearest = nearest_setting(key, known)
+        guess = f"; did you mean {nearest}?" if nearest is not None else ""
+        parts.append(f"{key} (in {where}) is not a setting{guess}")
+    raise ConfigError(
+        "; ".join(parts),
+        hint="rename or remove it: a setting the tool does not know is never used (every setting is in .env.example)",
+    )
 
 
 @dataclass(frozen=True)

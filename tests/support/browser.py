@@ -56,9 +56,13 @@ class Preview:
         )
         self.stdout_lines: queue.Queue[str] = queue.Queue()
         self.stderr_text: list[str] = []
-        threading.Thread(target=self._pump, args=(self.process.stdout, self.stdout_lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr_text.append), daemon=True).start()
-        self.url = self._read_url(timeout=20)
+        self.pumps = [
+            threading.Thread(target=self._pump, args=(self.process.stdout, self.stdout_lines.put), daemon=True),
+            threading.Thread(target=self._pump, args=(self.process.stderr, self.stderr_text.append), daemon=True),
+        ]
+        for pump in self.pumps:
+            pump.start()
+        self.url = self._read_url(timeout=60)
         self.port = int(self.url.rstrip("/").rsplit(":", 1)[1])
 
     @staticmethod
@@ -106,11 +110,12 @@ class Preview:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        time.sleep(0.05)
+        for pump in self.pumps:  # everything the process wrote, up to its end of file
+            pump.join(timeout=10)
         return self.process.returncode, "".join(self.stderr_text)
 
 
@@ -124,7 +129,8 @@ def preview(cwd: Path, issue: str = "spring-2018", *args: str, env: dict[str, st
 
 
 def wait_for(condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.02) -> T:
-    """Poll until `condition()` is truthy; fail naming `what` after `timeout` seconds."""
+    """Poll until `condition()` is truthy; fail naming `what` after `timeout` seconds (a cap for a
+    machine that is busy, never a measure of speed: that is the benchmarks')."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -29,6 +29,7 @@ from newsletter.store import suppressions
 from newsletter.store.database import now, transaction
 
 DEFAULT_SOFT_LIMIT = 3
+SETTINGS = ("NEWSLETTER_SOFT_BOUNCE_LIMIT",)
 REASON_OF = {HARD: "hard-bounce", SOFT: "soft-bounce", COMPLAINT: "complaint", UNSUBSCRIBE: "unsubscribed"}
 
 
@@ -117,11 +118,11 @@ def journal_match(db: sqlite3.Connection, message_id: str) -> tuple[str, str] | 
 class Importer:
     """Applies the findings of one mailbox inside one transaction."""
 
-    def __init__(self, db: sqlite3.Connection, settings: Settings, report: ImportReport) -> None:
+    def __init__(self, db: sqlite3.Connection, settings: Settings, report: ImportReport, limit: int) -> None:
         self.db = db
         self.settings = settings
         self.report = report
-        self.limit = soft_limit(settings.env)
+        self.limit = limit
         self.secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
 
     def _address(self, finding: Finding, token: str) -> tuple[str, str, str]:
@@ -179,11 +180,12 @@ class Importer:
 
 def import_mailbox(path: Path, settings: Settings) -> ImportReport:
     """Read every message of a mailbox and apply what it says, all in one transaction."""
+    limit = soft_limit(settings.env)  # a bad setting is refused before the database is opened
     box = open_mailbox(path)
     report = ImportReport(path)
     db = suppressions.connect(settings.journal_path)
     try:
-        importer = Importer(db, settings, report)
+        importer = Importer(db, settings, report, limit)
         with transaction(db):
             for key in box.iterkeys():
                 report.messages += 1

@@ -23,7 +23,7 @@ from newsletter.audience.importing import never_used, seed
 from newsletter.audience.people import DUPLICATE, Skipped, Subscriber
 from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
 from newsletter.content.issue import Issue
-from newsletter.store.journal import Journal
+from newsletter.store.journal import SMTP, Journal
 from newsletter.store.subscribers import SUBSCRIBED
 from newsletter.store.transactions import StorageError
 
@@ -34,7 +34,7 @@ _PAGE_SQL = """
 SELECT s.email, s.first_name, s.last_name, s.ward, s.tags, s.consented_at, x.reason, d.state
 FROM subscribers s
 LEFT JOIN suppressions x ON x.email = s.email
-LEFT JOIN deliveries d ON d.issue = ? AND d.email = s.email
+LEFT JOIN deliveries d ON d.issue = ? AND d.route = ? AND d.email = s.email
 WHERE s.status = ? AND s.email > ? ORDER BY s.email LIMIT ?"""
 
 _READERS_SQL = """
@@ -117,8 +117,11 @@ def _iso(text: str | None) -> dt.date | None:
 class ListRecipients:
     """The subscribed people of the database, a page at a time."""
 
-    def __init__(self, db: sqlite3.Connection, targeting: Targeting, source: str, page: int = PAGE) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, targeting: Targeting, source: str, page: int = PAGE, *, route: str = SMTP
+    ) -> None:
         self.db = db
+        self.route = route  # the journal rows read: those of this send's route only
         self.targeting = targeting
         self.source = source
         self.page = page
@@ -147,7 +150,7 @@ class ListRecipients:
         after = ""
         left_out = self.targeting.left_out
         while True:
-            page = self.db.execute(_PAGE_SQL, (issue, SUBSCRIBED, after, self.page)).fetchall()
+            page = self.db.execute(_PAGE_SQL, (issue, self.route, SUBSCRIBED, after, self.page)).fetchall()
             for email, first, last, ward, tags, consented, suppressed, state in page:
                 subscriber = Subscriber(email, first, last, sys.intern(ward), self._split(tags), self._date(consented))
                 if suppressed is not None:
@@ -206,16 +209,17 @@ def select(
     journal: Journal,
     database: Path,
     issue: Issue,
-    one_off: Path | None,
+    one_off: Audience | None,
     seed_list: Path,
     *,
     wards: Sequence[str] = (),
     tags: Sequence[str] = (),
     write: bool = True,
 ) -> Selection:
-    """A one-off CSV when given; else the database's list, filled from `seed_list` on first use
-    (a dry run, which writes nothing, reads `seed_list` instead and says so). `journal` is open
-    on `database` (or, for a dry run before the file exists, on an empty database in memory)."""
+    """A one-off CSV when given (read by the caller before the database was opened, so a refused
+    file creates nothing); else the database's list, filled from `seed_list` on first use (a dry
+    run, which writes nothing, reads `seed_list` instead and says so). `journal` is open on
+    `database` (or, for a dry run before the file exists, on an empty database in memory)."""
     if one_off is not None:
         return _from_file(journal, database, issue, one_off, wards, tags, [])
     notes = []
@@ -223,24 +227,27 @@ def select(
         if not write:
             if seed_list.is_file():
                 note = f"the list in {database} is empty: this dry run reads {seed_list}, which a real send imports"
-                return _from_file(journal, database, issue, seed_list, wards, tags, [note])
+                return _from_file(journal, database, issue, load_audience(seed_list), wards, tags, [note])
         elif (report := seed(journal.db, seed_list)) is not None:
             notes.append(
                 f"the list was empty: imported {seed_list} into {database} ({report.added:,} added, "
                 f"{len(report.skipped):,} skipped); from now on the database is the list "
                 "(see `newsletter subscribers`)"
             )
-    return Selection(ListRecipients(journal.db, targeting(issue, wards, tags), f"the list in {database}"), None, notes)
+    recipients = ListRecipients(
+        journal.db, targeting(issue, wards, tags), f"the list in {database}", route=journal.route
+    )
+    return Selection(recipients, None, notes)
 
 
 def _from_file(
     journal: Journal,
     database: Path,
     issue: Issue,
-    path: Path,
+    read: Audience,
     wards: Sequence[str],
     tags: Sequence[str],
     notes: list[str],
 ) -> Selection:
-    audience = target(load_audience(path), issue, wards=wards, tags=tags, journal_path=database)
+    audience = target(read, issue, wards=wards, tags=tags, journal_path=database)
     return Selection(FileRecipients(audience, journal), audience, notes)

@@ -6,12 +6,34 @@ from pathlib import Path
 
 import click
 
+from newsletter import project as project_home
+from newsletter import settings as publication
+from newsletter.audience import bounces
 from newsletter.content.issue import find_issue
+from newsletter.delivery import relays
+from newsletter.mail import dkim
 from newsletter.mail.compose import Composed, compose
 from newsletter.project import Project, find_project
-from newsletter.settings import Settings
+from newsletter.publish import feedimport
+from newsletter.settings import Settings, refuse_unknown_settings
+from newsletter.web import config as web_config
 
 issue_argument = click.argument("issue", metavar="ISSUE")
+
+# Every setting, gathered from the modules that read them (each names its own in `SETTINGS`):
+# a key of our families (SMTP_, NEWSLETTER_, UNSUBSCRIBE_, DKIM_) not in here stops the command.
+# tests/test_send_destination.py checks that every such name in the source is in here.
+KNOWN_SETTINGS = frozenset(
+    (
+        *publication.SETTINGS,
+        *project_home.SETTINGS,
+        *relays.SETTINGS,
+        *dkim.SETTINGS,
+        *web_config.SETTINGS,
+        *bounces.SETTINGS,
+        *feedimport.SETTINGS,
+    )
+)
 
 
 def project(issue: str | Path | None = None) -> Project:
@@ -20,7 +42,9 @@ def project(issue: str | Path | None = None) -> Project:
     obj = context.find_root().obj if context is not None else None
     explicit = obj.get("project") if isinstance(obj, dict) else None
     given = Path(issue) if issue is not None else None
-    return find_project(given if given is not None and given.exists() else None, explicit)
+    home = find_project(given if given is not None and given.exists() else None, explicit)
+    refuse_unknown_settings(home.env, KNOWN_SETTINGS, home.dotenv_path)
+    return home
 
 
 def settings() -> Settings:

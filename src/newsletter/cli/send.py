@@ -38,17 +38,16 @@ def exit_code(report: SendReport) -> int:
     return 0
 
 
-def confirm(subject: str, count: int, destination: str, yes: bool) -> None:
-    """Ask before real mail goes out; refuse when nobody can answer."""
+def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
+    """Ask before real mail goes out; refuse when nobody can answer. False: the person said no."""
     if yes or count == 0:
-        return
+        return True
     if not sys.stdin.isatty():
         raise InputError(
             "refusing to send without confirmation: stdin is not a terminal", hint="pass --yes to send from a script"
         )
     noun = "subscriber" if count == 1 else "subscribers"
-    if not click.confirm(f'Send "{subject}" to {count:,} {noun} via {destination}?', default=False):
-        raise click.Abort()
+    return click.confirm(f'Send "{subject}" to {count:,} {noun} via {destination}?', default=False)
 
 
 @click.command()
@@ -151,6 +150,7 @@ def send(
         not_after=not_after_raw,
     )
     with prepare_send(issue, project(issue), options) as prepared:
+        err_console().print(prepared.headline, highlight=False, soft_wrap=True)
         for note in prepared.notes:
             err_console().print(f"note: {note}", highlight=False)
         if prepared.audience is not None:
@@ -158,8 +158,9 @@ def send(
         if dry_run:
             print_summary(prepared.run())
             return 0
-        if prepared.needs_confirmation:
-            confirm(prepared.subject, prepared.count, prepared.destination, yes)
+        if prepared.needs_confirmation and not confirm(prepared.subject, prepared.count, prepared.destination, yes):
+            err_console().print("nothing sent: the send was not confirmed", highlight=False)
+            return 1
         with progress_display(prepared.count) as show:
             report = prepared.run(progress=show, warn=warn)
     if prepared.test_addresses:

@@ -20,6 +20,28 @@ from newsletter.gates import values
 SECURITIES = ("starttls", "tls", "none")
 _SCHEMES = {"smtp": "starttls", "smtp+starttls": "starttls", "smtps": "tls", "smtp+insecure": "none"}
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+_MODES = {"starttls": " (STARTTLS)", "tls": " (TLS)", "none": " (no TLS: this machine only)"}
+# Every setting `smtp_settings` reads; a key of the SMTP_ family not named here is refused
+# (settings.refuse_unknown_settings), so a misspelt SMTP_HOST can never mean "use the outbox".
+SETTINGS = (
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_SECURITY",
+    "SMTP_URLS",
+    "SMTP_CA_FILE",
+    "SMTP_TIMEOUT",
+    "SMTP_CONNECTIONS",
+    "SMTP_RATE",
+    "SMTP_HOURLY_LIMIT",
+    "SMTP_MAX_PER_CONNECTION",
+    "SMTP_BATCH_SIZE",
+    "SMTP_BATCH_PAUSE",
+    "SMTP_RETRY_ATTEMPTS",
+    "SMTP_RETRY_DELAY",
+    "SMTP_RETRY_DEADLINE",
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +56,10 @@ class Relay:
 
     def __str__(self) -> str:
         return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    def where(self) -> str:
+        """`host:port (STARTTLS)`: what a person checks before real mail goes out."""
+        return f"{self}{_MODES[self.security]}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,12 @@ class SmtpSettings:
 
     def describe(self) -> str:
         return ", ".join(str(r) for r in self.relays)
+
+    def where(self) -> str:
+        """Where the mail goes, with each relay's TLS mode, for the first line of every send."""
+        if len(self.relays) == 1:
+            return f"the relay {self.relays[0].where()}"
+        return f"the relays {', '.join(r.where() for r in self.relays)}, in turn"
 
 
 def is_loopback(host: str) -> bool:

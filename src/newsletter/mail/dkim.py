@@ -30,6 +30,7 @@ _WSP_RUN = re.compile(rb"[ \t]+")
 _TRAILING_WSP = re.compile(rb" (?=\r\n)")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DNS_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY")  # all three, or none
 
 
 def relaxed_body(part: bytes) -> bytes:
@@ -62,12 +63,11 @@ class DkimSettings:
 
 def dkim_settings(env: Mapping[str, str], root: Path | None = None) -> DkimSettings | None:
     """DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY: all three, or none (no signing)."""
-    names = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY")
-    values = {name: env.get(name, "").strip() for name in names}
-    given = [name for name in names if values[name]]
+    values = {name: env.get(name, "").strip() for name in SETTINGS}
+    given = [name for name in SETTINGS if values[name]]
     if not given:
         return None
-    missing = [name for name in names if not values[name]]
+    missing = [name for name in SETTINGS if not values[name]]
     if missing:
         raise ConfigError(f"{missing[0]}: must be set too when {given[0]} is set (DKIM needs all three)")
     for name in ("DKIM_DOMAIN", "DKIM_SELECTOR"):

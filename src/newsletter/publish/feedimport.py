@@ -68,7 +68,11 @@ class Outcome:
     detail: str = ""
 
 
-def parse_categories(table: str, where: str = "NEWSLETTER_IMPORT_CATEGORIES") -> dict[str, str]:
+CATEGORIES_SETTING = "NEWSLETTER_IMPORT_CATEGORIES"
+SETTINGS = (CATEGORIES_SETTING,)
+
+
+def parse_categories(table: str, where: str = CATEGORIES_SETTING) -> dict[str, str]:
     """`Feed name=Article category; ...` (`*=X` sets the default) over the built-in table."""
     mapping = dict(DEFAULT_CATEGORIES)
     for number, pair in enumerate(filter(None, (p.strip() for p in table.split(";"))), start=1):

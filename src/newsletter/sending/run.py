@@ -27,7 +27,7 @@ from newsletter.sending.loop import SendLoop
 from newsletter.sending.plan import Plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.store import now, snapshots
-from newsletter.store.journal import SENDING, SENT, Journal
+from newsletter.store.journal import SMTP, Journal
 
 __all__ = ["dry_run", "install_signals", "keep_snapshot", "loop_options", "send_issue", "test_send"]
 
@@ -54,10 +54,14 @@ def dry_run(composed: Composed, planned: Plan) -> SendReport:
 def keep_snapshot(composed: Composed, journal: Journal) -> str | None:
     """Keep the web copy of what this send sends, for the archive of record, unless an earlier
     run of the issue kept one that reached somebody. Returns a warning when this run's content
-    differs from it (edited mid-send: recipients get two versions; the archive keeps the first)."""
+    differs from it (edited mid-send: recipients get two versions; the archive keeps the first).
+
+    A rehearsal into the outbox reached nobody real: the first send through a relay replaces
+    its copy, and a rehearsal never replaces the copy of a send that reached somebody."""
     copy = web_copy(composed)
-    counts = journal.counts(copy.issue)
-    stored, written = snapshots.keep(journal.db, copy, now(), replace=not (counts[SENT] or counts[SENDING]))
+    reached = journal.reached(copy.issue)
+    replace = SMTP not in reached if journal.route == SMTP else not reached
+    stored, written = snapshots.keep(journal.db, copy, now(), replace=replace)
     if written or stored.content_hash == copy.content_hash:
         return None
     return (

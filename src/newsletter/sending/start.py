@@ -2,10 +2,13 @@
 
 `prepare_send` makes every decision before any mail goes out, in this order: the options
 agree with each other, the issue composes, the backend is chosen (SMTP when a relay is set,
-else the outbox folder), example settings are refused for real mail, the journal is opened,
-the issue's send lock is taken (before planning: a second send that planned from the same
-journal would send everybody again once the first had finished), the recipients are selected
-and planned. The CLI then shows what it got, asks its question, and calls `PreparedSend.run`.
+else the outbox folder), example settings are refused for real mail, a one-off subscriber
+file is read (every refusal comes before the database is opened, so a refused send creates
+nothing), the journal of the backend's route is opened (a rehearsal into the outbox never
+counts as sent for a relay), the issue's send lock is taken (before planning: a second send
+that planned from the same journal would send everybody again once the first had finished),
+the recipients are selected and planned. The CLI then shows what it got (its first line says
+where the mail goes: `PreparedSend.headline`), asks its question, and calls `PreparedSend.run`.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from newsletter.audience.csvfile import Audience
+from newsletter.audience.csvfile import Audience, load_audience, read_rows
 from newsletter.audience.recipients import select
 from newsletter.content.issue import resolve_issue_path
 from newsletter.delivery.base import Backend
@@ -26,6 +29,7 @@ from newsletter.delivery.pacing import LoopOptions
 from newsletter.delivery.relays import smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import InputError, NewsletterError
+from newsletter.gates.address import check_address
 from newsletter.gates.headers import addr_spec
 from newsletter.mail.compose import Composed, ComposedEdition, compose
 from newsletter.project import Project
@@ -77,8 +81,14 @@ def deadline(raw: str) -> dt.datetime:
 
 
 def test_address(raw: str) -> str:
-    """One `--to` address: exactly one plain address (no name, no comma, no line break)."""
-    return addr_spec(raw.strip(), f"--to {raw[:80]!r}")
+    """One `--to` address: exactly one plain address (no name, no comma, no line break) that the
+    list itself would take (email-validator's rules: `a@b`, with no dot in the domain, is not)."""
+    where = f"--to {raw[:80]!r}"
+    plain = addr_spec(raw.strip(), where)
+    try:
+        return check_address(plain)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 class PreparedSend:
@@ -87,11 +97,18 @@ class PreparedSend:
     Holds the open journal and the send lock until it is closed (use it as a context manager)."""
 
     def __init__(
-        self, composed: Composed, backend: Backend, loop: LoopOptions, relay: bool, stack: contextlib.ExitStack
+        self,
+        composed: Composed,
+        backend: Backend,
+        loop: LoopOptions,
+        where: str,
+        relay: bool,
+        stack: contextlib.ExitStack,
     ) -> None:
         self.composed = composed
         self.backend = backend
         self.loop = loop
+        self.where = where  # "the relay host:587 (STARTTLS)" or "the outbox folder /path"
         self.relay = relay  # True when the mail goes to an SMTP relay (real mail), False for the outbox
         self._stack = stack
         self.journal: Journal | None = None
@@ -106,7 +123,29 @@ class PreparedSend:
 
     @property
     def destination(self) -> str:
-        return self.backend.describe()
+        """Where the mail goes: the relay with its port and TLS mode, or the outbox folder."""
+        return self.where
+
+    @property
+    def route(self) -> str:
+        """The journal this send reads and writes: `smtp` (real mail) or `outbox` (a rehearsal)."""
+        return self.backend.name
+
+    @property
+    def headline(self) -> str:
+        """The first line of every send, test send and dry run: where the mail goes. A person
+        must never have to guess whether it went to constituents or into a folder."""
+        slug = self.composed.issue.slug
+        if self.dry_run:
+            return f"Dry run of {slug}: nothing is sent or recorded; the send would go to {self.where}."
+        if self.relay:
+            if self.planned is None:
+                return f"Test copy of {slug} to {', '.join(self.test_addresses)} via {self.where}."
+            return f"Sending {slug} via {self.where}."
+        rehearsal = "a rehearsal: no mail leaves this machine"
+        if self.planned is None:
+            return f"Test copy of {slug} for {', '.join(self.test_addresses)} into {self.where} ({rehearsal})."
+        return f"Sending {slug} into {self.where} ({rehearsal}; it never counts as sent for a send through a relay)."
 
     @property
     def subject(self) -> str:
@@ -185,6 +224,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
     backend: Backend
     if smtp is not None:
         backend = SmtpBackend(smtp, settings.from_address)
+        where = smtp.where()
         example = settings.example_values_in_use()
         if example and not options.dry_run:
             raise InputError(
@@ -194,29 +234,35 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
     else:
         # A test copy gets its own folder, so the real issue's outbox holds only the real send.
         folder = f"{composed.issue.slug}-test" if addresses else composed.issue.slug
-        backend = Outbox(options.outbox_dir or home.root / "outbox" / folder)
+        outbox = Outbox(options.outbox_dir or home.root / "outbox" / folder)
+        backend, where = outbox, f"the outbox folder {outbox.folder}"
     journal_file = options.journal_path or settings.journal_path
+    seed_list = home.subscriber_list()[0]
+    # Files are read before the database is opened: a refused one creates nothing.
+    one_off = load_audience(options.csv_path) if options.csv_path is not None and not addresses else None
+    if one_off is None and not addresses and not options.dry_run and not journal_file.exists() and seed_list.is_file():
+        read_rows(seed_list)  # the first send imports it: its encoding and header are checked now
     stack = contextlib.ExitStack()
-    prepared = PreparedSend(composed, backend, loop_options(smtp), smtp is not None, stack)
+    prepared = PreparedSend(composed, backend, loop_options(smtp), where, smtp is not None, stack)
     prepared.not_after = not_after
     prepared.dry_run = options.dry_run
     try:
         if addresses:
             prepared.test_addresses = addresses
             prepared.edition = edition
-            prepared.journal = stack.enter_context(Journal(journal_file))
+            prepared.journal = stack.enter_context(Journal(journal_file, route=backend.name))
             return prepared
         # A dry run writes nothing: without a database yet it plans against an empty journal.
         opened = journal_file if journal_file.exists() or not options.dry_run else Path(":memory:")
-        prepared.journal = stack.enter_context(Journal(opened))
+        prepared.journal = stack.enter_context(Journal(opened, route=backend.name))
         if not options.dry_run:
             prepared.lock = stack.enter_context(acquire(journal_file, composed.issue.slug))
         chosen = select(
             prepared.journal,
             journal_file,
             composed.issue,
-            options.csv_path,
-            home.subscriber_list()[0],
+            one_off,
+            seed_list,
             wards=options.wards,
             tags=options.tags,
             write=not options.dry_run,

@@ -6,6 +6,9 @@ before its DATA and `sent` after the 250 reply, so after a crash the only uncert
 recipients are the few that were in flight. Writes are buffered and committed in groups:
 a commit costs about as much for one row as for a hundred.
 
+The journal is kept per route (`ROUTES`): a send through a relay (`smtp`) reads and writes only
+its own rows, so a rehearsal into the outbox folder never counts as sent for the real send.
+
 It lives in the project database (see `database.py`); the bounce intake reads `deliveries`
 by Message-ID, and `privacy.py` reads and erases one person's rows.
 """
@@ -25,18 +28,24 @@ from newsletter.store.database import connect, now, transaction
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+# Where a send's mail went: through a relay (real mail) or into the outbox folder (a rehearsal).
+# The names are the delivery backends' (`delivery.base.Backend.name`).
+SMTP, OUTBOX = "smtp", "outbox"
+ROUTES = (SMTP, OUTBOX)
 
 # Skipped rows never overwrite a recipient who already got (or may have got) the issue.
-_SKIP = """INSERT INTO deliveries (issue, email, state, reason, created_at, updated_at)
-VALUES (?, ?, 'skipped', ?, ?, ?)
-ON CONFLICT (issue, email) DO UPDATE SET state = 'skipped', reason = excluded.reason,
+_SKIP = """INSERT INTO deliveries (issue, route, email, state, reason, created_at, updated_at)
+VALUES (?, ?, ?, 'skipped', ?, ?, ?)
+ON CONFLICT (issue, route, email) DO UPDATE SET state = 'skipped', reason = excluded.reason,
   updated_at = excluded.updated_at WHERE deliveries.state IN ('pending', 'skipped', 'failed')"""
-_PENDING = """INSERT INTO deliveries (issue, email, state, created_at, updated_at) VALUES (?, ?, 'pending', ?, ?)
-ON CONFLICT (issue, email) DO UPDATE SET state = 'pending', reason = NULL, updated_at = excluded.updated_at
+_PENDING = """INSERT INTO deliveries (issue, route, email, state, created_at, updated_at)
+VALUES (?, ?, ?, 'pending', ?, ?)
+ON CONFLICT (issue, route, email) DO UPDATE SET state = 'pending', reason = NULL, updated_at = excluded.updated_at
   WHERE deliveries.state = 'skipped'"""
 _SENDING = """UPDATE deliveries SET state = 'sending', attempts = attempts + 1, message_id = ?, edition = ?,
-  updated_at = ? WHERE issue = ? AND email = ?"""
-_SETTLE = "UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ? WHERE issue = ? AND email = ?"
+  updated_at = ? WHERE issue = ? AND route = ? AND email = ?"""
+_SETTLE = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?
+  WHERE issue = ? AND route = ? AND email = ?"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +59,12 @@ class Failure:
 
 
 class Journal:
-    """A connection to the journal with a write buffer; `flush()` commits it in one transaction."""
+    """A connection to the journal of one route with a write buffer; `flush()` commits it in one
+    transaction. Every read and write concerns `route` only (see the module's docstring)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, route: str = SMTP) -> None:
         self.path = path
+        self.route = route
         # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
         # killed process but a power cut could lose a `sending` commit after the body went out,
         # and the re-run would send that recipient a second copy (docs/benchmarks.md: the cost).
@@ -74,11 +85,11 @@ class Journal:
 
     # --- buffered writes of the send loop -------------------------------------------------
     def mark_sending(self, issue: str, email: str, message_id: str, edition: str = "") -> None:
-        self._writes.append((_SENDING, (message_id, edition, now(), issue, email.lower())))
+        self._writes.append((_SENDING, (message_id, edition, now(), issue, self.route, email.lower())))
 
     def settle(self, issue: str, email: str, state: str, reply: str | None) -> None:
         """Record the outcome of one attempt: sent, failed, or pending again (to be retried)."""
-        self._writes.append((_SETTLE, (state, reply, now(), issue, email.lower())))
+        self._writes.append((_SETTLE, (state, reply, now(), issue, self.route, email.lower())))
 
     def flush(self) -> None:
         """Commit every buffered write in one transaction (order kept: sending before outcome)."""
@@ -100,24 +111,34 @@ class Journal:
         stamp = now()
         try:
             with transaction(self.db):
-                self.db.executemany(_PENDING, ((issue, e.lower(), stamp, stamp) for e in emails))
-                self.db.executemany(_SKIP, ((issue, e.lower(), reason, stamp, stamp) for e, reason in skipped))
+                route = self.route
+                self.db.executemany(_PENDING, ((issue, route, e.lower(), stamp, stamp) for e in emails))
+                self.db.executemany(_SKIP, ((issue, route, e.lower(), reason, stamp, stamp) for e, reason in skipped))
         except sqlite3.Error as exc:
             raise DeliveryError(f"{self.path}: cannot write the journal: {exc}") from exc
 
     def settled_states(self, issue: str) -> dict[str, str]:
         """Address -> state for every recipient of `issue` that is not pending or skipped."""
         rows = self.db.execute(
-            "SELECT email, state FROM deliveries WHERE issue = ? AND state IN ('sending', 'sent', 'failed')", (issue,)
+            "SELECT email, state FROM deliveries "
+            "WHERE issue = ? AND route = ? AND state IN ('sending', 'sent', 'failed')",
+            (issue, self.route),
         )
         return dict(rows)
+
+    def reached(self, issue: str) -> set[str]:
+        """The routes (this one or others) by which `issue` reached, or may have reached, somebody."""
+        rows = self.db.execute(
+            "SELECT DISTINCT route FROM deliveries WHERE issue = ? AND state IN ('sending', 'sent')", (issue,)
+        )
+        return {route for (route,) in rows}
 
     # --- runs -------------------------------------------------------------------------------
     def start_run(self, issue: str, kind: str, destination: str, recipients: str | None = None) -> int:
         with transaction(self.db):
             cursor = self.db.execute(
-                "INSERT INTO sends (issue, kind, destination, recipients, started_at) VALUES (?, ?, ?, ?, ?)",
-                (issue, kind, destination, recipients, now()),
+                "INSERT INTO sends (issue, kind, destination, recipients, started_at, route) VALUES (?, ?, ?, ?, ?, ?)",
+                (issue, kind, destination, recipients, now(), self.route),
             )
         return int(cursor.lastrowid or 0)
 
@@ -128,42 +149,49 @@ class Journal:
 
     # --- reading ----------------------------------------------------------------------------
     def counts(self, issue: str) -> Counter[str]:
-        rows = self.db.execute("SELECT state, count(*) FROM deliveries WHERE issue = ? GROUP BY state", (issue,))
+        rows = self.db.execute(
+            "SELECT state, count(*) FROM deliveries WHERE issue = ? AND route = ? GROUP BY state", (issue, self.route)
+        )
         return Counter(dict(rows))
 
     def sent_editions(self, issue: str) -> Counter[str]:
         """Recipients sent each ward edition of the issue (key "" is the edition for everyone)."""
         rows = self.db.execute(
-            "SELECT edition, count(*) FROM deliveries WHERE issue = ? AND state = 'sent' GROUP BY edition", (issue,)
+            "SELECT edition, count(*) FROM deliveries "
+            "WHERE issue = ? AND route = ? AND state = 'sent' GROUP BY edition",
+            (issue, self.route),
         )
         return Counter(dict(rows))
 
     def skipped_reasons(self, issue: str) -> Counter[str]:
         rows = self.db.execute(
-            "SELECT coalesce(reason, ''), count(*) FROM deliveries WHERE issue = ? AND state = 'skipped' GROUP BY 1",
-            (issue,),
+            "SELECT coalesce(reason, ''), count(*) FROM deliveries "
+            "WHERE issue = ? AND route = ? AND state = 'skipped' GROUP BY 1",
+            (issue, self.route),
         )
         return Counter(dict(rows))
 
     def failures(self, issue: str) -> Iterator[Failure]:
         rows = self.db.execute(
             "SELECT email, attempts, coalesce(last_reply, ''), updated_at FROM deliveries "
-            "WHERE issue = ? AND state = 'failed' ORDER BY email",
-            (issue,),
+            "WHERE issue = ? AND route = ? AND state = 'failed' ORDER BY email",
+            (issue, self.route),
         )
         for email, attempts, reply, updated in rows:
             yield Failure(email, attempts, reply, updated)
 
     def unknown(self, issue: str) -> list[str]:
         rows = self.db.execute(
-            "SELECT email FROM deliveries WHERE issue = ? AND state = 'sending' ORDER BY email", (issue,)
+            "SELECT email FROM deliveries WHERE issue = ? AND route = ? AND state = 'sending' ORDER BY email",
+            (issue, self.route),
         )
         return [email for (email,) in rows]
 
     def runs(self, issue: str) -> list[tuple[str, str, str, str | None, str | None]]:
         rows = self.db.execute(
-            "SELECT kind, destination, started_at, finished_at, outcome FROM sends WHERE issue = ? ORDER BY id",
-            (issue,),
+            "SELECT kind, destination, started_at, finished_at, outcome FROM sends WHERE issue = ? AND route = ? "
+            "ORDER BY id",
+            (issue, self.route),
         )
         return list(rows)
 

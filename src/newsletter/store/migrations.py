@@ -125,6 +125,36 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('client_limit_key', lower(hex(ra
 """
 
 
+# Each delivery and run records its route: `smtp` (through a relay: real mail) or `outbox` (files
+# in a folder: a rehearsal). A rehearsal never counts as sent for a send through a relay, so the
+# journal is kept per route, and a recipient has one row per issue and route. Rows written before
+# are `outbox` when every recorded send of their issue went to the outbox (its runs say "the
+# outbox ..."), else `smtp`: unsure means real, so nobody is sent an issue twice.
+_V5 = """
+ALTER TABLE sends ADD COLUMN route TEXT NOT NULL DEFAULT 'smtp';
+UPDATE sends SET route = 'outbox' WHERE destination LIKE 'the outbox %';
+CREATE TABLE deliveries_by_route (
+  issue TEXT NOT NULL, route TEXT NOT NULL, email TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, last_reply TEXT, message_id TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  edition TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (issue, route, email));
+INSERT INTO deliveries_by_route
+  (issue, route, email, state, reason, attempts, last_reply, message_id, created_at, updated_at, edition)
+SELECT d.issue,
+  CASE WHEN EXISTS (SELECT 1 FROM sends r WHERE r.issue = d.issue AND r.kind = 'send')
+        AND NOT EXISTS (SELECT 1 FROM sends r WHERE r.issue = d.issue AND r.kind = 'send' AND r.route <> 'outbox')
+       THEN 'outbox' ELSE 'smtp' END,
+  d.email, d.state, d.reason, d.attempts, d.last_reply, d.message_id, d.created_at, d.updated_at, d.edition
+FROM deliveries d;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_by_route RENAME TO deliveries;
+CREATE INDEX deliveries_message_id ON deliveries(message_id);
+CREATE INDEX deliveries_email ON deliveries(email);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(db: sqlite3.Connection) -> None:
         # executescript would COMMIT the open transaction; run statement by statement instead.
@@ -135,7 +165,13 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_script(_V1), _script(_V2), _script(_V3), _script(_V4))
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _script(_V1),
+    _script(_V2),
+    _script(_V3),
+    _script(_V4),
+    _script(_V5),
+)
 VERSION = len(MIGRATIONS)
 
 

@@ -40,6 +40,9 @@ WEB_DEFAULTS: dict[str, str] = {
     "NEWSLETTER_SIGNUP_RESEND_MINUTES": "60",
     "NEWSLETTER_SERVE_TRUSTED_PROXY": "",
 }
+# Where `newsletter serve` listens when --host/--port are not given (read by cli/serve.py).
+SERVE_SETTINGS = ("NEWSLETTER_SERVE_HOST", "NEWSLETTER_SERVE_PORT")
+SETTINGS = (*WEB_DEFAULTS, *SERVE_SETTINGS)  # every setting of `newsletter serve`
 NAME_LIMIT = 60  # characters of one list item (ward or topic)
 
 
