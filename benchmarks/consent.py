@@ -90,6 +90,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         shutil.copytree(REPO / "templates", Path(folder) / "templates")  # serve renders the signup email
+        (Path(folder) / "issues").mkdir()  # a project (no command runs outside one)
         one_click(env, Path(folder))
         bounce_import(env, Path(folder))
 

@@ -242,7 +242,7 @@ def test_refused_silent_and_unknown_hosts_are_one_line(project: Path, run_cli: R
         assert result.returncode == 2 and expected in result.stderr and len(result.stderr.splitlines()) == 1
 
 
-def test_new_issue_from_imported_articles_passes_check(
+def test_new_issue_from_imported_articles_passes_check_once_its_intro_is_written(
     project: Path, run_cli: Run, server: tuple[str, Path, list[str]]
 ) -> None:
     base, _feeds, _seen = server
@@ -260,6 +260,13 @@ def test_new_issue_from_imported_articles_passes_check(
     assert issue["articles"][0] == {"slug": "sent-away-children-inquiry-2", "featured": True}
     assert issue["articles"][1:] == ["county-lines-violence", "childrens-homes-market-2"]
     assert issue["subject"] == "Parliamentary inquiry into \u2018sent away\u2019 children"
+    check = run_cli("check", "spring-2018-imported")  # the starter intro is still to be written
+    errors = [line for line in check.stdout.splitlines() if line.startswith("error")]
+    assert check.returncode == 1 and len(errors) == 1 and "the intro still has the starter text" in errors[0]
+    path = project / "issues" / "spring-2018-imported.yaml"
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("intro: |"), text.index("articles:")
+    path.write_text(text[:start] + "intro: |\n  The inquiry's first findings.\n" + text[end:], encoding="utf-8")
     check = run_cli("check", "spring-2018-imported")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "0 error(s)" in check.stdout or "No problems found." in check.stdout

@@ -4,6 +4,9 @@ Found from `--project DIR` (or `NEWSLETTER_PROJECT`), else from the issue path a
 given, else by walking up from the current folder like git does. `.env` is read from the
 root (the environment still wins) and every relative path in the settings resolves against
 the root, so a send started from another folder sees the same journal and the same list.
+Where none is found the command is refused (`NoProject`) before it writes anything: a
+database created in whatever folder staff happened to be in would be a second, empty list.
+`newsletter init DIR` (publish/newproject.py) starts a project.
 """
 
 from __future__ import annotations
@@ -85,15 +88,24 @@ class Project:
         return dataclasses.replace(load_settings(self.env), journal_path=self.database_path)
 
 
-def _holds_issues(folder: Path) -> bool:
+def holds_project(folder: Path) -> bool:
+    """A project is a folder with `issues/` in it (see DESIGN.md, "One project home")."""
     return (folder / "issues").is_dir()
 
 
 def _walk_up(start: Path) -> Path | None:
     for folder in (start, *start.parents):
-        if _holds_issues(folder):
+        if holds_project(folder):
             return folder
     return None
+
+
+HOW_TO_PICK = "pick one with --project DIR or NEWSLETTER_PROJECT=DIR, or start one with `newsletter init DIR`"
+
+
+class NoProject(InputError):
+    """A command that needs a project was run where there is none: refused before anything is
+    written, so a stray `.newsletter/` (a second, empty list of record) never appears."""
 
 
 def _explicit_root(explicit: Path | None) -> Path | None:
@@ -104,13 +116,18 @@ def _explicit_root(explicit: Path | None) -> Path | None:
         return None
     root = given.expanduser().resolve()
     if not root.is_dir():
-        raise InputError(f"{origin} {given}: no such folder")
+        raise NoProject(f"{origin} {given}: no such folder; `newsletter init {given}` starts a project there")
+    if not holds_project(root):
+        raise NoProject(
+            f"{origin} {given}: not a newsletter project (no issues/ folder); "
+            f"`newsletter init {given}` starts one there"
+        )
     return root
 
 
 def find_root(issue_path: Path | None = None, explicit: Path | None = None) -> Path:
-    """The project root: explicit, else beside the issue's `issues/`, else walking up from the
-    current folder; the current folder itself when no `issues/` is found anywhere."""
+    """The project root: explicit, else beside the issue's `issues/` (the issue's own folder when
+    it has none), else walking up from the current folder; `NoProject` when none is found."""
     root = _explicit_root(explicit)
     if root is not None:
         return root
@@ -118,7 +135,10 @@ def find_root(issue_path: Path | None = None, explicit: Path | None = None) -> P
         folder = issue_path.resolve().parent
         return _walk_up(folder.parent if folder.name == "issues" else folder) or folder
     cwd = Path.cwd()
-    return _walk_up(cwd) or cwd
+    found = _walk_up(cwd)
+    if found is None:
+        raise NoProject(f"{cwd}: not in a newsletter project (no issues/ folder here or above); {HOW_TO_PICK}")
+    return found
 
 
 def find_project(issue_path: Path | None = None, explicit: Path | None = None) -> Project:

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from newsletter.checks import accessibility
 from newsletter.checks import links as linkcheck
 from newsletter.checks.findings import Finding
+from newsletter.checks.placeholders import placeholder_findings
 from newsletter.content.issue import MissingArticles
 from newsletter.content.render import PLACEHOLDERS, RenderedIssue
 from newsletter.mail.compose import Composed
@@ -73,6 +74,7 @@ def run_checks(composed: Composed, links: LinkCheck | None = None) -> list[Findi
             for target in linkcheck.targets(html, text):
                 targets.setdefault(target.url, target)
         found += linkcheck.check_links(targets.values(), concurrency=links.concurrency, timeout=links.timeout)
+    found += placeholder_findings(issue)
     if not issue.preheader:
         found.append(
             Finding(

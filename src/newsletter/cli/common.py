@@ -9,7 +9,7 @@ import click
 from newsletter import project as project_home
 from newsletter import settings as publication
 from newsletter.audience import bounces
-from newsletter.content.issue import resolve_issue_path
+from newsletter.content.issue import find_issue
 from newsletter.delivery import relays
 from newsletter.mail import dkim
 from newsletter.mail.compose import Composed, compose
@@ -52,8 +52,9 @@ def settings() -> Settings:
 
 
 def issue_path(issue: str, home: Project) -> Path:
-    """An issue named by path, by file name in the project's issues/, or by slug."""
-    return resolve_issue_path(issue, home.root)
+    """An issue named by path, by file name in the project's issues/, or by slug; one line with a
+    "did you mean" when there is none."""
+    return find_issue(issue, home.root)
 
 
 def composed_issue(issue: str, home: Project | None = None) -> Composed:

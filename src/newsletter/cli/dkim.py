@@ -8,6 +8,7 @@ import click
 
 from newsletter.cli.common import settings
 from newsletter.cli.console import out_console
+from newsletter.cli.vocabulary import renamed
 from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
 from newsletter.mail.dkim import KEY_BITS, check_dns_name, dns_record, generate_key
@@ -20,16 +21,17 @@ def dkim() -> None:
 
     \b
     Example:
-        newsletter dkim keygen --selector news2026 --domain stockport-office.example --key dkim.pem
+        newsletter dkim keygen --selector news2026 --domain stockport-office.example --out dkim.pem
     """
 
 
 @dkim.command()
 @click.option("--selector", default=None, help="The selector (default: $DKIM_SELECTOR), e.g. news2026.")
 @click.option("--domain", default=None, help="The signing domain (default: $DKIM_DOMAIN, else the From domain).")
-@click.option(
-    "--key",
+@renamed(
+    "--out",
     "out_path",
+    old=("--key",),
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Where to write the private key (default: $DKIM_PRIVATE_KEY).",
@@ -44,7 +46,7 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
 
     \b
     Example:
-        newsletter dkim keygen --selector news2026 --domain stockport-office.example --key dkim.pem
+        newsletter dkim keygen --selector news2026 --domain stockport-office.example --out dkim.pem
     """
     current = settings()
     env = current.env
@@ -56,7 +58,7 @@ def keygen(selector: str | None, domain: str | None, out_path: Path | None, bits
     check_dns_name("--selector", selector)
     check_dns_name("--domain", domain)
     if raw_out is None:
-        raise InputError("--key: no key file given (nor DKIM_PRIVATE_KEY)", hint="for example --key dkim.pem")
+        raise InputError("--out: no key file given (nor DKIM_PRIVATE_KEY)", hint="for example --out dkim.pem")
     if raw_out.exists() and not force:
         raise InputError(
             f"{raw_out}: a key is already there (pass --force to replace it; the old DNS record then stops matching)"

@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from newsletter.cli.common import issue_argument, subscribers_path
+from newsletter.cli.common import issue_path as issue_path_of
 from newsletter.cli.common import project as find_home
 from newsletter.cli.console import err_console, out_console
-from newsletter.content.issue import Project, resolve_issue_path
+from newsletter.content.issue import Project
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address
 from newsletter.preview import PreviewServer
@@ -63,10 +64,7 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
         newsletter preview spring-2018 --subscriber margaret.hughes@example.org
     """
     home = find_home(issue)
-    given = resolve_issue_path(issue)  # as given, so errors name it as `build` and `check` do
-    issue_path = given if given.is_file() else resolve_issue_path(issue, home.root)
-    if not issue_path.is_file():
-        raise InputError(f"{given}: issue file not found")
+    issue_path = issue_path_of(issue, home)  # the one lookup (and "did you mean") of every command
     project = Project.of_issue(issue_path)
     path, note = subscribers_path(csv_path, home)
     if csv_path is not None and not csv_path.is_file():

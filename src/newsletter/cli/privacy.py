@@ -10,6 +10,7 @@ import click
 
 from newsletter.cli.console import out_console
 from newsletter.cli.subscribers import checked_address, open_list, subscribers
+from newsletter.cli.vocabulary import renamed
 from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
 from newsletter.store.privacy import erase, export_person
@@ -17,9 +18,10 @@ from newsletter.store.privacy import erase, export_person
 
 @subscribers.command("export-person")
 @click.argument("email", metavar="EMAIL")
-@click.option(
-    "--export",
+@renamed(
+    "--out",
     "out_path",
+    old=("--export",),
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
@@ -31,7 +33,7 @@ def export_person_command(email: str, out_path: Path | None) -> None:
 
     \b
     Example:
-        newsletter subscribers export-person margaret.hughes@example.org --export margaret.json
+        newsletter subscribers export-person margaret.hughes@example.org --out margaret.json
     """
     address = checked_address(email)
     with open_list() as store:

@@ -15,13 +15,15 @@ from newsletter.cli.common import issue_argument, project
 from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
+from newsletter.cli.vocabulary import renamed
 from newsletter.errors import InputError
 from newsletter.sending.report import SendReport
 from newsletter.sending.start import SendOptions, prepare_send
 
-journal_option = click.option(
-    "--journal",
+journal_option = renamed(
+    "--database",
     "journal_path",
+    old=("--journal",),
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="The database file (default: $NEWSLETTER_DATABASE or .newsletter/newsletter.sqlite3 in the project).",
@@ -169,7 +171,7 @@ def send(
         "send",
         issue,
         *(["--subscribers", str(csv_path)] if csv_path else []),
-        *(["--journal", str(journal_path)] if journal_path else []),
+        *(["--database", str(journal_path)] if journal_path else []),
         *(f"--ward={w}" for w in wards),
         *(f"--tag={t}" for t in tags),
         *(["--retry-failed"] if retry_failed else []),

@@ -10,6 +10,7 @@ from rich.table import Table
 from newsletter.cli.common import issue_argument, project
 from newsletter.cli.console import out_console
 from newsletter.cli.send import journal_option
+from newsletter.cli.vocabulary import renamed
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
 from newsletter.sending.status import RouteStatus, read_status
@@ -19,9 +20,11 @@ from newsletter.store.journal import STATES
 @click.command()
 @issue_argument
 @journal_option
-@click.option(
-    "--export",
+@renamed(
+    "--out",
     "export_path",
+    old=("--export",),
+    metavar="CSV",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the failed recipients and the servers' replies to this CSV file.",
@@ -35,7 +38,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
 
     \b
     Example:
-        newsletter status spring-2018 --export failures.csv
+        newsletter status spring-2018 --out failures.csv
     """
     path = journal_path or project(issue).settings().journal_path  # the issue file's project, as send finds it
     status = read_status(issue, path)

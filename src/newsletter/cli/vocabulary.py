@@ -6,10 +6,16 @@ duration, EDITION for a ward edition, DATE for YYYY-MM-DD, TIME for a date and t
 (2026-05-04T18:00). Click's own defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`, `FLOAT RANGE`,
 `[%Y-%m-%d]`) never show. A command's line in the command list is its whole first sentence,
 never cut with "...".
+One name for one thing (issue 18): `--database` for the project database, `--out` for any file
+or folder a command writes, `--yes` to skip a prompt. An option renamed for this keeps its
+earlier name working but out of `--help` (`Renamed`), so no script breaks.
 `tests/test_cli_vocabulary.py` holds all of this.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
 
@@ -42,7 +48,6 @@ ALLOWED = frozenset(
 # Options that name the same thing in several commands, and their one placeholder.
 BY_NAME = {
     "--subscribers": "CSV",
-    "--export": "CSV",
     "--subscriber": "EMAIL",
     "--to": "EMAIL",
     "--host": "HOST",
@@ -54,6 +59,34 @@ BY_NAME = {
     "--note": "TEXT",
     "--edition": "EDITION",
 }
+
+
+class Renamed(click.Option):
+    """An option whose earlier names (`old_names`) still work but are not shown in `--help`."""
+
+    def __init__(self, param_decls: Sequence[str], *, old_names: Sequence[str] = (), **attrs: Any) -> None:
+        super().__init__([*param_decls, *old_names], **attrs)
+        self.old_names = tuple(old_names)
+
+    @property
+    def current_opts(self) -> list[str]:
+        return [name for name in self.opts if name not in self.old_names]
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        every = self.opts
+        self.opts = self.current_opts
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = every
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def renamed(*param_decls: str, old: Sequence[str], **attrs: Any) -> Callable[[F], F]:
+    """`click.option` for an option renamed to one vocabulary, its old names kept as hidden aliases."""
+    return click.option(*param_decls, cls=Renamed, old_names=old, **attrs)
 
 
 def _default_metavar(param: click.Parameter) -> str | None:

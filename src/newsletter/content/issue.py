@@ -98,12 +98,29 @@ def resolve_issue_path(name: str | Path, base: Path | None = None) -> Path:
     return candidate if path.parent == Path() and candidate.exists() else path
 
 
+def issue_not_found(given: str | Path, folder: Path) -> InputError:
+    """The one error for an issue that is not there, with the nearest issue in `folder` as a
+    "did you mean": every command that takes an issue (send, build, check, preview) says it so."""
+    names = [p.stem for p in folder.glob("*.y*ml")] if folder.is_dir() else []
+    return InputError(f"{given}: issue file not found (looked in {folder}/){did_you_mean(Path(given).stem, names)}")
+
+
+def find_issue(name: str | Path, root: Path | None = None) -> Path:
+    """The issue file `name` means (see `resolve_issue_path`), or `issue_not_found`; a bare
+    name is looked for in the project's `issues/` (`root`), wherever the command was started."""
+    path = resolve_issue_path(name, root)
+    if path.is_file():
+        return path
+    bare = Path(name).parent == Path()
+    raise issue_not_found(
+        name, root / "issues" if root is not None and bare else Project.of_issue(path).root / "issues"
+    )
+
+
 def load_issue(path: Path) -> Issue:
     """Read and validate an issue and the articles it selects."""
     if not path.is_file():
-        folder = Project.of_issue(path).root / "issues"
-        names = [p.stem for p in folder.glob("*.y*ml")] if folder.is_dir() else []
-        raise InputError(f"{path}: issue file not found (looked in {folder}/){did_you_mean(path.stem, names)}")
+        raise issue_not_found(path, Project.of_issue(path).root / "issues")
     try:
         text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:

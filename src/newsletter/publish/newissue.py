@@ -11,8 +11,10 @@ import yaml
 
 from newsletter.content.articles import SLUG, Article, load_article
 from newsletter.content.issue import load_issue
+from newsletter.content.placeholders import STARTER_INTRO
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
+from newsletter.gates.text import did_you_mean
 from newsletter.publish.summary import shorten
 
 SUBJECT_MAX = 78
@@ -31,14 +33,19 @@ def starter_yaml(articles: Sequence[Article], date: dt.date) -> str:
         f"date: {date.isoformat()}",
         f"preheader: {_quoted(shorten(first.summary, PREHEADER_MAX))}",
         "intro: |",
-        "  Write a short letter to your readers here, in Markdown: what is in this issue and why",
-        "  it matters. It ends with your own sign-off; the template adds the representative's name.",
+        *(f"  {line}" for line in STARTER_INTRO),
         "articles:                      # in order; at most one featured",
         f"  - slug: {first.slug}",
         "    featured: true",
         *(f"  - {article.slug}" for article in articles[1:]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _near(slug: str, known: list[str]) -> str:
+    """` (did you mean 'x'?)` for a misspelt article, as every command says it for an issue."""
+    hint = did_you_mean(slug, known)
+    return f" ({hint.removeprefix('; ')})" if hint else ""
 
 
 def new_issue(root: Path, slug: str, article_slugs: Sequence[str], *, date: dt.date) -> Path:
@@ -56,7 +63,9 @@ def new_issue(root: Path, slug: str, article_slugs: Sequence[str], *, date: dt.d
         raise InputError(f"--articles: {repeated[0]!r} is listed twice")
     missing = [s for s in chosen if not SLUG.match(s) or not (root / "articles" / f"{s}.md").is_file()]
     if missing:
-        raise InputError(f"--articles: no article {', '.join(map(repr, missing))} in {root / 'articles'}")
+        known = [p.stem for p in (root / "articles").glob("*.md")]
+        named = ", ".join(f"{s!r}{_near(s, known)}" for s in missing)
+        raise InputError(f"--articles: no article {named} in {root / 'articles'}")
     articles = [load_article(root / "articles" / f"{s}.md") for s in chosen]
     write_atomic(path, starter_yaml(articles, date).encode("utf-8"), mode=0o644)
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from newsletter.errors import InputError
 from newsletter.gates import cells
+from newsletter.gates.text import did_you_mean
 from newsletter.store import snapshots
 from newsletter.store.journal import OUTBOX, ROUTES, SMTP, Failure, Journal
 
@@ -102,16 +103,19 @@ def _route(path: Path, slug: str, route: str) -> RouteStatus:
 def read_status(issue: str, path: Path) -> SendStatus:
     """The record of `issue` in the database at `path`; one line (exit 2) when there is none."""
     slug = issue_slug(issue)
-    nothing = InputError(
-        f"{slug}: no send of this issue is recorded in {path}",
-        hint="status takes the issue's slug or YAML file, e.g. spring-2018",
-    )
+
+    def nothing(recorded: list[str]) -> InputError:
+        return InputError(
+            f"{slug}: no send of this issue is recorded in {path}{did_you_mean(slug, recorded)}",
+            hint="status takes the issue's slug or YAML file, e.g. spring-2018",
+        )
+
     if not path.exists():
-        raise nothing
+        raise nothing([])
     routes = [_route(path, slug, route) for route in ROUTES]
-    if all(r.empty for r in routes):
-        raise nothing
     with Journal(path) as journal:
+        if all(r.empty for r in routes):
+            raise nothing(journal.issues())
         snapshot = snapshots.taken(journal.db, slug)
     return SendStatus(slug=slug, path=path, routes=routes, snapshot=snapshot)
 

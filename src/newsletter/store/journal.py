@@ -195,6 +195,11 @@ class Journal:
         )
         return list(rows)
 
+    def issues(self) -> list[str]:
+        """Every issue the journal records anything about (for a "did you mean" on a typo)."""
+        rows = self.db.execute("SELECT issue FROM deliveries UNION SELECT issue FROM sends ORDER BY 1")
+        return [issue for (issue,) in rows]
+
 
 def sent_issues(db: sqlite3.Connection) -> list[tuple[str, str]]:
     """(issue slug, first time it was sent) for every issue a real send delivered to somebody;
