@@ -26,7 +26,7 @@ from newsletter.project import holds_project
 # The example project is the root of the repository this package is installed from
 # (src/newsletter/publish/newproject.py -> four levels up).
 EXAMPLE = Path(__file__).resolve().parents[3]
-COPIED = ("issues", "articles", "templates", "subscribers.example.csv")
+COPIED = ("issues", "articles", "templates", "images", "subscribers.example.csv")
 SECRET_LINE = re.compile(r"^UNSUBSCRIBE_SECRET=.*$", re.M)
 ENV_MODE = 0o600  # the secret signs every unsubscribe and preference link: readable by its owner only
 
@@ -34,6 +34,8 @@ GITIGNORE = """\
 # newsletter: personal data and secrets stay out of version control.
 # The project database: the list of record, consent evidence, suppressions, the send journal.
 .newsletter/
+# Pictures made for email from images/ (made again when missing).
+.newsletter-images/
 # Settings, with UNSUBSCRIBE_SECRET (and any SMTP password).
 .env
 # The office's subscriber files and exports (subscribers export, status --out, export-person).
