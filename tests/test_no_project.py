@@ -170,5 +170,5 @@ def test_init_fills_an_existing_folder_keeping_its_gitignore(places: tuple[Path,
     assert ignored.startswith("notes/\n") and ".newsletter/" in ignored.split()
     assert read_environment(empty / ".env")["UNSUBSCRIBE_SECRET"] != EXAMPLE_SECRET
     assert sorted(p.name for p in empty.iterdir()) == sorted(
-        [".env", ".gitignore", "articles", "issues", "subscribers.example.csv", "templates"]
+        [".env", ".gitignore", "articles", "images", "issues", "subscribers.example.csv", "templates"]
     )
