@@ -17,8 +17,8 @@ COMMANDS = {
     "send": ["send", TYPO, "--dry-run"],
     "status": ["status", TYPO],
 }
-# send finds the issue in sending/start.py (from the project root); the rest through cli/common.
-FROM_A_SUBFOLDER = sorted(set(COMMANDS) - {"send"})
+# Every command finds its issue through content.issue.find_issue, from any folder of the project.
+FROM_A_SUBFOLDER = sorted(COMMANDS)
 
 
 def one_error_line(stderr: str) -> str:

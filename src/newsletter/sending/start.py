@@ -22,7 +22,7 @@ from types import TracebackType
 
 from newsletter.audience.csvfile import Audience, load_audience, read_rows
 from newsletter.audience.recipients import select
-from newsletter.content.issue import resolve_issue_path
+from newsletter.content.issue import find_issue
 from newsletter.delivery.base import Backend
 from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.pacing import LoopOptions
@@ -217,7 +217,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             "--to sends a test copy now; give one of them"
         )
     not_after = deadline(options.not_after) if options.not_after is not None else None
-    composed = compose(resolve_issue_path(issue, home.root), home.settings())
+    composed = compose(find_issue(issue, home.root), home.settings())
     edition = composed.edition_named(options.edition) if options.edition is not None else None
     settings = composed.settings
     smtp = smtp_settings(settings.env)
