@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.support.postgres import Cluster, binaries
+
 REPO = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -83,7 +85,12 @@ def run_cli(project: Path) -> Run:
         timeout: float = 60,
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+        # The developer's settings stay out; NEWSLETTER_DATABASE is only there when `on_each_backend` put it.
+        full_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_")) or k == "NEWSLETTER_DATABASE"
+        }
         full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUTF8": "1"})
         full_env.update(env or {})
         return subprocess.run(
@@ -126,3 +133,49 @@ def chromium() -> Iterator[Any]:
     yield launched
     launched.close()
     playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server for the whole run (tests/support/postgres.py)."""
+    bindir = binaries()
+    require(bindir is not None, "PostgreSQL's initdb (Debian package postgresql)")
+    assert bindir is not None
+    cluster = Cluster(bindir).start()
+    yield cluster
+    cluster.remove()
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each test that asks runs twice: on a SQLite file and on a real PostgreSQL server."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """A fresh, empty database on this test's backend: a file path, or a postgresql:// URL."""
+    if backend == "sqlite":
+        return tmp_path / "db" / "newsletter.sqlite3"
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()
+
+
+@pytest.fixture
+def on_each_backend(
+    database: Path | str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Path | str:
+    """For tests of whole commands: on PostgreSQL, NEWSLETTER_DATABASE names this test's database
+    (the environment wins over `.env`; `run_cli` passes it on). On SQLite the project keeps its
+    default file, which is what this returns."""
+    if "project" in request.fixturenames:
+        root: Path = request.getfixturevalue("project")  # first: it clears NEWSLETTER_ settings
+    else:
+        root = Path.cwd()
+    if isinstance(database, str):
+        monkeypatch.setenv("NEWSLETTER_DATABASE", database)
+        return database
+    return root / ".newsletter" / "newsletter.sqlite3"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from newsletter.errors import InputError
 from newsletter.gates.address import clean_name
-from newsletter.settings import Settings, load_settings, read_environment
+from newsletter.settings import Settings, is_database_url, load_settings, read_environment
 
 DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
@@ -46,10 +46,14 @@ class Project:
         return self.resolve(value) if value else None
 
     @property
-    def database_path(self) -> Path:
-        """NEWSLETTER_DATABASE (or NEWSLETTER_JOURNAL), else `.newsletter/newsletter.sqlite3`; a
-        project that only has the older `.newsletter/journal.sqlite3` keeps using (and upgrades) it."""
+    def database_path(self) -> Path | str:
+        """NEWSLETTER_DATABASE (or NEWSLETTER_JOURNAL): a postgresql:// URL as it is, or a file
+        path; else `.newsletter/newsletter.sqlite3`. A project that only has the older
+        `.newsletter/journal.sqlite3` keeps using (and upgrades) it."""
         for name in DATABASE_SETTINGS:
+            value = self.env.get(name, "").strip()
+            if is_database_url(value):
+                return value
             if (given := self.setting_path(name)) is not None:
                 return given
         new, old = self.root / DATABASE, self.root / RELEASE_JOURNAL

@@ -167,7 +167,7 @@ class Settings:
     unsubscribe_secret: str
     previous_secrets: tuple[str, ...] = ()
     preferences_url: str = "https://www.example.org/preferences"
-    journal_path: Path = Path(DEFAULTS["NEWSLETTER_JOURNAL"])
+    journal_path: Path | str = Path(DEFAULTS["NEWSLETTER_JOURNAL"])  # a file, or a postgresql:// URL
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -236,6 +236,15 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def is_database_url(value: str) -> bool:
+    """NEWSLETTER_DATABASE names a PostgreSQL server (a URL) rather than a SQLite file."""
+    return value.startswith(("postgresql:", "postgres:", "postgresql+"))
+
+
+def _database(value: str) -> Path | str:
+    return value if is_database_url(value) else Path(value)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from a mapping (default: `.env` merged under the process environment)."""
     env = read_environment() if env is None else env
@@ -276,6 +285,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         unsubscribe_secret=secret,
         previous_secrets=previous,
         preferences_url=preferences_url,
-        journal_path=Path(_text(env, "NEWSLETTER_JOURNAL")),
+        journal_path=_database(_text(env, "NEWSLETTER_JOURNAL")),
         env=dict(env),
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import hashlib
 import mailbox
-import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from newsletter.errors import InputError
 from newsletter.gates import values
 from newsletter.gates.address import check_address
 from newsletter.settings import Settings
-from newsletter.store import suppressions
+from newsletter.store import Connection, suppressions
 from newsletter.store.database import now, transaction
 
 DEFAULT_SOFT_LIMIT = 3
@@ -99,26 +98,21 @@ def _findings(message: Message, mailto: str) -> tuple[list[Finding], str]:
     return cleaned, _readable(token)
 
 
-def journal_match(db: sqlite3.Connection, message_id: str) -> tuple[str, str] | None:
+def journal_match(db: Connection, message_id: str) -> tuple[str, str] | None:
     """(issue, email) the sender recorded for this Message-ID, if the journal has it."""
     if not message_id:
         return None
-    try:
-        row = db.execute(
-            "SELECT issue, email FROM deliveries WHERE message_id IN (?, ?) LIMIT 1",
-            (message_id, message_id.strip("<>")),
-        ).fetchone()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc) or "no such column" in str(exc):
-            return None
-        raise
+    row = db.execute(
+        "SELECT issue, email FROM deliveries WHERE message_id IN (?, ?) LIMIT 1",
+        (message_id, message_id.strip("<>")),
+    ).fetchone()
     return (str(row[0]), str(row[1])) if row else None
 
 
 class Importer:
     """Applies the findings of one mailbox inside one transaction."""
 
-    def __init__(self, db: sqlite3.Connection, settings: Settings, report: ImportReport, limit: int) -> None:
+    def __init__(self, db: Connection, settings: Settings, report: ImportReport, limit: int) -> None:
         self.db = db
         self.settings = settings
         self.report = report

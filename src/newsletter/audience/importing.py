@@ -14,7 +14,6 @@ skip was how a UK list's `03/04/2018` dates once dropped people with exit 0.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from newsletter.audience.people import INVALID_REASONS, UNREADABLE, Skipped, Sub
 from newsletter.errors import InputError
 from newsletter.gates.dates import date_format
 from newsletter.gates.text import shown
-from newsletter.store import consent, suppressions
+from newsletter.store import Connection, consent, suppressions
 from newsletter.store import subscribers as subs
 from newsletter.store.consent import Evidence
 from newsletter.store.database import now, transaction
@@ -101,9 +100,7 @@ def read_import(path: Path, dates: str | None = None, *, skip_invalid: bool = Fa
     return ImportFile(path, listed, rows.header.ignored, rows.header.split_name)
 
 
-def import_subscribers(
-    db: sqlite3.Connection, path: Path, note: str = "", rows: ImportFile | None = None
-) -> ImportReport:
+def import_subscribers(db: Connection, path: Path, note: str = "", rows: ImportFile | None = None) -> ImportReport:
     """Add or update every consenting row of `path`; `note` says where the list came from.
     `rows` is the file already read (`read_import`, so a bad file is refused before the
     database is even opened), if the caller has it; else the file is read here, strictly."""
@@ -122,7 +119,7 @@ def import_subscribers(
     return report
 
 
-def _import_row(db: sqlite3.Connection, row: Subscriber, evidence: Evidence, report: ImportReport) -> None:
+def _import_row(db: Connection, row: Subscriber, evidence: Evidence, report: ImportReport) -> None:
     reason = suppressions.is_suppressed(db, row.email)
     if reason is not None:
         report.skipped.append(Skipped(row.line, row.email, SUPPRESSED, f"on the suppression list ({reason})"))
@@ -172,14 +169,14 @@ def _import_row(db: sqlite3.Connection, row: Subscriber, evidence: Evidence, rep
     report.updated += 1
 
 
-def never_used(db: sqlite3.Connection) -> bool:
+def never_used(db: Connection) -> bool:
     """No subscriber and no consent event yet: the list has never been filled (see `seed`)."""
     return not db.execute(
         "SELECT (SELECT count(*) FROM subscribers) + (SELECT count(*) FROM consent_events)"
     ).fetchone()[0]
 
 
-def seed(db: sqlite3.Connection, path: Path) -> ImportReport | None:
+def seed(db: Connection, path: Path) -> ImportReport | None:
     """The first use of an empty list imports `path` (subscribers.csv, or the example list);
     None when the list was already filled or there is no such file."""
     if not never_used(db) or not path.is_file():

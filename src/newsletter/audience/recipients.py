@@ -11,7 +11,6 @@ validated once, at import: email-validator costs ~150 us an address).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +22,9 @@ from newsletter.audience.importing import never_used, seed
 from newsletter.audience.people import DUPLICATE, Skipped, Subscriber
 from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
 from newsletter.content.issue import Issue
+from newsletter.store import Connection, Location, connect, exists
 from newsletter.store.journal import SMTP, Journal
 from newsletter.store.subscribers import SUBSCRIBED
-from newsletter.store.transactions import StorageError
 
 PAGE = 5000
 Row = tuple[Subscriber, str | None, str | None]  # subscriber, why left out, journal state
@@ -63,7 +62,7 @@ class Recipients(Protocol):
         """Write every targeted recipient as pending and everyone left out with the reason."""
 
 
-def known_names(db: sqlite3.Connection, *, wards: bool, tags: bool) -> tuple[list[str], list[str]]:
+def known_names(db: Connection, *, wards: bool, tags: bool) -> tuple[list[str], list[str]]:
     """The distinct wards and `;`-joined tag sets of the subscribed people, asked of SQLite (one
     pass over the table each, in C; see docs/benchmarks.md) and only for what a send names."""
 
@@ -81,28 +80,20 @@ class ListReaders:
     total: int
 
 
-def list_readers(database: Path, limit: int, email: str | None = None) -> ListReaders | None:
+def list_readers(database: Location, limit: int, email: str | None = None) -> ListReaders | None:
     """The subscribed, unsuppressed people of the list of record (the first `limit` in address
     order, or only the one with `email`), read-only: for the preview, which must show the people
     a send mails and never write the database. None when the database does not exist or has
     never held anyone: a send would first import the seed list, so the preview reads that CSV,
     as a dry run does (`select`)."""
-    if not database.exists():
+    if not exists(database):
         return None
-    try:
-        db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-        try:
-            if never_used(db):
-                return None
-            where, params = ("AND s.email = ?", (email.strip().lower(),)) if email is not None else ("", ())
-            rows = db.execute(_READERS_SQL.format(where), (SUBSCRIBED, *params, limit)).fetchall()
-            total = len(rows) if email is not None else int(db.execute(_READERS_COUNT_SQL, (SUBSCRIBED,)).fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error as exc:
-        if "no such table" in str(exc):
+    with connect(database) as db:
+        if never_used(db):
             return None
-        raise StorageError(f"{database}: cannot read the list: {exc}") from exc
+        where, params = ("AND s.email = ?", (email.strip().lower(),)) if email is not None else ("", ())
+        rows = db.execute(_READERS_SQL.format(where), (SUBSCRIBED, *params, limit)).fetchall()
+        total = len(rows) if email is not None else int(db.execute(_READERS_COUNT_SQL, (SUBSCRIBED,)).scalar_one())
     people = [
         Subscriber(e, first, last, ward, tuple(t for t in tags.split(";") if t), _iso(consented))
         for e, first, last, ward, tags, consented in rows
@@ -118,7 +109,7 @@ class ListRecipients:
     """The subscribed people of the database, a page at a time."""
 
     def __init__(
-        self, db: sqlite3.Connection, targeting: Targeting, source: str, page: int = PAGE, *, route: str = SMTP
+        self, db: Connection, targeting: Targeting, source: str, page: int = PAGE, *, route: str = SMTP
     ) -> None:
         self.db = db
         self.route = route  # the journal rows read: those of this send's route only
@@ -207,7 +198,7 @@ class Selection:
 
 def select(
     journal: Journal,
-    database: Path,
+    database: Location,
     issue: Issue,
     one_off: Audience | None,
     seed_list: Path,
@@ -242,7 +233,7 @@ def select(
 
 def _from_file(
     journal: Journal,
-    database: Path,
+    database: Location,
     issue: Issue,
     read: Audience,
     wards: Sequence[str],

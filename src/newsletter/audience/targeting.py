@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from newsletter.audience.csvfile import Audience
@@ -24,6 +23,7 @@ from newsletter.content.editions import tidy, ward_key
 from newsletter.content.issue import Issue
 from newsletter.errors import InputError
 from newsletter.gates.text import shown
+from newsletter.store import Location
 from newsletter.store.suppressions import erased_checker, suppressed_addresses
 
 NOT_IN_SEGMENT = "not in segment"
@@ -194,7 +194,7 @@ def target(
     *,
     wards: Sequence[str] = (),
     tags: Sequence[str] = (),
-    journal_path: Path | None = None,
+    journal_path: Location | None = None,
 ) -> Audience:
     """A new Audience: this issue's recipients, with everyone left out added to `skipped`."""
     chosen = targeting(issue, wards, tags)

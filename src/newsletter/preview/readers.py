@@ -19,6 +19,7 @@ from newsletter.audience.people import Subscriber
 from newsletter.audience.recipients import ListReaders, list_readers
 from newsletter.content.editions import Edition
 from newsletter.errors import NewsletterError
+from newsletter.store import Location
 
 GENERIC = Subscriber(email="reader@example.org")
 PICKER_MAX = 500  # a <select> of a hundred thousand names helps nobody; any address still works by URL
@@ -34,7 +35,7 @@ class Readers:
     """Subscribers by address: from the list of record in `database` once it has been filled,
     else loaded from `path` (or only the generic reader when both are None)."""
 
-    def __init__(self, path: Path | None, preferred: str | None = None, database: Path | None = None) -> None:
+    def __init__(self, path: Path | None, preferred: str | None = None, database: Location | None = None) -> None:
         self.path = path
         self.preferred = preferred
         self.database = database

@@ -36,6 +36,7 @@ from newsletter.project import Project
 from newsletter.sending.plan import Plan, plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.sending.run import dry_run, loop_options, send_issue, test_send
+from newsletter.store import exists
 from newsletter.store.journal import Journal
 from newsletter.store.locks import SendLock, acquire
 
@@ -240,7 +241,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
     seed_list = home.subscriber_list()[0]
     # Files are read before the database is opened: a refused one creates nothing.
     one_off = load_audience(options.csv_path) if options.csv_path is not None and not addresses else None
-    if one_off is None and not addresses and not options.dry_run and not journal_file.exists() and seed_list.is_file():
+    if one_off is None and not addresses and not options.dry_run and not exists(journal_file) and seed_list.is_file():
         read_rows(seed_list)  # the first send imports it: its encoding and header are checked now
     stack = contextlib.ExitStack()
     prepared = PreparedSend(composed, backend, loop_options(smtp), where, smtp is not None, stack)
@@ -253,7 +254,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             prepared.journal = stack.enter_context(Journal(journal_file, route=backend.name))
             return prepared
         # A dry run writes nothing: without a database yet it plans against an empty journal.
-        opened = journal_file if journal_file.exists() or not options.dry_run else Path(":memory:")
+        opened = journal_file if exists(journal_file) or not options.dry_run else Path(":memory:")
         prepared.journal = stack.enter_context(Journal(opened, route=backend.name))
         if not options.dry_run:
             prepared.lock = stack.enter_context(acquire(journal_file, composed.issue.slug))

@@ -13,7 +13,8 @@ from pathlib import Path
 from newsletter.errors import InputError
 from newsletter.gates import cells
 from newsletter.gates.text import did_you_mean
-from newsletter.store import snapshots
+from newsletter.store import Location, exists, snapshots
+from newsletter.store.connection import shown
 from newsletter.store.journal import OUTBOX, ROUTES, SMTP, Failure, Journal
 
 Run = tuple[str, str, str, str | None, str | None]  # kind, destination, started, finished, outcome
@@ -62,7 +63,7 @@ class SendStatus:
     """The journal's record of an issue, route by route (relay first), and its snapshot."""
 
     slug: str
-    path: Path
+    path: Location
     routes: list[RouteStatus]
     snapshot: tuple[str, str] | None  # (taken at, sha256) of the web copy the archive publishes
 
@@ -87,7 +88,7 @@ def issue_slug(issue: str) -> str:
     return path.stem if path.suffix in (".yaml", ".yml") else issue
 
 
-def _route(path: Path, slug: str, route: str) -> RouteStatus:
+def _route(path: Location, slug: str, route: str) -> RouteStatus:
     with Journal(path, route=route) as journal:
         return RouteStatus(
             route=route,
@@ -100,17 +101,17 @@ def _route(path: Path, slug: str, route: str) -> RouteStatus:
         )
 
 
-def read_status(issue: str, path: Path) -> SendStatus:
+def read_status(issue: str, path: Location) -> SendStatus:
     """The record of `issue` in the database at `path`; one line (exit 2) when there is none."""
     slug = issue_slug(issue)
 
     def nothing(recorded: list[str]) -> InputError:
         return InputError(
-            f"{slug}: no send of this issue is recorded in {path}{did_you_mean(slug, recorded)}",
+            f"{slug}: no send of this issue is recorded in {shown(path)}{did_you_mean(slug, recorded)}",
             hint="status takes the issue's slug or YAML file, e.g. spring-2018",
         )
 
-    if not path.exists():
+    if not exists(path):
         raise nothing([])
     routes = [_route(path, slug, route) for route in ROUTES]
     with Journal(path) as journal:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 import time
 from dataclasses import dataclass
 
+from newsletter.store.connection import Connection
 from newsletter.store.database import transaction
 
 MAX_ROWS = 50_000  # 4.5 MB with both indexes (measured); a busy hour of signups is a few hundred
@@ -30,7 +30,7 @@ class Window:
     max_rows: int = MAX_ROWS
 
 
-def client_key(db: sqlite3.Connection, scope: str, client: str) -> bytes:
+def client_key(db: Connection, scope: str, client: str) -> bytes:
     """The keyed hash a client is counted by (128 bits): the same for the same client and scope
     across restarts, and no use without this database's own key."""
     row = db.execute("SELECT value FROM meta WHERE key = 'client_limit_key'").fetchone()
@@ -38,7 +38,7 @@ def client_key(db: sqlite3.Connection, scope: str, client: str) -> bytes:
     return hmac.new(bytes.fromhex(row[0]), message, hashlib.sha256).digest()[:16]
 
 
-def hit(db: sqlite3.Connection, window: Window, scope: str, client: str, now: float | None = None) -> int:
+def hit(db: Connection, window: Window, scope: str, client: str, now: float | None = None) -> int:
     """Count one request from `client`: 0 when it is within the limit (and counted), else the
     whole seconds until it may try again (at least 1; a refused request is not counted)."""
     at = time.time() if now is None else now
@@ -61,18 +61,18 @@ def hit(db: sqlite3.Connection, window: Window, scope: str, client: str, now: fl
     return 0
 
 
-def _forget(db: sqlite3.Connection, window: Window, at: float) -> None:
+def _forget(db: Connection, window: Window, at: float) -> None:
     """Delete rows too old to count, or from a clock since set back by more than a window."""
     db.execute("DELETE FROM client_limits WHERE at <= ?", (at - window.period,))
     db.execute("DELETE FROM client_limits WHERE at > ?", (at + window.period,))
 
 
-def forget_old(db: sqlite3.Connection, window: Window, now: float | None = None) -> None:
+def forget_old(db: Connection, window: Window, now: float | None = None) -> None:
     """What every `hit` does first, on its own (for a server starting after a pause)."""
     with transaction(db):
         _forget(db, window, time.time() if now is None else now)
 
 
-def rows(db: sqlite3.Connection) -> int:
+def rows(db: Connection) -> int:
     """How many requests are being remembered."""
     return int(db.execute("SELECT count(*) FROM client_limits").fetchone()[0])

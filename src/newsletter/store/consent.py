@@ -9,9 +9,9 @@ updated; only erasure (a privacy request) deletes them.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
+from newsletter.store.connection import Connection
 from newsletter.store.database import now
 
 DETAIL_MAX = 2000
@@ -49,7 +49,7 @@ def _clip(text: str) -> str:
     return text[:DETAIL_MAX]
 
 
-def record(db: sqlite3.Connection, email: str, kind: str, evidence: Evidence, at: str | None = None) -> None:
+def record(db: Connection, email: str, kind: str, evidence: Evidence, at: str | None = None) -> None:
     """Append one event (part of the caller's transaction)."""
     db.execute(
         "INSERT INTO consent_events (email, kind, at, source, detail, wording, ip, user_agent, actor) "
@@ -68,7 +68,7 @@ def record(db: sqlite3.Connection, email: str, kind: str, evidence: Evidence, at
     )
 
 
-def events(db: sqlite3.Connection, email: str) -> list[ConsentEvent]:
+def events(db: Connection, email: str) -> list[ConsentEvent]:
     """Every event about one address, oldest first."""
     rows = db.execute(
         "SELECT id, email, kind, at, source, detail, wording, ip, user_agent, actor FROM consent_events "

@@ -1,27 +1,43 @@
-"""The project database: one SQLite file, opened the same way by every command.
+"""The project database, opened the same way by every command: a SQLite file (the default) or a
+PostgreSQL server (`NEWSLETTER_DATABASE=postgresql://...`).
 
-WAL lets the web server write (signups, unsubscribes) while a send reads; `synchronous=FULL`
-makes every commit durable before a page answers. The schema is migrated forward when the
-file is opened (see `migrations.py`), so a journal made by an older release just works.
+Opening checks the schema once per process (`schema.ensure`): a new database is created at the
+newest revision, an older one is refused until `newsletter db upgrade`.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
-from newsletter.store.migrations import migrate
-from newsletter.store.transactions import StorageError, now, transaction
+from newsletter.store import schema
+from newsletter.store.connection import Connection, DatabaseError, Location, is_url, open_connection, reason, shown
+from newsletter.store.errors import SchemaError, StorageError
+from newsletter.store.transactions import now, transaction
 
-__all__ = ["StorageError", "Store", "connect", "now", "open_store", "transaction"]
+__all__ = [
+    "Connection",
+    "Location",
+    "SchemaError",
+    "StorageError",
+    "Store",
+    "connect",
+    "exists",
+    "now",
+    "open_store",
+    "transaction",
+]
 
 
 class Store:
     """An open database: `db` is the connection (autocommit; write through `transaction`)."""
 
-    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
-        self.path = path
+    def __init__(self, location: Location, db: Connection) -> None:
+        self.location = location
         self.db = db
+
+    @property
+    def path(self) -> Location:
+        return self.location
 
     def close(self) -> None:
         self.db.close()
@@ -33,24 +49,32 @@ class Store:
         self.close()
 
 
-def connect(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
-    """Open (creating if needed) and migrate the database file; returns the raw connection."""
+def connect(location: Location, *, synchronous: str = "FULL", pooled: bool = False) -> Connection:
+    """Open (creating if new) the database and check its schema; returns the connection."""
+    db = open_connection(location, synchronous=synchronous, pooled=pooled)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-    except (OSError, sqlite3.Error) as exc:
-        raise StorageError(f"{path}: cannot open the database: {exc}") from exc
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(f"PRAGMA synchronous={synchronous}")
-        db.execute("PRAGMA foreign_keys=ON")
-        migrate(db)
-    except sqlite3.Error as exc:
+        schema.ensure(db)
+    except SchemaError:
         db.close()
-        raise StorageError(f"{path}: cannot open the database: {exc}") from exc
+        raise
+    except DatabaseError as exc:
+        db.close()
+        raise StorageError(f"{shown(location)}: cannot open the database: {reason(exc)}") from exc
     return db
 
 
-def open_store(path: Path) -> Store:
-    """Open the project database at `path`, migrating it forward in one transaction."""
-    return Store(path, connect(path))
+def open_store(location: Location) -> Store:
+    """Open the project database at `location` (a file path or a postgresql:// URL)."""
+    return Store(location, connect(location))
+
+
+def exists(location: Location) -> bool:
+    """True when there is a database to read: the file exists, or the server's database has our
+    tables. Read-only commands ask first, so a dry run never creates a database to find it empty."""
+    if not is_url(location):
+        return Path(location).exists()
+    try:
+        with open_connection(location) as db:
+            return not schema.version(db).empty
+    except StorageError:
+        return False

@@ -8,14 +8,13 @@ who changed what from what.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
 from newsletter.errors import InputError
 from newsletter.store import consent
+from newsletter.store.connection import Connection, Location, shown
 from newsletter.store.consent import Evidence
-from newsletter.store.database import now, open_store, transaction
+from newsletter.store.database import exists, now, open_store, transaction
 from newsletter.store.subscribers import SubscriberRecord, get, join_tags
 
 
@@ -52,12 +51,12 @@ def _fields(record: SubscriberRecord) -> dict[str, str]:
     }
 
 
-def database_file(db: sqlite3.Connection) -> str:
+def database_file(db: Connection) -> str:
     """The file behind a connection, for messages that must name it."""
-    return str(db.execute("PRAGMA database_list").fetchone()[2])
+    return db.where
 
 
-def edit(db: sqlite3.Connection, email: str, change: Edit, actor: str) -> dict[str, tuple[str, str]]:
+def edit(db: Connection, email: str, change: Edit, actor: str) -> dict[str, tuple[str, str]]:
     """Change only the fields `change` names and return {field: (old, new)} for those that
     differ; the same in one "edited" event (source "staff", `actor` the staff member), so the
     log can say who changed what from what. Nothing that does not differ is written. An address
@@ -87,11 +86,11 @@ def edit(db: sqlite3.Connection, email: str, change: Edit, actor: str) -> dict[s
     return changed
 
 
-def edit_in(path: Path, email: str, change: Edit, actor: str) -> dict[str, tuple[str, str]]:
+def edit_in(path: Location, email: str, change: Edit, actor: str) -> dict[str, tuple[str, str]]:
     """`edit` in the database at `path`; a database that does not exist yet is not created
     (nobody is on a list that was never made)."""
-    if not path.exists():
-        raise InputError(f"{email.strip().lower()}: not on the list ({path} does not exist); nothing changed")
+    if not exists(path):
+        raise InputError(f"{email.strip().lower()}: not on the list ({shown(path)} does not exist); nothing changed")
     with open_store(path) as store:
         return edit(store.db, email, change, actor)
 

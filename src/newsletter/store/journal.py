@@ -15,15 +15,14 @@ by Message-ID, and `privacy.py` reads and erases one person's rows.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
 
 from newsletter.errors import DeliveryError
+from newsletter.store.connection import Connection, DatabaseError, Location, shown
 from newsletter.store.database import connect, now, transaction
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
@@ -62,7 +61,7 @@ class Journal:
     """A connection to the journal of one route with a write buffer; `flush()` commits it in one
     transaction. Every read and write concerns `route` only (see the module's docstring)."""
 
-    def __init__(self, path: Path, *, route: str = SMTP) -> None:
+    def __init__(self, path: Location, *, route: str = SMTP) -> None:
         self.path = path
         self.route = route
         # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
@@ -102,8 +101,8 @@ class Journal:
                     self.db.executemany(sql, [params for _, params in group])
             # Kept until committed: a failed commit (a full disk) loses no outcome.
             del self._writes[:writes]
-        except sqlite3.Error as exc:
-            raise DeliveryError(f"{self.path}: cannot write the journal: {exc}") from exc
+        except DatabaseError as exc:
+            raise DeliveryError(f"{shown(self.path)}: cannot write the journal: {exc}") from exc
 
     # --- planning a send --------------------------------------------------------------------
     def prepare(self, issue: str, emails: Iterable[str], skipped: Iterable[tuple[str, str]]) -> None:
@@ -114,8 +113,8 @@ class Journal:
                 route = self.route
                 self.db.executemany(_PENDING, ((issue, route, e.lower(), stamp, stamp) for e in emails))
                 self.db.executemany(_SKIP, ((issue, route, e.lower(), reason, stamp, stamp) for e, reason in skipped))
-        except sqlite3.Error as exc:
-            raise DeliveryError(f"{self.path}: cannot write the journal: {exc}") from exc
+        except DatabaseError as exc:
+            raise DeliveryError(f"{shown(self.path)}: cannot write the journal: {exc}") from exc
 
     def settled_states(self, issue: str) -> dict[str, str]:
         """Address -> state for every recipient of `issue` that is not pending or skipped."""
@@ -136,11 +135,12 @@ class Journal:
     # --- runs -------------------------------------------------------------------------------
     def start_run(self, issue: str, kind: str, destination: str, recipients: str | None = None) -> int:
         with transaction(self.db):
-            cursor = self.db.execute(
-                "INSERT INTO sends (issue, kind, destination, recipients, started_at, route) VALUES (?, ?, ?, ?, ?, ?)",
+            run = self.db.execute(
+                "INSERT INTO sends (issue, kind, destination, recipients, started_at, route) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (issue, kind, destination, recipients, now(), self.route),
-            )
-        return int(cursor.lastrowid or 0)
+            ).scalar_one()
+        return int(run)
 
     def finish_run(self, run: int, outcome: str) -> None:
         self.flush()
@@ -201,7 +201,7 @@ class Journal:
         return [issue for (issue,) in rows]
 
 
-def sent_issues(db: sqlite3.Connection) -> list[tuple[str, str]]:
+def sent_issues(db: Connection) -> list[tuple[str, str]]:
     """(issue slug, first time it was sent) for every issue a real send delivered to somebody;
     test sends are never journalled as deliveries, so they never count."""
     rows = db.execute("SELECT issue, min(updated_at) FROM deliveries WHERE state = 'sent' GROUP BY issue ORDER BY 2, 1")

@@ -16,12 +16,11 @@ import datetime as dt
 import os
 import secrets
 import socket
-import sqlite3
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from newsletter.errors import NewsletterError
+from newsletter.store.connection import Connection, DatabaseError, Location, shown
 from newsletter.store.database import StorageError, connect, now, transaction
 
 LEASE = 60.0  # seconds a lock stays valid without renewal
@@ -65,7 +64,7 @@ def is_stale(holder: Holder, *, host: str | None = None) -> bool:
     return holder.host == (host or socket.gethostname()) and not _alive(holder.pid)
 
 
-def holder(db: sqlite3.Connection, issue: str) -> Holder | None:
+def holder(db: Connection, issue: str) -> Holder | None:
     row = db.execute(
         "SELECT issue, host, pid, started_at, lease_until FROM send_locks WHERE issue = ?", (issue,)
     ).fetchone()
@@ -75,7 +74,7 @@ def holder(db: sqlite3.Connection, issue: str) -> Holder | None:
 class SendLock:
     """A lock held by this process; `release()` (or the context manager) gives it back."""
 
-    def __init__(self, path: Path, issue: str, token: str, lease: float, renew_every: float) -> None:
+    def __init__(self, path: Location, issue: str, token: str, lease: float, renew_every: float) -> None:
         self.path = path
         self.issue = issue
         self.token = token
@@ -99,14 +98,14 @@ class SendLock:
         finally:
             db.close()
 
-    def renew(self, db: sqlite3.Connection) -> None:
+    def renew(self, db: Connection) -> None:
         try:
             with transaction(db):
                 cursor = db.execute(
                     "UPDATE send_locks SET lease_until = ? WHERE issue = ? AND token = ?",
                     (_later(self.lease), self.issue, self.token),
                 )
-        except sqlite3.Error:
+        except DatabaseError:
             return  # a busy database: the lease has time to spare, try again next round
         if cursor.rowcount == 0 and self.lost is None:
             taker = holder(db, self.issue)
@@ -122,7 +121,7 @@ class SendLock:
                     db.execute("DELETE FROM send_locks WHERE issue = ? AND token = ?", (self.issue, self.token))
             finally:
                 db.close()
-        except (sqlite3.Error, StorageError):
+        except (DatabaseError, StorageError):
             pass  # the lease runs out by itself
 
     def __enter__(self) -> SendLock:
@@ -132,7 +131,7 @@ class SendLock:
         self.release()
 
 
-def acquire(path: Path, issue: str, *, lease: float = LEASE, renew_every: float = RENEW_EVERY) -> SendLock:
+def acquire(path: Location, issue: str, *, lease: float = LEASE, renew_every: float = RENEW_EVERY) -> SendLock:
     """Take the send lock of `issue` in the database at `path`, or raise SendLocked."""
     token = secrets.token_hex(16)
     host = socket.gethostname()
@@ -146,12 +145,13 @@ def acquire(path: Path, issue: str, *, lease: float = LEASE, renew_every: float 
                     hint="wait for it to finish; a lock left by a process that died is taken over by itself",
                 )
             db.execute(
-                "INSERT OR REPLACE INTO send_locks (issue, host, pid, started_at, lease_until, token) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO send_locks (issue, host, pid, started_at, lease_until, token) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (issue) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
+                "started_at = excluded.started_at, lease_until = excluded.lease_until, token = excluded.token",
                 (issue, host, os.getpid(), now("seconds"), _later(lease), token),
             )
-    except sqlite3.Error as exc:
-        raise StorageError(f"{path}: cannot take the send lock: {exc}") from exc
+    except DatabaseError as exc:
+        raise StorageError(f"{shown(path)}: cannot take the send lock: {exc}") from exc
     finally:
         db.close()
     return SendLock(path, issue, token, lease, renew_every)

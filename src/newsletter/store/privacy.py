@@ -7,24 +7,30 @@ of the address in `suppressed_hashes`, so a later import cannot silently add the
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from newsletter.store import consent, suppressions
 from newsletter.store import subscribers as subs
+from newsletter.store.connection import Connection
 from newsletter.store.database import transaction
 
 ERASED = "[erased]"
 
 
-def _rows(db: sqlite3.Connection, sql: str, email: str) -> list[dict[str, Any]]:
+def _rows(db: Connection, sql: str, email: str) -> list[dict[str, Any]]:
     cursor = db.execute(sql, (email,))
-    names = [column[0] for column in cursor.description]
+    names = cursor.columns()
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def export_person(db: sqlite3.Connection, email: str) -> dict[str, Any]:
+def _containing(text: str) -> str:
+    """A LIKE pattern for "contains `text`", its own `%`, `_` and `\\` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def export_person(db: Connection, email: str) -> dict[str, Any]:
     """Everything the database holds about one address, as plain JSON-ready data."""
     key = email.strip().lower()
     record = subs.get(db, key)
@@ -52,8 +58,8 @@ def export_person(db: sqlite3.Connection, email: str) -> dict[str, Any]:
         "test_sends": _rows(
             db,
             "SELECT issue, destination, started_at FROM sends WHERE kind = 'test' AND "
-            "instr(lower(recipients), ?) > 0 ORDER BY id",
-            key,
+            "lower(recipients) LIKE ? ESCAPE '\\' ORDER BY id",
+            _containing(key),
         ),
     }
 
@@ -77,22 +83,25 @@ class Erasure:
         )
 
 
-def erase(db: sqlite3.Connection, email: str) -> Erasure:
+def erase(db: Connection, email: str) -> Erasure:
     """Delete every row about `email` and remember it only as a keyed hash, in one transaction."""
     key = email.strip().lower()
-    db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
+    if db.backend == "sqlite":
+        db.execute("PRAGMA secure_delete = ON")  # deleted rows are overwritten, not left in free pages
     with transaction(db):
         counts = [
             db.execute(f"DELETE FROM {table} WHERE email = ?", (key,)).rowcount
             for table in ("subscribers", "consent_events", "deliveries", "suppressions", "bounce_events")
         ]
         runs = db.execute(
-            "SELECT id, recipients FROM sends WHERE kind = 'test' AND instr(lower(recipients), ?) > 0", (key,)
+            "SELECT id, recipients FROM sends WHERE kind = 'test' AND lower(recipients) LIKE ? ESCAPE '\\'",
+            (_containing(key),),
         ).fetchall()
         for run, recipients in runs:
             kept = ", ".join(ERASED if r.strip().lower() == key else r.strip() for r in recipients.split(","))
             db.execute("UPDATE sends SET recipients = ? WHERE id = ?", (kept, run))
         suppressions.add_hash(db, key)
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old copies of the pages leave the write-ahead log too
+    if db.backend == "sqlite":
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old copies of the pages leave the write-ahead log too
     subscriber, events, deliveries, suppressed, bounces = counts
     return Erasure(key, subscriber, events, deliveries, suppressed, bounces, len(runs))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 
+from newsletter.store.connection import Connection, DatabaseError
 from newsletter.store.database import StorageError, transaction
 
 
@@ -63,7 +63,7 @@ _INSERT = """INSERT INTO issue_snapshots
 _SELECT = "SELECT issue, subject, preheader, issue_date, date_text, html, text, taken_at FROM issue_snapshots"
 
 
-def keep(db: sqlite3.Connection, snapshot: Snapshot, taken_at: str, *, replace: bool = False) -> tuple[Snapshot, bool]:
+def keep(db: Connection, snapshot: Snapshot, taken_at: str, *, replace: bool = False) -> tuple[Snapshot, bool]:
     """Store `snapshot` unless the issue already has one (`replace`: the earlier one reached
     nobody); returns (the stored snapshot, whether it was written now). One transaction: two
     sends racing keep exactly one."""
@@ -92,26 +92,26 @@ def keep(db: sqlite3.Connection, snapshot: Snapshot, taken_at: str, *, replace: 
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [(snapshot.issue, n, e.stem, e.label, e.html, e.text) for n, e in enumerate(snapshot.editions, 1)],
                 )
-    except sqlite3.Error as exc:
+    except DatabaseError as exc:
         raise StorageError(f"cannot keep the snapshot of {snapshot.issue}: {exc}") from exc
     stored = get(db, snapshot.issue)
     assert stored is not None  # written above, or already there
     return stored, written
 
 
-def get(db: sqlite3.Connection, issue: str) -> Snapshot | None:
+def get(db: Connection, issue: str) -> Snapshot | None:
     """The snapshot of one issue, or None when it was sent by a release that kept none."""
     found = every(db, issue)
     return found.get(issue)
 
 
-def taken(db: sqlite3.Connection, issue: str) -> tuple[str, str] | None:
+def taken(db: Connection, issue: str) -> tuple[str, str] | None:
     """(when it was taken, its content hash) without reading the pages, for `newsletter status`."""
     row = db.execute("SELECT taken_at, content_hash FROM issue_snapshots WHERE issue = ?", (issue,)).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def every(db: sqlite3.Connection, issue: str | None = None) -> dict[str, Snapshot]:
+def every(db: Connection, issue: str | None = None) -> dict[str, Snapshot]:
     """Issue slug -> its snapshot (all issues, or only `issue`), ward editions in issue order."""
     where, args = (" WHERE issue = ?", (issue,)) if issue is not None else ("", ())
     editions: dict[str, list[SnapshotEdition]] = {}

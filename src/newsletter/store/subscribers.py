@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from newsletter.errors import InputError
 from newsletter.store import consent, suppressions
+from newsletter.store.connection import Connection
 from newsletter.store.consent import Evidence
 from newsletter.store.database import StorageError, now, transaction
 
@@ -85,12 +85,12 @@ def _record(row: tuple[str, ...]) -> SubscriberRecord:
     return SubscriberRecord(email, first, last, ward, split_tags(tags), status, created, updated, consented, sent)
 
 
-def get(db: sqlite3.Connection, email: str) -> SubscriberRecord | None:
+def get(db: Connection, email: str) -> SubscriberRecord | None:
     row = db.execute(f"SELECT {COLUMNS} FROM subscribers WHERE email = ?", (email.strip().lower(),)).fetchone()
     return _record(row) if row else None
 
 
-def iterate(db: sqlite3.Connection, status: str | None = None, page: int = 1000) -> Iterator[SubscriberRecord]:
+def iterate(db: Connection, status: str | None = None, page: int = 1000) -> Iterator[SubscriberRecord]:
     """Every subscriber (optionally of one status) in address order, read a page at a time."""
     after = ""
     where = "email > ?" + (" AND status = ?" if status else "")
@@ -104,14 +104,14 @@ def iterate(db: sqlite3.Connection, status: str | None = None, page: int = 1000)
         after = rows[-1][0]
 
 
-def counts(db: sqlite3.Connection) -> dict[str, int]:
+def counts(db: Connection) -> dict[str, int]:
     """How many subscribers have each status."""
     found = dict(db.execute("SELECT status, count(*) FROM subscribers GROUP BY status").fetchall())
     return {status: int(found.get(status, 0)) for status in STATUSES}
 
 
 def insert(
-    db: sqlite3.Connection,
+    db: Connection,
     email: str,
     first_name: str,
     last_name: str,
@@ -131,7 +131,7 @@ def insert(
 
 
 def add_pending(
-    db: sqlite3.Connection,
+    db: Connection,
     email: str,
     first_name: str,
     last_name: str,
@@ -174,7 +174,7 @@ def add_pending(
     return record
 
 
-def confirm(db: sqlite3.Connection, email: str, evidence: Evidence) -> bool:
+def confirm(db: Connection, email: str, evidence: Evidence) -> bool:
     """Double opt-in: pending -> subscribed (event "confirmed", consented_at set). A suppression
     for having unsubscribed is lifted by this fresh, confirmed consent; one for a bounce or a
     complaint is not. False when there was nothing to confirm."""
@@ -192,13 +192,13 @@ def confirm(db: sqlite3.Connection, email: str, evidence: Evidence) -> bool:
     return True
 
 
-def mark_confirmation_sent(db: sqlite3.Connection, email: str, at: str) -> None:
+def mark_confirmation_sent(db: Connection, email: str, at: str) -> None:
     with transaction(db):
         db.execute("UPDATE subscribers SET confirmation_sent_at = ? WHERE email = ?", (at, email.strip().lower()))
 
 
 def update_preferences(
-    db: sqlite3.Connection,
+    db: Connection,
     email: str,
     *,
     first_name: str,
@@ -235,13 +235,13 @@ def update_preferences(
         )
 
 
-def unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> None:
+def unsubscribe(db: Connection, email: str, evidence: Evidence) -> None:
     """Status unsubscribed (if on the list), event "unsubscribed", and the address suppressed."""
     with transaction(db):
         record_unsubscribe(db, email, evidence)
 
 
-def record_unsubscribe(db: sqlite3.Connection, email: str, evidence: Evidence) -> bool:
+def record_unsubscribe(db: Connection, email: str, evidence: Evidence) -> bool:
     """`unsubscribe` inside the caller's transaction (several addresses, all or none);
     True when the address was not suppressed before."""
     key = email.strip().lower()
@@ -255,7 +255,7 @@ class Refused(InputError):
 
 
 def add_by_staff(
-    db: sqlite3.Connection,
+    db: Connection,
     email: str,
     first_name: str,
     last_name: str,
@@ -299,7 +299,7 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def export_csv(db: sqlite3.Connection, path: Path, status: str | None = SUBSCRIBED) -> int:
+def export_csv(db: Connection, path: Path, status: str | None = SUBSCRIBED) -> int:
     """Write the list (one status, or all) as a CSV `subscribers import` reads back. Streamed to
     a temporary file beside `path` and renamed over it: never a half-written export."""
     count = 0

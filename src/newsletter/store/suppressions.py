@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import hmac
 import io
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from newsletter.gates import cells
 from newsletter.gates.address import check_address
 from newsletter.gates.text import shown
 from newsletter.store import database
+from newsletter.store.connection import Connection, Location
 from newsletter.store.database import StorageError as StorageError
 from newsletter.store.database import now, transaction
 
@@ -43,26 +43,26 @@ class Suppression:
     created_at: str
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Location) -> Connection:
     """Open (creating and migrating if needed) the project database."""
     return database.connect(path)
 
 
-def email_hash(db: sqlite3.Connection, email: str) -> str:
+def email_hash(db: Connection, email: str) -> str:
     """The keyed hash an erased address is remembered by (HMAC-SHA256 with this database's key)."""
     key = db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").fetchone()[0]
     return _keyed(bytes.fromhex(key), email)
 
 
-def add_hash(db: sqlite3.Connection, email: str, reason: str = "erased") -> None:
+def add_hash(db: Connection, email: str, reason: str = "erased") -> None:
     """Remember an erased address by its keyed hash only (part of the caller's transaction)."""
     db.execute(
-        "INSERT OR IGNORE INTO suppressed_hashes (hash, reason, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO suppressed_hashes (hash, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (email_hash(db, email), reason, now("seconds")),
     )
 
 
-def is_suppressed(db: sqlite3.Connection, email: str) -> str | None:
+def is_suppressed(db: Connection, email: str) -> str | None:
     """Why an address must not be mailed (its reason, or 'erased'), or None."""
     row = db.execute("SELECT reason FROM suppressions WHERE email = ?", (email.lower(),)).fetchone()
     if row:
@@ -71,41 +71,25 @@ def is_suppressed(db: sqlite3.Connection, email: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def suppressed_addresses(path: Path) -> dict[str, Suppression]:
-    """Every suppressed address (lowercased) -> its entry; empty when there is no journal yet.
+def suppressed_addresses(path: Location) -> dict[str, Suppression]:
+    """Every suppressed address (lowercased) -> its entry; empty when there is no database yet.
 
-    Read-only, so a dry run or a send never creates the file just to find it empty.
+    Asks `exists` first, so a dry run or a send never creates the database just to find it empty.
     """
-    if not path.exists():
+    if not database.exists(path):
         return {}
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-        try:
-            rows = db.execute("SELECT email, reason, source, detail, created_at FROM suppressions").fetchall()
-        finally:
-            db.close()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return {}
-        raise StorageError(f"{path}: cannot read the suppression list: {exc}") from exc
+    with database.connect(path) as db:
+        rows = db.execute("SELECT email, reason, source, detail, created_at FROM suppressions").fetchall()
     return {row[0]: Suppression(*row) for row in rows}
 
 
-def erased_checker(path: Path | None) -> Callable[[str], bool]:
-    """A test for "this address was erased on request" (by keyed hash), read once, read-only."""
-    if path is None or not path.exists():
+def erased_checker(path: Location | None) -> Callable[[str], bool]:
+    """A test for "this address was erased on request" (by keyed hash), read once."""
+    if path is None or not database.exists(path):
         return lambda email: False
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-        try:
-            key = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").fetchone()[0])
-            hashes = {row[0] for row in db.execute("SELECT hash FROM suppressed_hashes")}
-        finally:
-            db.close()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return lambda email: False
-        raise StorageError(f"{path}: cannot read the suppression list: {exc}") from exc
+    with database.connect(path) as db:
+        key = bytes.fromhex(db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").scalar_one())
+        hashes = {row[0] for row in db.execute("SELECT hash FROM suppressed_hashes")}
     if not hashes:
         return lambda email: False
     return lambda email: _keyed(key, email) in hashes
@@ -119,21 +103,20 @@ def _clip(text: str) -> str:
     return " ".join(text.split())[:DETAIL_MAX]
 
 
-def add(
-    db: sqlite3.Connection, email: str, reason: str, source: str, detail: str = "", created_at: str | None = None
-) -> bool:
+def add(db: Connection, email: str, reason: str, source: str, detail: str = "", created_at: str | None = None) -> bool:
     """Suppress one address; True if it was new. An existing entry is kept as it was (the
     first reason is the one that matters for the record, and repeating is harmless)."""
     if reason not in REASONS:
         raise ValueError(f"unknown suppression reason {reason!r}")
     cursor = db.execute(
-        "INSERT OR IGNORE INTO suppressions (email, reason, source, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO suppressions (email, reason, source, detail, created_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         (email.lower(), reason, _clip(source), _clip(detail), created_at or now("seconds")),
     )
     return cursor.rowcount == 1
 
 
-def remove(db: sqlite3.Connection, email: str) -> Suppression | None:
+def remove(db: Connection, email: str) -> Suppression | None:
     """Lift a suppression; its bounce history is marked cleared so old soft bounces do not
     count again, but kept so that re-importing an old mailbox does not re-suppress."""
     key = email.lower()
@@ -146,7 +129,7 @@ def remove(db: sqlite3.Connection, email: str) -> Suppression | None:
     return Suppression(*row) if row else None
 
 
-def entries(db: sqlite3.Connection) -> list[Suppression]:
+def entries(db: Connection) -> list[Suppression]:
     rows = db.execute(
         "SELECT email, reason, source, detail, created_at FROM suppressions ORDER BY created_at, email"
     ).fetchall()
@@ -158,7 +141,7 @@ def to_csv(items: Iterable[Suppression]) -> bytes:
     return cells.csv_bytes(CSV_COLUMNS, ([i.email, i.reason, i.source, i.detail, i.created_at] for i in items))
 
 
-def export_csv(db: sqlite3.Connection, path: Path) -> int:
+def export_csv(db: Connection, path: Path) -> int:
     items = entries(db)
     try:
         write_atomic(path, to_csv(items))
@@ -221,7 +204,7 @@ def _row(record: Mapping[str, str | None], at: str) -> Suppression:
     )
 
 
-def import_csv(db: sqlite3.Connection, path: Path, items: list[Suppression] | None = None) -> tuple[int, int]:
+def import_csv(db: Connection, path: Path, items: list[Suppression] | None = None) -> tuple[int, int]:
     """Add every row of a suppression CSV in one transaction: (added, already there).
     `items` are the rows `read_csv` already validated, if the caller has them."""
     items = read_csv(path) if items is None else items

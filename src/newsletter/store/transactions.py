@@ -1,21 +1,26 @@
-"""The store's lowest layer: its error, its clock and its transactions, which every table module uses.
+"""The store's clock and its transactions, which every table module uses.
 
-Kept apart from `database` (which opens and migrates the file) so that `migrations` can use a
-transaction without importing the module that calls it.
+A write is `with transaction(db): ...`: on SQLite `BEGIN IMMEDIATE` takes the file's write lock up
+front, so a second writer waits for the busy timeout instead of failing halfway through. On
+PostgreSQL the same guarantee is a transaction-scoped advisory lock taken first: writers of the
+list of record queue one behind another exactly as on SQLite, so code that reads and then writes
+inside one transaction is correct on both without per-statement retries. The send's claims are
+the exception (`shared=True`): they lock only their own rows (`FOR UPDATE SKIP LOCKED`), so many
+workers claim at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
-from newsletter.errors import NewsletterError
+from newsletter.store.connection import SQLITE, Connection
+from newsletter.store.errors import StorageError
 
+__all__ = ["StorageError", "now", "transaction"]
 
-class StorageError(NewsletterError):
-    """The database cannot be opened or written (a failure while working: exit 1)."""
+WRITE_LOCK = 0x6E6C7772  # "nlwr": the advisory lock every PostgreSQL writer takes first
 
 
 def now(timespec: str = "milliseconds") -> str:
@@ -24,13 +29,26 @@ def now(timespec: str = "milliseconds") -> str:
 
 
 @contextmanager
-def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: takes the write lock up front, so a
-    second writer waits for the busy timeout instead of failing halfway through."""
-    db.execute("BEGIN IMMEDIATE")
+def transaction(db: Connection, *, shared: bool = False) -> Iterator[Connection]:
+    """BEGIN ... COMMIT, rolled back on any error (see the module's docstring for the lock)."""
+    if db.backend == SQLITE:
+        db.execute("BEGIN IMMEDIATE")
+    else:
+        db.execute("BEGIN")
+        if not shared:
+            try:
+                db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+    db.in_transaction = True
     try:
         yield db
     except BaseException:
-        db.execute("ROLLBACK")
+        db.in_transaction = False
+        # A connection that died with its transaction cannot roll back: the first error is the one to report.
+        with suppress(Exception):
+            db.execute("ROLLBACK")
         raise
+    db.in_transaction = False
     db.execute("COMMIT")

@@ -16,8 +16,8 @@ NEWSLETTER_SUBSCRIBE_URL (signup) and `<it>/confirm`, of NEWSLETTER_PREFERENCES_
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 from newsletter.errors import ConfigError
 from newsletter.settings import Settings
-from newsletter.store.database import StorageError, connect
+from newsletter.store import Connection, DatabaseError, StorageError, connect
+from newsletter.store.connection import is_transient
 from newsletter.web.config import WebSettings, load_web_settings
 from newsletter.web.http import BadRequest, Response, read_request, security_headers
 from newsletter.web.limits import HOUR, ClientLimit
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsletter.web")
 
 # SQLite's primary result codes for "not now": BUSY, LOCKED, IOERR, FULL, CANTOPEN.
-RETRY_CODES = frozenset({5, 6, 10, 13, 14})
 
 
 class Handler(Protocol):
@@ -59,14 +59,11 @@ def list_name(settings: Settings) -> str:
     return settings.list_id.rpartition("<")[0].strip().strip('"') or f"{settings.representative}'s newsletter"
 
 
-def unavailable(exc: sqlite3.Error | StorageError) -> bool:
-    """A database that is busy, locked, full or cannot be opened: it may work in a minute, so
-    the answer is 503 with Retry-After. Anything else (a closed connection, a constraint, a
-    corrupt file) is a fault to fix, not to retry."""
-    if isinstance(exc, StorageError):
-        return True
-    code = getattr(exc, "sqlite_errorcode", None)
-    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in RETRY_CODES
+def unavailable(exc: DatabaseError | StorageError) -> bool:
+    """A database that is busy, locked, restarting or cannot be opened: it may work in a minute,
+    so the answer is 503 with Retry-After. Anything else (a constraint, a corrupt file) is a
+    fault to fix, not to retry."""
+    return isinstance(exc, StorageError) or is_transient(exc)
 
 
 def dev_banner(settings: Settings) -> str:
@@ -91,7 +88,7 @@ class WebApp:
         self.pages = Pages(site, self.web.privacy_url, banner=dev_banner(settings) if dev else "")
         self._local = threading.local()
         self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
-        start = connect(settings.journal_path)  # fail at start-up, not on a constituent
+        start = connect(settings.journal_path, pooled=True)  # fail at start-up, not on a constituent
         try:
             self.per_client.forget_old(start)  # a server stopped for a while keeps no stale rows
         finally:
@@ -120,12 +117,22 @@ class WebApp:
                 "UNSUBSCRIBE_URL, NEWSLETTER_SUBSCRIBE_URL and NEWSLETTER_PREFERENCES_URL must have different paths"
             )
 
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+    def _db(self) -> Connection:
+        """This server thread's connection, opened on first use (from the pool on PostgreSQL)."""
+        db: Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = connect(self.settings.journal_path)
+            db = connect(self.settings.journal_path, pooled=True)
             self._local.db = db
         return db
+
+    def _forget_connection(self) -> None:
+        """After a database error the thread's connection may be dead (a restarted server): the
+        next request opens a fresh one instead of failing on the old one for ever."""
+        db: Connection | None = getattr(self._local, "db", None)
+        self._local.db = None
+        if db is not None:
+            with contextlib.suppress(DatabaseError):  # it is being thrown away either way
+                db.close()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
@@ -139,7 +146,8 @@ class WebApp:
             return self._dispatch(environ)
         except BadRequest as exc:
             return Response(exc.status, self.pages.message("Bad request", str(exc)))
-        except (sqlite3.Error, StorageError) as exc:
+        except (DatabaseError, StorageError) as exc:
+            self._forget_connection()
             if not unavailable(exc):
                 return self._failed(environ)
             log.warning("database unavailable: %s", exc)

@@ -11,12 +11,11 @@ one sent is in the database (`confirmation_sent_at`), so the period survives a r
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from newsletter.store import client_limits
+from newsletter.store import Connection, client_limits
 
 SCOPE = "signup"
 HOUR = 3600
@@ -42,12 +41,12 @@ class ClientLimit:
         self.window = client_limits.Window(limit, period)
         self.clock = clock
 
-    def check(self, db: sqlite3.Connection, remote: str) -> int:
+    def check(self, db: Connection, remote: str) -> int:
         """0 if this request is allowed (and counted), else the seconds for Retry-After."""
         now = self.clock() if self.clock is not None else None
         return client_limits.hit(db, self.window, SCOPE, client_of(remote), now)
 
-    def forget_old(self, db: sqlite3.Connection) -> None:
+    def forget_old(self, db: Connection) -> None:
         """Delete the rows that no longer count (the next request would; this is for a start-up)."""
         client_limits.forget_old(db, self.window, self.clock() if self.clock is not None else None)
 

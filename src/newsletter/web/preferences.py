@@ -9,10 +9,10 @@ token changes nothing (400), and an expired one says so and offers to email a fr
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from newsletter.audience.tokens import PREFERENCES
+from newsletter.store import Connection
 from newsletter.store import subscribers as store
 from newsletter.store.consent import Evidence
 from newsletter.web.config import WebSettings
@@ -32,7 +32,7 @@ class Preferences:
     def __init__(
         self,
         pages: Pages,
-        db: Callable[[], sqlite3.Connection],
+        db: Callable[[], Connection],
         web: WebSettings,
         links: Links,
         list_name: str,

@@ -15,11 +15,10 @@ pending -> the confirmation link; subscribed -> their preference link; unsubscri
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable
 
 from newsletter.audience.tokens import PREFERENCES
-from newsletter.store import now
+from newsletter.store import Connection, now
 from newsletter.store import subscribers as store
 from newsletter.store.suppressions import is_suppressed
 from newsletter.web.config import WebSettings
@@ -38,7 +37,7 @@ class LinkSender:
     def __init__(
         self,
         pages: Pages,
-        db: Callable[[], sqlite3.Connection],
+        db: Callable[[], Connection],
         web: WebSettings,
         links: Links,
         mail: ConfirmationMail,

@@ -15,10 +15,10 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 
 from newsletter.audience.tokens import CONFIRM
+from newsletter.store import Connection
 from newsletter.store import subscribers as store
 from newsletter.store.consent import Evidence
 from newsletter.web.config import WebSettings
@@ -37,7 +37,7 @@ class Signup:
     """`GET/POST /subscribe`."""
 
     def __init__(
-        self, pages: Pages, db: Callable[[], sqlite3.Connection], web: WebSettings, sender: LinkSender, list_name: str
+        self, pages: Pages, db: Callable[[], Connection], web: WebSettings, sender: LinkSender, list_name: str
     ) -> None:
         self.pages = pages
         self.db = db
@@ -99,7 +99,7 @@ class Confirm:
     a new one (`fresh_link.py`)."""
 
     def __init__(
-        self, pages: Pages, db: Callable[[], sqlite3.Connection], links: Links, list_name: str, sender: LinkSender
+        self, pages: Pages, db: Callable[[], Connection], links: Links, list_name: str, sender: LinkSender
     ) -> None:
         self.pages = pages
         self.db = db

@@ -11,11 +11,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from newsletter.audience.tokens import verify_token
-from newsletter.store import subscribers
+from newsletter.store import Connection, subscribers
 from newsletter.store.consent import Evidence
 from newsletter.web.http import Request, Response
 from newsletter.web.pages import Pages, mask
@@ -29,7 +28,7 @@ class Unsubscribe:
     def __init__(
         self,
         pages: Pages,
-        db: Callable[[], sqlite3.Connection],
+        db: Callable[[], Connection],
         list_id: str,
         secrets: list[str],
         list_name: str,

@@ -1,16 +1,15 @@
-"""The schema, as numbered forward migrations; `PRAGMA user_version` records the last one applied.
+"""The schema before Alembic: five numbered SQLite migrations, `PRAGMA user_version` the last applied.
 
-Migration 1 is the schema of the release before the project database (the journal and the
-suppression list), written with IF NOT EXISTS so that such a file is adopted as it is. Every
-migration runs in one transaction with the version bump: a failure leaves the file as it was.
+Kept as they were, for two jobs: bringing a SQLite file made by an earlier release up to version 5
+(the Alembic baseline, `revisions/versions/0005_baseline.py`, adopts it there), and creating a
+new SQLite file with exactly the schema those files have. Migration 1 is the schema of the
+release before the project database (the journal and the suppression list), written with IF NOT
+EXISTS so that such a file is adopted as it is. PostgreSQL starts at the baseline's own DDL.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-
-from newsletter.store.transactions import transaction
+from newsletter.store.connection import Connection
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -155,38 +154,28 @@ CREATE INDEX deliveries_email ON deliveries(email);
 """
 
 
-def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
-    def apply(db: sqlite3.Connection) -> None:
-        # executescript would COMMIT the open transaction; run statement by statement instead.
-        for statement in sql.split(";"):
-            if statement.strip():
-                db.execute(statement)
-
-    return apply
+def _apply(db: Connection, sql: str) -> None:
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
-    _script(_V1),
-    _script(_V2),
-    _script(_V3),
-    _script(_V4),
-    _script(_V5),
-)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)
 VERSION = len(MIGRATIONS)
 
 
-def version(db: sqlite3.Connection) -> int:
-    return int(db.execute("PRAGMA user_version").fetchone()[0])
+def version(db: Connection) -> int:
+    return int(db.execute("PRAGMA user_version").scalar_one())
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Apply every migration newer than the file, all in one transaction."""
-    if version(db) == VERSION:
-        return
-    with transaction(db):
-        current = version(db)  # read again under the write lock: another process may have won
-        if current > VERSION:
-            raise sqlite3.DatabaseError(f"schema version {current} is newer than this release knows ({VERSION})")
-        for number in range(current, VERSION):
-            MIGRATIONS[number](db)
-        db.execute(f"PRAGMA user_version = {VERSION}")
+def holds_tables(db: Connection) -> bool:
+    """True when the file holds any table of an earlier release (or of this one)."""
+    return int(db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").scalar_one()) > 0
+
+
+def migrate(db: Connection) -> None:
+    """Apply every legacy migration newer than the file, inside the caller's transaction."""
+    current = version(db)
+    for number in range(current, VERSION):
+        _apply(db, MIGRATIONS[number])
+    db.execute(f"PRAGMA user_version = {VERSION}")
