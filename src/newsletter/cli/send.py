@@ -19,6 +19,7 @@ from newsletter.cli.vocabulary import renamed
 from newsletter.errors import InputError
 from newsletter.sending.report import SendReport
 from newsletter.sending.start import SendOptions, prepare_send
+from newsletter.sending.worker import LEASE, Share
 
 journal_option = renamed(
     "--database",
@@ -27,6 +28,17 @@ journal_option = renamed(
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="The database file (default: $NEWSLETTER_DATABASE or .newsletter/newsletter.sqlite3 in the project).",
+)
+
+
+lease_option = click.option(
+    "--lease",
+    type=click.FloatRange(min=0.5, max=3600),
+    default=LEASE,
+    show_default=True,
+    metavar="SECONDS",
+    help="With workers: how long a worker's claim on its recipients lasts without renewal; those a "
+    "worker that died had claimed but not started go to the others after it.",
 )
 
 
@@ -107,6 +119,14 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
     help="Refuse to start, and take no new recipient, after this time (e.g. 2026-05-04T18:00; "
     "local time unless it has an offset): for scheduled sends that start late.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Share the send among N worker processes started here (more can join from other hosts with "
+    "`newsletter worker`); without it, this process sends alone.",
+)
+@lease_option
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(
     issue: str,
@@ -123,6 +143,8 @@ def send(
     resend_unknown: bool,
     retry_failed: bool,
     not_after_raw: str | None,
+    workers: int | None,
+    lease: float,
     yes: bool,
 ) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
@@ -148,6 +170,7 @@ def send(
         resend_unknown=resend_unknown,
         retry_failed=retry_failed,
         not_after=not_after_raw,
+        share=Share(workers, lease, journal_path) if workers is not None else None,
     )
     with prepare_send(issue, project(issue), options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)

@@ -15,15 +15,18 @@ by Message-ID, and `privacy.py` reads and erases one person's rows.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
 from newsletter.errors import DeliveryError
-from newsletter.store.connection import Connection, DatabaseError, Location, shown
-from newsletter.store.database import connect, now, transaction
+from newsletter.store.claims import CLOCK
+from newsletter.store.connection import Connection, DatabaseError, Location, is_transient, shown
+from newsletter.store.database import StorageError, connect, now, transaction
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
@@ -45,6 +48,16 @@ _SENDING = """UPDATE deliveries SET state = 'sending', attempts = attempts + 1, 
   updated_at = ? WHERE issue = ? AND route = ? AND email = ?"""
 _SETTLE = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?
   WHERE issue = ? AND route = ? AND email = ?"""
+# A worker sharing a send (`claims.py`) marks `sending` only while it still holds the claim.
+_SENDING_CLAIMED = {
+    backend: _SENDING + " AND state = 'pending' AND claimed_by = ? AND claim_until > " + clock
+    for backend, clock in CLOCK.items()
+}
+# A settled row's lease ends (it is no longer in flight); one pending again keeps it (a retry).
+_SETTLE_CLAIMED = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?,
+  claim_until = CASE WHEN ? = 'pending' THEN claim_until END
+  WHERE issue = ? AND route = ? AND email = ? AND claimed_by = ?"""
+PATIENCE = 120.0  # seconds a worker waits for its database to come back before giving up
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +74,13 @@ class Journal:
     """A connection to the journal of one route with a write buffer; `flush()` commits it in one
     transaction. Every read and write concerns `route` only (see the module's docstring)."""
 
-    def __init__(self, path: Location, *, route: str = SMTP) -> None:
+    def __init__(self, path: Location, *, route: str = SMTP, claimant: str | None = None) -> None:
         self.path = path
         self.route = route
+        # A worker sharing a send: its writes hold only while it holds the rows' claims, and it
+        # waits out a database that restarts (`PATIENCE`) instead of stopping the send.
+        self.claimant = claimant
+        self.lost: set[str] = set()  # recipients whose claim was gone when they were to be marked sending
         # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
         # killed process but a power cut could lose a `sending` commit after the body went out,
         # and the re-run would send that recipient a second copy (docs/benchmarks.md: the cost).
@@ -84,25 +101,71 @@ class Journal:
 
     # --- buffered writes of the send loop -------------------------------------------------
     def mark_sending(self, issue: str, email: str, message_id: str, edition: str = "") -> None:
-        self._writes.append((_SENDING, (message_id, edition, now(), issue, self.route, email.lower())))
+        params = (message_id, edition, now(), issue, self.route, email.lower())
+        if self.claimant is None:
+            self._writes.append((_SENDING, params))
+        else:
+            self._writes.append((_SENDING_CLAIMED[self.db.backend], (*params, self.claimant)))
 
     def settle(self, issue: str, email: str, state: str, reply: str | None) -> None:
         """Record the outcome of one attempt: sent, failed, or pending again (to be retried)."""
-        self._writes.append((_SETTLE, (state, reply, now(), issue, self.route, email.lower())))
+        params = (state, reply, now(), issue, self.route, email.lower())
+        if self.claimant is None:
+            self._writes.append((_SETTLE, params))
+        else:
+            self._writes.append((_SETTLE_CLAIMED, (*params[:3], state, *params[3:], self.claimant)))
 
     def flush(self) -> None:
         """Commit every buffered write in one transaction (order kept: sending before outcome)."""
         if not self._writes:
             return
         writes = len(self._writes)
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            try:
+                lost = self._commit(self._writes[:writes])
+                break
+            except DatabaseError as exc:
+                if self.claimant is None or not is_transient(exc) or time.monotonic() > deadline:
+                    raise DeliveryError(f"{shown(self.path)}: cannot write the journal: {exc}") from exc
+                self.reconnect(deadline)
+        # Kept until committed: a failed commit (a full disk) loses no outcome.
+        del self._writes[:writes]
+        self.lost.update(lost)
+
+    def _commit(self, writes: list[tuple[str, tuple[str | None, ...]]]) -> list[str]:
+        """One transaction; the recipients whose claimed `sending` mark found no claim."""
+        lost = []
+        claimed = _SENDING_CLAIMED.get(self.db.backend) if self.claimant is not None else None
+        with transaction(self.db):
+            for sql, group in groupby(writes, key=itemgetter(0)):
+                rows = [params for _, params in group]
+                if sql == claimed:
+                    lost += [str(p[5]) for p in rows if self.db.execute(sql, p).rowcount == 0]
+                else:
+                    self.db.executemany(sql, rows)
+        return lost
+
+    def revive(self) -> None:
+        """A new connection if this one died with its server (a long send outlived a restart)."""
         try:
-            with transaction(self.db):
-                for sql, group in groupby(self._writes, key=itemgetter(0)):
-                    self.db.executemany(sql, [params for _, params in group])
-            # Kept until committed: a failed commit (a full disk) loses no outcome.
-            del self._writes[:writes]
-        except DatabaseError as exc:
-            raise DeliveryError(f"{shown(self.path)}: cannot write the journal: {exc}") from exc
+            self.db.execute("SELECT 1")
+        except DatabaseError:
+            self.reconnect(time.monotonic() + PATIENCE)
+
+    def reconnect(self, deadline: float) -> None:
+        """After a transient failure (the server restarting): a new connection, tried every half
+        second until `deadline`; DeliveryError after it."""
+        while True:
+            with suppress(Exception):
+                self.db.close()
+            time.sleep(0.5)
+            try:
+                self.db = connect(self.path)
+                return
+            except StorageError as exc:
+                if time.monotonic() > deadline:
+                    raise DeliveryError(str(exc)) from exc
 
     # --- planning a send --------------------------------------------------------------------
     def prepare(self, issue: str, emails: Iterable[str], skipped: Iterable[tuple[str, str]]) -> None:
