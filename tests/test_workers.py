@@ -23,7 +23,7 @@ from tests.support.db import query
 from tests.support.sending import addresses, subscriber_csv
 from tests.support.smtpd import Server
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("on_each_backend")]
+pytestmark = pytest.mark.timeout(180)
 
 
 def office(root: Path, database: Path | str, port: int, connections: int = 1) -> Path:
@@ -73,6 +73,7 @@ def listed(project: Path) -> list[str]:
     return emails
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_two_workers_share_one_send_and_each_recipient_gets_one_message(
     project: Path, listed: list[str], on_each_backend: Path | str
 ) -> None:
@@ -89,6 +90,7 @@ def test_two_workers_share_one_send_and_each_recipient_gets_one_message(
     assert "60 sent" in out, out
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_a_worker_killed_mid_send_loses_nobody_and_a_second_host_joins(
     project: Path, listed: list[str], on_each_backend: Path | str, tmp_path: Path
 ) -> None:
@@ -98,7 +100,7 @@ def test_a_worker_killed_mid_send_loses_nobody_and_a_second_host_joins(
     host_b = tmp_path / "host-b"
     shutil.copytree(project, host_b, ignore=shutil.ignore_patterns(".newsletter", "outbox"))
     database = on_each_backend if isinstance(on_each_backend, str) else project / ".newsletter" / "newsletter.sqlite3"
-    with Server(delay=0.05) as server:
+    with Server(delay=0.02) as server:
         office(project, database, server.port)
         office(host_b, database, server.port)
         send = start(project, "send", "spring-2018", "--workers", "1", "--lease", "2", "--yes")
