@@ -47,11 +47,24 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from newsletter.cli import build, consent, dkim, init, preview, privacy, publish, send, serve, status, subscribers
+    from newsletter.cli import (
+        build,
+        consent,
+        db,
+        dkim,
+        init,
+        preview,
+        privacy,
+        publish,
+        send,
+        serve,
+        status,
+        subscribers,
+    )
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, subscribers, consent, serve, preview, status, publish, dkim):
+    for module in (init, build, send, subscribers, consent, serve, preview, status, publish, dkim, db):
         module.register(cli)
     vocabulary.apply(cli)
 
