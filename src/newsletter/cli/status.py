@@ -14,6 +14,7 @@ from newsletter.cli.vocabulary import renamed
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
 from newsletter.sending.status import RouteStatus, read_status
+from newsletter.store.connection import shown as database_shown
 from newsletter.store.journal import STATES
 
 
@@ -43,7 +44,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     path = journal_path or project(issue).settings().journal_path  # the issue file's project, as send finds it
     status = read_status(issue, path)
     console = out_console()
-    console.print(f"{status.slug} in {path}", highlight=False)
+    console.print(f"{status.slug} in {database_shown(path)}", highlight=False)
     for route in status.routes:
         print_route(route)
     if status.snapshot is not None:
