@@ -127,3 +127,18 @@ def test_a_file_from_before_alembic_is_refused_until_upgraded(run_cli: Run, proj
     listed = run_cli("subscribers", "list")
     assert listed.returncode == 0, listed.stderr
     assert "kept@example.org" in listed.stdout
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_password_in_the_database_url_is_never_printed(run_cli: Run, pg_cluster: Cluster) -> None:
+    url = pg_cluster.new_database().replace("postgresql://newsletter@", "postgresql://newsletter:s3cret-word@")
+    env = {"NEWSLETTER_DATABASE": url}
+    outputs = [
+        run_cli("send", "spring-2018", "--dry-run", env=env),
+        run_cli("db", "status", env=env),
+        run_cli("suppressions", "list", env=env),
+        run_cli("db", "backup", "b.sqlite3", env=env),
+    ]
+    for done in outputs:
+        assert "s3cret-word" not in done.stdout + done.stderr
+    assert outputs[1].returncode == 0 and "newsletter:***@127.0.0.1" in outputs[1].stdout
