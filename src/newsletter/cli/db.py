@@ -16,9 +16,12 @@ from newsletter.store.connection import Location, shown
 def db() -> None:
     """The project's database: its schema version, upgrades, backups, and moving it to PostgreSQL.
 
-    \b
     The database is NEWSLETTER_DATABASE: a SQLite file (the default,
     .newsletter/newsletter.sqlite3) or a postgresql:// URL.
+
+    \b
+    Example:
+        newsletter db status
     """
 
 
@@ -104,10 +107,11 @@ def copy_command(target: str, source: str | None) -> None:
     """Copy every table (the list, consent history, journal, keys) into an empty database,
     verified by row counts and a checksum of every row; the source is left as it was.
 
+    To restore a backup: --from backups/2026-12-05.sqlite3 --to postgresql://localhost/newsletter
+
     \b
-    Examples:
+    Example:
         newsletter db copy --to postgresql://newsletter@db.example.org/newsletter
-        newsletter db copy --from backups/2026-12-05.sqlite3 --to postgresql://localhost/newsletter
     """
     from_location = _location(source)
     to_location = _location(target)
