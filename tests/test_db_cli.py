@@ -142,3 +142,12 @@ def test_a_password_in_the_database_url_is_never_printed(run_cli: Run, pg_cluste
     for done in outputs:
         assert "s3cret-word" not in done.stdout + done.stderr
     assert outputs[1].returncode == 0 and "newsletter:***@127.0.0.1" in outputs[1].stdout
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from newsletter.store.schema import _config
+
+    assert ScriptDirectory.from_config(_config()).get_current_head() == schema.head()
