@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -180,8 +181,8 @@ def test_a_removed_address_stays_removed_when_an_old_mailbox_is_imported_again(p
     ],
 )
 def test_bad_mailbox_paths_are_one_line_and_exit_2(
-    project: Path, run_cli: Run, on_each_backend: Location, make, message: str
-) -> None:  # type: ignore[no-untyped-def]
+    project: Path, run_cli: Run, on_each_backend: Location, make: Callable[[Path], Path], message: str
+) -> None:
     path = make(project)
     result = run_cli("bounces", "import", str(path.name))
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
