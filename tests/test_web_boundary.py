@@ -4,7 +4,6 @@ for a database that is busy or cannot be opened. Hand-written cases, then hypoth
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -12,17 +11,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsletter.store import transaction
 from newsletter.web.app import WebApp
 from newsletter.web.http import MAX_BODY, MAX_FIELDS
-from tests.support.web import Answer, call, web_app
+from tests.conftest import BACKENDS
+from tests.support.db import scalar
+from tests.support.postgres import Cluster
+from tests.support.web import Answer, call, opened, web_app
 
 PATHS = ["/subscribe", "/subscribe/confirm", "/preferences", "/newsletter/unsubscribe", "/healthz"]
 POSTS = PATHS[:4]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> WebApp:
-    return web_app(tmp_path_factory.mktemp("office"), NEWSLETTER_SIGNUP_PER_IP="1000000")
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WebApp:
+    """One app per backend for the module: a valid signup among the generated requests is
+    written to the database, so the boundary holds on both."""
+    root = tmp_path_factory.mktemp("office")
+    if request.param == "sqlite":
+        return web_app(root, NEWSLETTER_SIGNUP_PER_IP="1000000")
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return web_app(root, cluster.new_database(), NEWSLETTER_SIGNUP_PER_IP="1000000")
 
 
 def sound(answer: Answer, method: str = "GET") -> None:
@@ -74,21 +83,20 @@ def test_a_redirect_parameter_is_ignored(app: WebApp) -> None:
 SIGNUP = urlencode({"email": "a@example.org", "first_name": "A", "consent": "yes"}).encode()
 
 
-def test_a_locked_database_is_503_with_retry_after(tmp_path: Path) -> None:
-    """Another writer holds SQLite's write lock past the busy timeout: "try again", not a fault."""
-    app = web_app(tmp_path)
-    app._db().execute("PRAGMA busy_timeout = 50")  # this thread's connection: wait 50 ms, not 30 s
-    writer = sqlite3.connect(app.settings.journal_path, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")
-    try:
+def test_a_locked_database_is_503_with_retry_after(tmp_path: Path, database: Path | str) -> None:
+    """Another writer holds the write lock (SQLite's file lock; PostgreSQL's advisory lock)
+    past the time a request waits for it: "try again", not a fault."""
+    app = web_app(tmp_path, database)
+    if isinstance(database, str):  # this thread's connection: wait 50 ms, not 30 s
+        assert app._db().execute("SHOW lock_timeout").scalar_one() == "30s", "as long as SQLite, not for ever"
+        app._db().execute("SET lock_timeout = '50ms'")
+    else:
+        app._db().execute("PRAGMA busy_timeout = 50")
+    with opened(app) as writer, transaction(writer):  # the write lock
         answer = call(app, "POST", "/subscribe", body=SIGNUP)
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
     assert answer.code == 503 and answer.headers["Retry-After"] == "60", answer.status
     assert "Please try again" in answer.body
-    with sqlite3.connect(app.settings.journal_path) as db:
-        assert db.execute("SELECT count(*) FROM subscribers").fetchone() == (0,)
+    assert scalar(app.settings.journal_path, "SELECT count(*) FROM subscribers") == 0
 
 
 def test_a_database_that_cannot_be_opened_is_503(tmp_path: Path) -> None:
