@@ -103,7 +103,7 @@ def test_a_database_that_cannot_be_opened_is_503(tmp_path: Path) -> None:
     """The file was replaced by something SQLite cannot open (a folder): this thread's first
     connection fails, and the visitor is told to try again."""
     app = web_app(tmp_path)
-    database = app.settings.journal_path
+    database = Path(app.settings.journal_path)
     database.rename(tmp_path / "moved.sqlite3")
     database.mkdir()
     answer = call(app, "POST", "/subscribe", body=SIGNUP)
