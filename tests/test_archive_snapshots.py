@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from newsletter.store.migrations import MIGRATIONS, VERSION
 
 from newsletter.mail.compose import compose
 from newsletter.mail.webcopy import web_copy
 from newsletter.settings import load_settings
 from newsletter.store import open_store, snapshots
-from newsletter.store.migrations import MIGRATIONS, VERSION
 from tests.conftest import REAL_SETTINGS, Run
 from tests.support.axe import axe_violations, describe
 from tests.support.smtpd import Server

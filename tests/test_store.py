@@ -6,12 +6,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from newsletter.store.migrations import VERSION
 
 from newsletter.store import open_store, transaction
 from newsletter.store import subscribers as subs
 from newsletter.store.consent import events
 from newsletter.store.journal import Journal, sent_issues
-from newsletter.store.migrations import VERSION
 from newsletter.store.subscribers import Evidence
 from newsletter.store.suppressions import add_hash, is_suppressed
 

@@ -6,11 +6,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from newsletter.store.migrations import VERSION
+
 from newsletter.audience.csvfile import load_audience
 from newsletter.sending.plan import ALREADY_SENT, plan
 from newsletter.store import open_store
 from newsletter.store.journal import OUTBOX, SMTP, Journal
-from newsletter.store.migrations import VERSION
 from newsletter.store.suppressions import is_suppressed
 from tests.conftest import REPO
 

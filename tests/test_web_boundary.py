@@ -4,6 +4,7 @@ for a database that is busy or cannot be opened. Hand-written cases, then hypoth
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from newsletter.store import transaction
 from newsletter.web.app import WebApp
 from newsletter.web.http import MAX_BODY, MAX_FIELDS
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, release
 from tests.support.db import scalar
 from tests.support.postgres import Cluster
 from tests.support.web import Answer, call, opened, web_app
@@ -24,14 +25,17 @@ POSTS = PATHS[:4]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> WebApp:
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     """One app per backend for the module: a valid signup among the generated requests is
     written to the database, so the boundary holds on both."""
     root = tmp_path_factory.mktemp("office")
     if request.param == "sqlite":
-        return web_app(root, NEWSLETTER_SIGNUP_PER_IP="1000000")
+        yield web_app(root, NEWSLETTER_SIGNUP_PER_IP="1000000")
+        return
     cluster: Cluster = request.getfixturevalue("pg_cluster")
-    return web_app(root, cluster.new_database(), NEWSLETTER_SIGNUP_PER_IP="1000000")
+    url = cluster.new_database()
+    yield web_app(root, url, NEWSLETTER_SIGNUP_PER_IP="1000000")
+    release(url)
 
 
 def sound(answer: Answer, method: str = "GET") -> None:
