@@ -19,14 +19,36 @@ from newsletter.cli.vocabulary import renamed
 from newsletter.errors import InputError
 from newsletter.sending.report import SendReport
 from newsletter.sending.start import SendOptions, prepare_send
+from newsletter.settings import is_database_url
+from newsletter.store.connection import shown
+
+
+class Database(click.ParamType["Path | str"]):
+    """`--database`: a SQLite file (a `Path`) or a postgresql:// URL (kept as the string), the two
+    things NEWSLETTER_DATABASE takes, so a command line can name either."""
+
+    name = "database"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if is_database_url(text):
+            return text
+        if Path(text).is_dir():
+            self.fail(f"{text!r} is a folder, not a database file", param, ctx)
+        return Path(text)
+
 
 journal_option = renamed(
     "--database",
     "journal_path",
     old=("--journal",),
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=Database(),
+    metavar="DATABASE",
     default=None,
-    help="The database file (default: $NEWSLETTER_DATABASE or .newsletter/newsletter.sqlite3 in the project).",
+    help="The database: a SQLite file or a postgresql:// URL (default: $NEWSLETTER_DATABASE or "
+    ".newsletter/newsletter.sqlite3 in the project).",
 )
 
 
@@ -122,7 +144,7 @@ def send(
     edition: str | None,
     outbox_dir: Path | None,
     outbox_old: Path | None,
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     limit: int | None,
     wards: tuple[str, ...],
     tags: tuple[str, ...],
@@ -179,7 +201,7 @@ def send(
         "send",
         issue,
         *(["--subscribers", str(csv_path)] if csv_path else []),
-        *(["--database", str(journal_path)] if journal_path else []),
+        *(["--database", shown(journal_path)] if journal_path else []),  # a URL's password is never printed
         *(f"--ward={w}" for w in wards),
         *(f"--tag={t}" for t in tags),
         *(["--retry-failed"] if retry_failed else []),

@@ -53,7 +53,7 @@ class SendOptions:
     test_addresses: tuple[str, ...] = ()
     edition: str | None = None
     outbox_dir: Path | None = None
-    journal_path: Path | None = None
+    journal_path: Path | str | None = None  # a SQLite file or a postgresql:// URL
     limit: int | None = None
     wards: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
