@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from newsletter.store.migrations import VERSION
 
 from newsletter.store import Location, SchemaError, open_store, schema, transaction
 from newsletter.store import subscribers as subs
