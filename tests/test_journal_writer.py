@@ -11,13 +11,10 @@ relay and a real database on each backend; afterwards nobody is sent twice and n
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -29,42 +26,10 @@ from newsletter.store import connect, transaction
 from newsletter.store.journal import Journal
 from tests.support.db import query
 from tests.support.sending import addresses, audience, composed_issue, relay_settings
-from tests.support.smtpd import Recorder, Server
+from tests.support.smtpd import PATIENCE, HeldReplies, Server, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 SENDER = "news@stockport-office.test"
-PATIENCE = 30.0  # seconds to wait for an event that should come at once (a bound, not a measure)
-
-
-class HeldReplies(Recorder):
-    """Keeps the messages of `held` but answers them only once `release` is set."""
-
-    def __init__(self, held: set[str]) -> None:
-        super().__init__()
-        self.held = held
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.rcpts: list[str] = []
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        with self.lock:
-            self.rcpts.append(address)
-        return await super().handle_RCPT(server, session, envelope, address, options)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if not self.held.isdisjoint(envelope.rcpt_tos):
-            self.arrived.set()
-            deadline = time.monotonic() + PATIENCE
-            while not self.release.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
-        return await super().handle_DATA(server, session, envelope)
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.01)
 
 
 def commit_waiting(location: Path | str) -> bool:
