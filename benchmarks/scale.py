@@ -114,13 +114,13 @@ def main() -> None:
                 projects[backend] = (root, location)
             with smtp_sink() as port:
                 for number in range(1, args.runs + 1):
-                    for backend, (root, location) in projects.items():
+                    for backend, (root, where) in projects.items():
                         took, rss, text = run(root, "spring-2018")
                         assert f"{args.count:,} would be sent" in text, text[-1500:]
                         report(figures, f"{backend} dry run", number, took, rss, args.count)
                         if args.skip_real:
                             continue
-                        forget_sends(location)
+                        forget_sends(where)
                         took, rss, text = run(root, "spring-2018", port=port)
                         if sent_count(text) != args.count:
                             raise SystemExit(f"{backend}: expected {args.count:,} sent, got:\n{text[-1500:]}")
