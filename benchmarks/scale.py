@@ -88,8 +88,8 @@ def main() -> None:
     parser.add_argument("--setup", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
-        root, location = args.setup
-        setup(Path(root), location if "://" in location else Path(location), args.count)
+        folder, named = args.setup
+        setup(Path(folder), named if "://" in named else Path(named), args.count)
         return
     print(f"machine: {describe()}")
     bindir = binaries()
