@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from newsletter.errors import DeliveryError
 from newsletter.store import Connection, Location, StorageError, connect
-from newsletter.store.journal import Journal, Write, commit_writes
+from newsletter.store.journal import Journal, commit_writes
 
 
 class JournalWriter:
@@ -33,16 +33,24 @@ class JournalWriter:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
         self._db: Connection | None = None
 
-    def _commit(self, writes: list[Write]) -> None:
+    def _commit(self, journal: Journal) -> None:
+        # Read and trimmed here, in the writer thread, so that commits follow one another in
+        # order even when a coroutine waiting for one is cancelled: nothing is committed twice.
+        # The event loop only appends to the buffer meanwhile (each list operation is atomic).
+        writes = journal.buffered()
+        if not writes:
+            return
         if self._db is None:
             try:
                 self._db = connect(self.location)
             except StorageError as exc:
                 raise DeliveryError(str(exc)) from exc
         commit_writes(self._db, self.location, writes)
+        journal.committed(len(writes))
 
-    async def commit(self, writes: list[Write]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, writes)
+    async def commit(self, journal: Journal) -> None:
+        """Commit everything `journal` has buffered by the time the writer thread gets to it."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, journal)
 
     def _close(self) -> None:
         if self._db is not None:
@@ -64,7 +72,6 @@ class JournalCommitter:
         self.waiters: list[asyncio.Future[None]] = []
         self.wake = asyncio.Event()
         self.writer = JournalWriter(journal.path)
-        self._one_at_a_time = asyncio.Lock()
 
     async def run(self) -> None:
         while True:
@@ -74,23 +81,20 @@ class JournalCommitter:
             await self.flush()
 
     async def flush(self) -> None:
-        """Commit what is buffered now and answer the workers waiting for it; writes and waiters
-        that arrive meanwhile go into the next commit."""
-        async with self._one_at_a_time:
-            waiters, self.waiters = self.waiters, []
-            writes = self.journal.buffered()
-            try:
-                if writes:
-                    await self.writer.commit(writes)
-                    self.journal.committed(len(writes))
-            except DeliveryError as exc:
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_exception(exc)
-                return
+        """Commit what is buffered and answer the workers waiting for it (their `sending` marks
+        were buffered before they asked); writes and waiters that arrive meanwhile go into the
+        next commit."""
+        waiters, self.waiters = self.waiters, []
+        try:
+            await self.writer.commit(self.journal)
+        except DeliveryError as exc:
             for waiter in waiters:
                 if not waiter.done():
-                    waiter.set_result(None)
+                    waiter.set_exception(exc)
+            return
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def committed(self) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
