@@ -99,18 +99,36 @@ def test_a_resumed_send_of_an_edited_issue_warns_once_and_keeps_the_first_copy(p
     with Server() as server:
         env["SMTP_PORT"] = str(server.port)
         first = run_cli(
-            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "2", "--yes", env=env
+            "send",
+            "early-2019",
+            "--allow-missing-images",
+            "--subscribers",
+            "subscribers.example.csv",
+            "--limit",
+            "2",
+            "--yes",
+            env=env,
         )
         assert first.returncode == 0, first.stderr
         with open_store(project / DATABASE) as store:
             kept = snapshots.taken(store.db, "early-2019")
         assert kept is not None
         same = run_cli(
-            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "1", "--yes", env=env
+            "send",
+            "early-2019",
+            "--allow-missing-images",
+            "--subscribers",
+            "subscribers.example.csv",
+            "--limit",
+            "1",
+            "--yes",
+            env=env,
         )
         assert same.returncode == 0 and "warning" not in same.stderr, same.stderr
         edit_article(project)
-        resumed = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--yes", env=env)
+        resumed = run_cli(
+            "send", "early-2019", "--allow-missing-images", "--subscribers", "subscribers.example.csv", "--yes", env=env
+        )
         assert resumed.returncode == 0, resumed.stderr
         received = list(server.handler.received)
     warnings = [line for line in resumed.stderr.splitlines() if line.startswith("warning:")]
@@ -146,12 +164,27 @@ def test_a_snapshot_that_reached_nobody_is_replaced_without_a_warning(project: P
         env["SMTP_PORT"] = str(server.port)
         server.inject("RCPT", *["550 5.1.1 no such user"] * 3)
         failed = run_cli(
-            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--limit", "3", "--yes", env=env
+            "send",
+            "early-2019",
+            "--allow-missing-images",
+            "--subscribers",
+            "subscribers.example.csv",
+            "--limit",
+            "3",
+            "--yes",
+            env=env,
         )
         assert "3 failed" in failed.stdout, failed.stdout + failed.stderr
         edit_article(project)
         again = run_cli(
-            "send", "early-2019", "--subscribers", "subscribers.example.csv", "--retry-failed", "--yes", env=env
+            "send",
+            "early-2019",
+            "--allow-missing-images",
+            "--subscribers",
+            "subscribers.example.csv",
+            "--retry-failed",
+            "--yes",
+            env=env,
         )
     assert again.returncode == 0 and "warning" not in again.stderr, again.stderr
     with open_store(project / DATABASE) as store:

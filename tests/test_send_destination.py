@@ -136,7 +136,7 @@ def test_every_send_says_first_where_the_mail_goes(project: Path, run_cli: Run) 
         )
         test = run_cli("send", "spring-2018", "--to", "me@office.example", env=env)
         assert test.stderr.splitlines()[0] == f"Test copy of spring-2018 to me@office.example via {where}."
-        sent = run_cli("send", "spring-2018", "--yes", env=env)
+        sent = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
         assert sent.stderr.splitlines()[0] == f"Sending spring-2018 via {where}.", sent.stderr
         secure = run_cli("send", "spring-2018", "--dry-run", env={**env, "SMTP_SECURITY": "starttls"})
         assert f"the relay 127.0.0.1:{server.port} (STARTTLS)." in secure.stderr.splitlines()[0]
@@ -150,10 +150,10 @@ def test_the_outbox_is_a_rehearsal_the_relay_send_still_reaches_everyone(project
     assert "0 sent" in again.stdout and "18 skipped (already sent)" in again.stdout, "the quick start resumes"
     with Server() as server:
         env = relay(server)
-        real = run_cli("send", "spring-2018", "--yes", env=env)
+        real = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
         assert real.returncode == 0, real.stderr
         assert len(server.handler.received) == 18, "the rehearsal did not count as sent"
-        rerun = run_cli("send", "spring-2018", "--yes", env=env)
+        rerun = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
         assert "18 skipped (already sent)" in rerun.stdout and len(server.handler.received) == 18
     with sqlite3.connect(project / DATABASE) as db:
         rows = db.execute("SELECT route, state, count(*) FROM deliveries GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
@@ -181,7 +181,15 @@ def test_the_archive_keeps_the_relay_sends_copy_not_the_rehearsals(project: Path
         rehearsed = snapshots.taken(store.db, "early-2019")
     edit_article(project)
     with Server() as server:
-        real = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--yes", env=relay(server))
+        real = run_cli(
+            "send",
+            "early-2019",
+            "--allow-missing-images",
+            "--subscribers",
+            "subscribers.example.csv",
+            "--yes",
+            env=relay(server),
+        )
         assert real.returncode == 0 and len(server.handler.received) == 18, real.stderr
     assert "warning" not in real.stderr, real.stderr
     with open_store(project / DATABASE) as store:
@@ -191,7 +199,15 @@ def test_the_archive_keeps_the_relay_sends_copy_not_the_rehearsals(project: Path
 
 def test_a_rehearsal_after_the_relay_send_never_replaces_its_copy(project: Path, run_cli: Run) -> None:
     with Server() as server:
-        real = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--yes", env=relay(server))
+        real = run_cli(
+            "send",
+            "early-2019",
+            "--allow-missing-images",
+            "--subscribers",
+            "subscribers.example.csv",
+            "--yes",
+            env=relay(server),
+        )
         assert real.returncode == 0 and len(server.handler.received) == 18, real.stderr
     with open_store(project / DATABASE) as store:
         sent = snapshots.taken(store.db, "early-2019")
@@ -241,7 +257,11 @@ def answer_prompt(project: Path, env: dict[str, str], answer: bytes) -> tuple[in
     pid, fd = pty.fork()
     if pid == 0:  # the child: the CLI with the pty as its terminal
         os.chdir(project)
-        os.execve(sys.executable, [sys.executable, "-m", "newsletter", "send", "spring-2018"], full_env)
+        os.execve(
+            sys.executable,
+            [sys.executable, "-m", "newsletter", "send", "spring-2018", "--allow-missing-images"],
+            full_env,
+        )
     shown, answered = b"", False
     try:
         for _ in range(2000):  # bounded: each read waits at most 0.1 s for output

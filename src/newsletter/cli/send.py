@@ -107,6 +107,12 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
     help="Refuse to start, and take no new recipient, after this time (e.g. 2026-05-04T18:00; "
     "local time unless it has an offset): for scheduled sends that start late.",
 )
+@click.option(
+    "--allow-missing-images",
+    is_flag=True,
+    help="Send to the list even though the issue's pictures do not answer at NEWSLETTER_ARCHIVE_URL "
+    "(readers see broken pictures until the archive is uploaded).",
+)
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(
     issue: str,
@@ -123,6 +129,7 @@ def send(
     resend_unknown: bool,
     retry_failed: bool,
     not_after_raw: str | None,
+    allow_missing_images: bool,
     yes: bool,
 ) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
@@ -148,6 +155,7 @@ def send(
         resend_unknown=resend_unknown,
         retry_failed=retry_failed,
         not_after=not_after_raw,
+        allow_missing_images=allow_missing_images,
     )
     with prepare_send(issue, project(issue), options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)
@@ -175,6 +183,7 @@ def send(
         *(f"--ward={w}" for w in wards),
         *(f"--tag={t}" for t in tags),
         *(["--retry-failed"] if retry_failed else []),
+        *(["--allow-missing-images"] if allow_missing_images else []),
         "--yes",
     ]
     print_summary(report, again=shlex.join(again))
