@@ -79,7 +79,7 @@ def test_two_workers_share_one_send_and_each_recipient_gets_one_message(
 ) -> None:
     with Server(delay=0.02) as server:
         office(project, on_each_backend, server.port)
-        send = start(project, "send", "spring-2018", "--workers", "2", "--yes")
+        send = start(project, "send", "spring-2018", "--workers", "2", "--yes", "--allow-missing-images")
         out, err = send.communicate(timeout=120)
     assert send.returncode == 0, err
     got = Counter(server.handler.recipients())
@@ -103,7 +103,7 @@ def test_a_worker_killed_mid_send_loses_nobody_and_a_second_host_joins(
     with Server(delay=0.02) as server:
         office(project, database, server.port)
         office(host_b, database, server.port)
-        send = start(project, "send", "spring-2018", "--workers", "1", "--lease", "2", "--yes")
+        send = start(project, "send", "spring-2018", "--workers", "1", "--lease", "2", "--yes", "--allow-missing-images")
         joined = start(host_b, "worker", "--lease", "2", "--wait", "60")
 
         def b_rows() -> list[str]:

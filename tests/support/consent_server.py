@@ -25,7 +25,12 @@ class Server:
 @contextmanager
 def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
     """Start `newsletter serve --port 0 [args]`, read the URL it prints, stop it with SIGINT (Ctrl-C)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    # The developer's settings stay out; NEWSLETTER_DATABASE is only there when `on_each_backend` put it.
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_")) or k == "NEWSLETTER_DATABASE"
+    }
     full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1", **env})
     process = subprocess.Popen(
         [sys.executable, "-m", "newsletter", "serve", "--port", "0", *args],
@@ -47,7 +52,7 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=30)  # a loaded machine (two test processes) can take a while to stop
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -23,6 +23,7 @@ from newsletter.audience.people import DUPLICATE, Skipped, Subscriber
 from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
 from newsletter.content.issue import Issue
 from newsletter.store import Connection, Location, connect, exists
+from newsletter.store.connection import shown
 from newsletter.store.journal import SMTP, Journal
 from newsletter.store.subscribers import SUBSCRIBED
 
@@ -217,16 +218,18 @@ def select(
     if never_used(journal.db):
         if not write:
             if seed_list.is_file():
-                note = f"the list in {database} is empty: this dry run reads {seed_list}, which a real send imports"
+                note = (
+                    f"the list in {shown(database)} is empty: this dry run reads {seed_list}, which a real send imports"
+                )
                 return _from_file(journal, database, issue, load_audience(seed_list), wards, tags, [note])
         elif (report := seed(journal.db, seed_list)) is not None:
             notes.append(
-                f"the list was empty: imported {seed_list} into {database} ({report.added:,} added, "
+                f"the list was empty: imported {seed_list} into {shown(database)} ({report.added:,} added, "
                 f"{len(report.skipped):,} skipped); from now on the database is the list "
                 "(see `newsletter subscribers`)"
             )
     recipients = ListRecipients(
-        journal.db, targeting(issue, wards, tags), f"the list in {database}", route=journal.route
+        journal.db, targeting(issue, wards, tags), f"the list in {shown(database)}", route=journal.route
     )
     return Selection(recipients, None, notes)
 

@@ -50,6 +50,7 @@ def _register() -> None:
     from newsletter.cli import (
         build,
         consent,
+        db,
         dkim,
         init,
         preview,
@@ -64,7 +65,7 @@ def _register() -> None:
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, publish, dkim):
+    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, publish, dkim, db):
         module.register(cli)
     vocabulary.apply(cli)
 

@@ -15,6 +15,7 @@ from newsletter.cli.listing import format_option, tab_line, write_rows
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address
 from newsletter.store import suppressions
+from newsletter.store.connection import shown as database_shown
 from newsletter.store.database import transaction
 from newsletter.store.subscribers import Evidence, record_unsubscribe
 
@@ -82,7 +83,7 @@ def list_suppressions(fmt: str) -> None:
         for item in items:
             table.add_row(item.email, item.reason, item.source, item.created_at, item.detail)
         console.print(table)
-    console.print(f"{len(items):,} suppressed in {path}")
+    console.print(f"{len(items):,} suppressed in {database_shown(path)}")
 
 
 @suppressions_group.command("export")
@@ -138,7 +139,7 @@ def remove_suppression(email: str) -> None:
         raise InputError(f"EMAIL ({email!r}): {exc}") from exc
     path = settings().journal_path
     if address.lower() not in suppressions.suppressed_addresses(path):
-        raise InputError(f"{address}: not on the suppression list in {path}")
+        raise InputError(f"{address}: not on the suppression list in {database_shown(path)}")
     db = suppressions.connect(path)
     try:
         removed = suppressions.remove(db, address)

@@ -15,6 +15,7 @@ from newsletter.cli.common import project
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError, cannot_listen
 from newsletter.gates import values
+from newsletter.store.connection import shown as database_shown
 from newsletter.web.config import load_web_settings
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     shown = f"[{host}]" if ":" in host else host
     paths = ", ".join((app.web.subscribe_path, app.web.preferences_path, app.path))
     out_console().print(
-        f"Serving http://{shown}:{server.effective_port} ({paths}; database {config.journal_path};"
+        f"Serving http://{shown}:{server.effective_port} ({paths}; database {database_shown(config.journal_path)};"
         f" confirmation emails to {app.mail.describe()}); Ctrl-C stops",
         soft_wrap=True,
     )

@@ -14,6 +14,7 @@ from newsletter.cli.vocabulary import renamed
 from newsletter.errors import DeliveryError
 from newsletter.fileio import write_atomic
 from newsletter.sending.status import RouteStatus, read_status
+from newsletter.store.connection import shown as database_shown
 from newsletter.store.journal import STATES
 
 
@@ -29,7 +30,7 @@ from newsletter.store.journal import STATES
     default=None,
     help="Write the failed recipients and the servers' replies to this CSV file.",
 )
-def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
+def status(issue: str, journal_path: Path | str | None, export_path: Path | None) -> None:
     """Show what the journal records for ISSUE, through a relay and apart into the outbox folder
     (a rehearsal): how many recipients are in each state, the failures with the server's reply,
     those left unknown by an interrupted send, for an issue with ward editions, how many were
@@ -43,7 +44,7 @@ def status(issue: str, journal_path: Path | None, export_path: Path | None) -> N
     path = journal_path or project(issue).settings().journal_path  # the issue file's project, as send finds it
     status = read_status(issue, path)
     console = out_console()
-    console.print(f"{status.slug} in {path}", highlight=False)
+    console.print(f"{status.slug} in {database_shown(path)}", highlight=False)
     for route in status.routes:
         print_route(route)
     if status.snapshot is not None:

@@ -53,7 +53,7 @@ class WorkerOptions:
 
     issue: str | None = None
     job: int | None = None
-    database: Path | None = None
+    database: Path | str | None = None
     lease: float = LEASE
     wait: float = 0.0  # seconds to wait for a send to open (a worker standing by on another host)
 
@@ -144,7 +144,6 @@ async def _work(loop: SendLoop, share: Claims, relay: str) -> None:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
-        loop.committer.flush()
         share.release()
 
 
@@ -206,11 +205,11 @@ class Share:
 
     workers: int
     lease: float = LEASE
-    database: Path | None = None
+    database: Path | str | None = None
 
 
 def start_workers(
-    home: Project, job: int, count: int, *, database: Path | None, lease: float
+    home: Project, job: int, count: int, *, database: Path | str | None, lease: float
 ) -> list[subprocess.Popen[bytes]]:
     """N local `newsletter worker` processes for `job` (they print nothing but errors)."""
     command = [

@@ -57,7 +57,30 @@ _SENDING_CLAIMED = {
 _SETTLE_CLAIMED = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?,
   claim_until = CASE WHEN ? = 'pending' THEN claim_until END
   WHERE issue = ? AND route = ? AND email = ? AND claimed_by = ?"""
+_CLAIMED_MARKS = frozenset(_SENDING_CLAIMED.values())
 PATIENCE = 120.0  # seconds a worker waits for its database to come back before giving up
+
+
+Write = tuple[str, tuple[str | None, ...]]  # one buffered statement and its parameters
+
+
+def commit_writes(db: Connection, where: Location, writes: list[Write]) -> list[str]:
+    """Commit `writes` in one transaction on `db`: the journal's own connection, or the send
+    loop's writer thread's (`sending.committer`), so a slow commit never holds up the event loop.
+    Returns the recipients whose claimed `sending` mark found no claim (a worker sharing a send
+    lost them: their bodies must not go out); such marks run one by one for their row counts."""
+    lost: list[str] = []
+    try:
+        with transaction(db):
+            for sql, group in groupby(writes, key=itemgetter(0)):
+                rows = [params for _, params in group]
+                if sql in _CLAIMED_MARKS:
+                    lost += [str(p[5]) for p in rows if db.execute(sql, p).rowcount == 0]
+                else:
+                    db.executemany(sql, rows)
+    except DatabaseError as exc:
+        raise DeliveryError(f"{shown(where)}: cannot write the journal: {exc}") from exc
+    return lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +110,7 @@ class Journal:
         self.db = connect(path)
         # One ordered buffer: a retried recipient can be `sending`, `pending`, `sending` again
         # within one commit, and the last write must win.
-        self._writes: list[tuple[str, tuple[str | None, ...]]] = []
+        self._writes: list[Write] = []
 
     def close(self) -> None:
         self.flush()
@@ -117,34 +140,31 @@ class Journal:
 
     def flush(self) -> None:
         """Commit every buffered write in one transaction (order kept: sending before outcome)."""
-        if not self._writes:
+        writes = self.buffered()
+        if not writes:
             return
-        writes = len(self._writes)
         deadline = time.monotonic() + PATIENCE
         while True:
             try:
-                lost = self._commit(self._writes[:writes])
+                lost = commit_writes(self.db, self.path, writes)
                 break
-            except DatabaseError as exc:
-                if self.claimant is None or not is_transient(exc) or time.monotonic() > deadline:
-                    raise DeliveryError(f"{shown(self.path)}: cannot write the journal: {exc}") from exc
+            except DeliveryError as exc:
+                cause = exc.__cause__
+                if self.claimant is None or cause is None or not is_transient(cause) or time.monotonic() > deadline:
+                    raise
                 self.reconnect(deadline)
-        # Kept until committed: a failed commit (a full disk) loses no outcome.
-        del self._writes[:writes]
-        self.lost.update(lost)
+        self.committed(len(writes), lost)
 
-    def _commit(self, writes: list[tuple[str, tuple[str | None, ...]]]) -> list[str]:
-        """One transaction; the recipients whose claimed `sending` mark found no claim."""
-        lost = []
-        claimed = _SENDING_CLAIMED.get(self.db.backend) if self.claimant is not None else None
-        with transaction(self.db):
-            for sql, group in groupby(writes, key=itemgetter(0)):
-                rows = [params for _, params in group]
-                if sql == claimed:
-                    lost += [str(p[5]) for p in rows if self.db.execute(sql, p).rowcount == 0]
-                else:
-                    self.db.executemany(sql, rows)
-        return lost
+    def buffered(self) -> list[Write]:
+        """A copy of the writes not yet committed, in order (for a commit on another connection)."""
+        return list(self._writes)
+
+    def committed(self, count: int, lost: Iterable[str] = ()) -> None:
+        """The first `count` buffered writes are durable. Kept until then: a failed commit (a full
+        disk) loses no outcome, and writes buffered while a commit ran wait for the next one.
+        `lost`: recipients whose claimed `sending` mark found no claim (`commit_writes`)."""
+        del self._writes[:count]
+        self.lost.update(lost)
 
     def revive(self) -> None:
         """A new connection if this one died with its server (a long send outlived a restart)."""

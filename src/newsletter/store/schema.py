@@ -11,13 +11,11 @@ as older: the baseline revision adopts it. The revisions live in `revisions/vers
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
 
 from newsletter.store.connection import SQLITE, Connection
 from newsletter.store.errors import SchemaError
@@ -27,7 +25,13 @@ REVISIONS = Path(__file__).parent / "revisions"
 UPGRADE_HINT = "back it up first (`newsletter db backup FILE`), then run `newsletter db upgrade`"
 
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+
 def _config(db: Connection | None = None) -> Config:
+    from alembic.config import Config  # Alembic only when migrating: every command starts faster
+
     config = Config()
     config.set_main_option("script_location", str(REVISIONS))
     if db is not None:
@@ -36,20 +40,34 @@ def _config(db: Connection | None = None) -> Config:
     return config
 
 
+_REVISION = re.compile(r'^revision = "([^"]+)"$', re.MULTILINE)
+_DOWN = re.compile(r'^down_revision = (?:None|"([^"]+)")$', re.MULTILINE)
+
+
 @functools.cache
-def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+def _chain() -> dict[str, str | None]:
+    """Revision -> the one before it, read from the revision files' own lines: checking a
+    database's version needs no Alembic import (tests/test_db_cli.py holds this equal to
+    Alembic's own reading)."""
+    chain: dict[str, str | None] = {}
+    for path in sorted((REVISIONS / "versions").glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(text), _DOWN.search(text)
+        assert revision and down, f"{path}: a revision file needs revision = and down_revision = lines"
+        chain[revision.group(1)] = down.group(1)
+    return chain
 
 
 def head() -> str:
-    """The newest revision this release knows."""
-    found = _scripts().get_current_head()
-    assert found is not None, f"no revisions in {REVISIONS}"
-    return found
+    """The newest revision this release knows: the one no other revision follows."""
+    chain = _chain()
+    heads = set(chain) - {down for down in chain.values() if down}
+    assert len(heads) == 1, f"revisions in {REVISIONS} must form one line, found heads {sorted(heads)}"
+    return heads.pop()
 
 
 def known(revision: str) -> bool:
-    return any(script.revision == revision for script in _scripts().walk_revisions())
+    return revision in _chain()
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,8 @@ def upgrade(db: Connection) -> tuple[str | None, str]:
         if before is not None and not known(before):
             raise _newer(db, before)
         if before != head():
+            from alembic import command
+
             command.upgrade(_config(db), "head")
     return before, head()
 

@@ -12,8 +12,8 @@ from alembic import op
 
 from newsletter.store.connection import Connection
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006w"
 branch_labels = None
 depends_on = None
 
