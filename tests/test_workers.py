@@ -103,7 +103,8 @@ def test_a_worker_killed_mid_send_loses_nobody_and_a_second_host_joins(
     with Server(delay=0.02) as server:
         office(project, database, server.port)
         office(host_b, database, server.port)
-        send = start(project, "send", "spring-2018", "--workers", "1", "--lease", "2", "--yes", "--allow-missing-images")
+        args = ("--workers", "1", "--lease", "2", "--yes", "--allow-missing-images")
+        send = start(project, "send", "spring-2018", *args)
         joined = start(host_b, "worker", "--lease", "2", "--wait", "60")
 
         def b_rows() -> list[str]:
