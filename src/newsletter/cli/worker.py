@@ -16,7 +16,7 @@ from newsletter.sending.worker import WorkerOptions, run_worker
 
 
 @click.command()
-@click.argument("issue", metavar="[ISSUE]", required=False)
+@click.argument("issue", metavar="ISSUE", required=False)
 @journal_option
 @lease_option
 @click.option(
