@@ -16,11 +16,11 @@ from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
 from newsletter.cli.vocabulary import renamed
-from newsletter.errors import InputError
+from newsletter.errors import ConfigError, InputError
 from newsletter.sending.report import SendReport
 from newsletter.sending.start import SendOptions, prepare_send
 from newsletter.sending.worker import LEASE, Share
-from newsletter.settings import is_database_url
+from newsletter.settings import database_location
 from newsletter.store.connection import shown
 
 
@@ -34,8 +34,12 @@ class Database(click.ParamType["Path | str"]):
         if isinstance(value, Path):
             return value
         text = str(value)
-        if is_database_url(text):
-            return text
+        try:
+            located = database_location(text, "--database")
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+        if isinstance(located, str):
+            return located
         if Path(text).is_dir():
             self.fail(f"{text!r} is a folder, not a database file", param, ctx)
         return Path(text)
