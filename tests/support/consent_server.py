@@ -60,6 +60,7 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    reader: threading.Thread | None = None
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -79,6 +80,8 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if reader is not None:
+            reader.join(timeout=10)  # every line it wrote is in `log` once the block ends
 
 
 def request(url: str, data: bytes | None = None, method: str | None = None) -> tuple[int, dict[str, str], str]:
