@@ -21,12 +21,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 
 from newsletter.audience.tokens import make_token
 from tests.conftest import REAL_SETTINGS, REPO, Run, require
+from tests.support.axe import axe_violations, describe
 from tests.support.consent_server import Server, serving
 from tests.support.db import query
 
@@ -209,3 +211,59 @@ def test_the_nginx_example_proxies_the_same_paths_as_the_caddyfile() -> None:
     assert "reverse_proxy {$NEWSLETTER_UPSTREAM:127.0.0.1:8080}" in caddy and "location / {" in nginx
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in nginx  # replaces, never appends
     assert "$proxy_add_x_forwarded_for;" not in nginx
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # Chromium is slow; the database steps run on both above
+def test_every_page_through_caddy_is_accessible_in_chromium(site: Site, chromium: Any) -> None:
+    """axe-core (WCAG 2.1 A/AA) on every page a visitor meets, as Caddy serves it."""
+    context = chromium.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    seen: list[str] = []
+
+    def accessible(name: str) -> None:
+        violations = axe_violations(page)
+        assert violations == [], f"{name}:\n{describe(violations)}"
+        seen.append(name)
+
+    try:
+        page.goto(f"{site.base}/subscribe")
+        accessible("signup")
+        page.get_by_label("Email address").fill("ola.bello@example.org")
+        page.get_by_label("First name").fill("Ola")
+        page.locator("#consent").check()
+        page.get_by_role("button", name="Sign up").click()
+        page.get_by_role("heading", name="Check your inbox").wait_for()
+        accessible("check-inbox")
+        eml = (site.project / "outbox" / "confirmations" / "ola.bello@example.org.eml").read_bytes()
+        text = email.message_from_bytes(eml, policy=email.policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        confirm = urlsplit(between(text, r"(https?://\S+/subscribe/confirm\?token=[\w.=-]+)"))
+        page.goto(f"{site.base}{confirm.path}?{confirm.query}")
+        accessible("confirm")
+        page.get_by_role("button", name="Confirm my subscription").click()
+        page.get_by_role("heading", name="You are subscribed").wait_for()
+        accessible("subscribed")
+        page.get_by_role("link", name="manage your preferences").click()
+        page.get_by_role("heading", name="Your newsletter preferences").wait_for()
+        accessible("preferences")
+        token = make_token(
+            "ola.bello@example.org", REAL_SETTINGS["NEWSLETTER_LIST_ID"], REAL_SETTINGS["UNSUBSCRIBE_SECRET"]
+        )
+        page.goto(f"{site.base}/unsubscribe?token={token}")
+        accessible("unsubscribe")
+        page.get_by_role("button", name="Unsubscribe").click()
+        page.get_by_role("heading", name="You are unsubscribed").wait_for()
+        accessible("unsubscribed")
+        for path, name in (
+            ("/unsubscribe?token=garbage", "invalid-link"),
+            ("/nowhere", "not-found"),
+            ("/newsletter/", "archive"),
+        ):
+            page.goto(site.base + path)
+            accessible(name)
+        page.locator("main a[href$='.html']").first.click()
+        page.wait_for_load_state()
+        accessible("archive-issue")
+    finally:
+        context.close()
+    assert len(seen) == 11
