@@ -100,9 +100,9 @@ def test_the_example_issues_have_no_placeholder(issue: str, project: Path, capsy
     assert check(capsys, issue) == (0, [])
 
 
-def test_the_article_template_is_the_one_the_readme_shows() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f'summary: "{ARTICLE_SUMMARY}"' in readme and f"\n{ARTICLE_BODY}\n" in readme
+def test_the_article_template_is_the_one_the_docs_show() -> None:
+    page = (REPO / "docs" / "reference" / "files.md").read_text(encoding="utf-8")
+    assert f'summary: "{ARTICLE_SUMMARY}"' in page and f"\n{ARTICLE_BODY}\n" in page
 
 
 def test_the_preview_shows_the_placeholder(project: Path, run_cli: Run) -> None:

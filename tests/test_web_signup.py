@@ -326,17 +326,6 @@ def test_signing_up_again_after_unsubscribing_needs_the_new_confirmation(app: We
         assert connection.execute("SELECT count(*) FROM suppressions").fetchone() == (0,)
 
 
-def test_every_signup_setting_is_documented() -> None:
-    from newsletter.web.config import WEB_DEFAULTS
-    from tests.conftest import REPO
-
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    example = (REPO / ".env.example").read_text(encoding="utf-8")
-    for name in WEB_DEFAULTS:
-        assert f"`{name}`" in readme, f"{name} is not in README.md"
-        assert f"# {name}=" in example, f"{name} is not in .env.example"
-
-
 @pytest.mark.parametrize(
     ("name", "value"),
     [

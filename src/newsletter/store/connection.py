@@ -142,7 +142,7 @@ class Connection:
         self.close()
 
 
-_engines: dict[tuple[str, bool], Engine] = {}
+_engines: dict[tuple[str, bool, str], Engine] = {}
 _engines_lock = threading.Lock()
 
 
@@ -150,7 +150,7 @@ def engine(location: Location, *, pooled: bool = False, synchronous: str = "FULL
     """The process's engine for `location` (one per location). Unpooled by default: a command
     opens a connection or two and closes them, and an idle pooled connection would hold a
     deleted test database open; `serve` asks for a pool (`pooled=True`)."""
-    key = (str(location), pooled)
+    key = (str(location), pooled, synchronous)
     with _engines_lock:
         if key not in _engines:
             _engines[key] = _make_engine(location, pooled, synchronous)
