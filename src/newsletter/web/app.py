@@ -91,7 +91,16 @@ class WebApp:
         self.settings = settings
         self.web: WebSettings = load_web_settings(settings)
         self.name = list_name(settings)
-        site = Site(settings.representative, settings.constituency, settings.website)
+        site = Site(
+            settings.representative,
+            settings.constituency,
+            settings.website,
+            settings.postal_address,
+            settings.contact_phone,
+            settings.contact_email,
+            settings.contact_url,
+            self.web.subscribe_url,
+        )
         self.pages = Pages(site, self.web.privacy_url, banner=dev_banner(settings) if dev else "")
         self._local = threading.local()
         self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
