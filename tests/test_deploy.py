@@ -254,6 +254,12 @@ def test_every_page_through_caddy_is_accessible_in_chromium(site: Site, chromium
         page.get_by_role("button", name="Unsubscribe").click()
         page.get_by_role("heading", name="You are unsubscribed").wait_for()
         accessible("unsubscribed")
+        page.goto(f"{site.base}/preferences")
+        accessible("lost-link-form")
+        page.get_by_label("Email address").fill("ola.bello@example.org")
+        page.get_by_role("button", name="Email me my preferences link").click()
+        page.get_by_role("heading", name="Check your inbox").wait_for()
+        accessible("lost-link-sent")
         for path, name in (
             ("/unsubscribe?token=garbage", "invalid-link"),
             ("/nowhere", "not-found"),
@@ -266,4 +272,4 @@ def test_every_page_through_caddy_is_accessible_in_chromium(site: Site, chromium
         accessible("archive-issue")
     finally:
         context.close()
-    assert len(seen) == 11
+    assert len(seen) == 13
