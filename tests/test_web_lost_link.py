@@ -16,15 +16,10 @@ from newsletter.store import connect
 from newsletter.store import subscribers as store
 from newsletter.store.consent import Evidence
 from newsletter.web.app import WebApp
-from tests.conftest import REAL_SETTINGS
 from tests.support.smtpd import Server
-from tests.support.web import call, web_app
+from tests.support.web import call, relayed_app
 
 KNOWN = "kemi.adeyemi@example.org"
-REAL = {
-    **{k: v for k, v in REAL_SETTINGS.items() if k not in ("NEWSLETTER_LIST_ID", "UNSUBSCRIBE_SECRET")},
-    "UNSUBSCRIBE_URL": "https://www.stockport-office.test/newsletter/unsubscribe",
-}
 
 
 @pytest.fixture
@@ -35,15 +30,7 @@ def relay() -> Iterator[Server]:
 
 @pytest.fixture
 def app(tmp_path: Path, relay: Server, database: Path | str) -> WebApp:
-    app = web_app(
-        tmp_path,
-        NEWSLETTER_JOURNAL=str(database),
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(relay.port),
-        SMTP_SECURITY="none",
-        NEWSLETTER_SIGNUP_PER_IP="3",
-        **REAL,
-    )
+    app = relayed_app(tmp_path, relay.port, NEWSLETTER_JOURNAL=str(database), NEWSLETTER_SIGNUP_PER_IP="3")
     with connect(database) as db:
         staff = Evidence("staff", "test set-up")
         store.add_pending(db, KNOWN, "Kemi", "", "", [], staff)
