@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -47,16 +46,22 @@ def post(url: str, data: bytes, headers: dict[str, str] | None = None) -> None:
 
 def flood(root: Path, rows: int) -> str:
     """Fill the per-client limit's table with `rows` rows from other clients, just now."""
+    try:
+        from newsletter.store import (
+            client_limits,  # noqa: F401 (only whether this release has it)
+            connect,
+            transaction,
+        )
+    except ImportError:
+        return "no client_limits table in this release: --flood ignored"
     [database] = (root / ".newsletter").glob("*.sqlite3")
-    with sqlite3.connect(database) as db:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'client_limits'").fetchone():
-            return "no client_limits table in this release: --flood ignored"
-        now = time.time()
+    now = time.time()
+    with connect(database) as db, transaction(db):
         db.executemany(
             "INSERT INTO client_limits (key, at) VALUES (?, ?)",
-            ((f"{n:032x}", now - 1 + n / rows) for n in range(rows)),
+            ((n.to_bytes(16, "big"), now - 1 + n / rows) for n in range(rows)),
         )
-        return f"client_limits filled with {rows:,} rows"
+    return f"client_limits filled with {rows:,} rows"
 
 
 def timed(label: str, count: int, each: Callable[[int], None]) -> float:
@@ -75,7 +80,7 @@ def limit_alone(root: Path, count: int, baseline: float) -> None:
         from newsletter.store import client_limits
     except ImportError:
         return  # a release before the limit moved into the database
-    from newsletter.store.database import connect
+    from newsletter.store import connect
 
     [database] = (root / ".newsletter").glob("*.sqlite3")
     db = connect(database)

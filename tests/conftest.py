@@ -156,12 +156,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path | str]:
     """A fresh, empty database on this test's backend: a file path, or a postgresql:// URL."""
     if backend == "sqlite":
-        return tmp_path / "db" / "newsletter.sqlite3"
+        yield tmp_path / "db" / "newsletter.sqlite3"
+        return
     cluster: Cluster = request.getfixturevalue("pg_cluster")
-    return cluster.new_database()
+    url = cluster.new_database()
+    yield url
+    release(url)
+
+
+def release(url: str) -> None:
+    """Close the pooled connections a web app in the test kept (`serve` pools them per
+    database): otherwise each test's database holds one server connection for the whole run."""
+    from newsletter.store.connection import engine
+
+    engine(url, pooled=True).dispose()
 
 
 @pytest.fixture

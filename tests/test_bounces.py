@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from newsletter.audience.bounces import import_mailbox
 from newsletter.audience.dsn import classify
 from newsletter.audience.tokens import make_token
 from newsletter.settings import Settings, load_settings
-from newsletter.store import suppressions
+from newsletter.store import Location, connect, exists, suppressions, transaction
 from tests.conftest import REAL_SETTINGS, Run
 from tests.support.bounce_mail import EXPECTED, ORIGINAL_ID, fixture_text, parse, write_maildir, write_mbox
 
@@ -49,39 +49,39 @@ def test_a_delayed_notice_is_soft_and_an_ip_address_is_not_a_status() -> None:
     assert finding.kind == "soft" and finding.status == "4.4.1"
 
 
-def settings_for(tmp_path: Path, **extra: str) -> Settings:
-    return load_settings({**ENV, "NEWSLETTER_JOURNAL": str(tmp_path / "journal.sqlite3"), **extra})
+def settings_for(database: Location, **extra: str) -> Settings:
+    return load_settings({**ENV, "NEWSLETTER_JOURNAL": str(database), **extra})
 
 
-def journal_with(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
-    """A journal holding `deliveries` rows in the sender's documented schema."""
-    path = tmp_path / "journal.sqlite3"
-    with sqlite3.connect(path) as db:
-        db.execute("""CREATE TABLE deliveries (issue TEXT NOT NULL, email TEXT NOT NULL, state TEXT NOT NULL,
-            reason TEXT, attempts INTEGER NOT NULL DEFAULT 0, last_reply TEXT, message_id TEXT,
-            created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (issue, email))""")
-        db.executemany("INSERT INTO deliveries VALUES (?, ?, 'sent', NULL, 1, '250 ok', ?, 'now', 'now')", rows)
-    return path
+def journal_with(database: Location, rows: list[tuple[str, str, str]]) -> Location:
+    """A database whose journal holds these (issue, email, Message-ID) deliveries, sent by relay."""
+    with connect(database) as db, transaction(db):
+        db.executemany(
+            "INSERT INTO deliveries (issue, route, email, state, attempts, last_reply, message_id, created_at, "
+            "updated_at) VALUES (?, 'smtp', ?, 'sent', 1, '250 ok', ?, 'now', 'now')",
+            rows,
+        )
+    return database
 
 
-def suppressed(path: Path) -> dict[str, str]:
-    return {e: s.reason for e, s in suppressions.suppressed_addresses(path).items()}
+def suppressed(database: Location) -> dict[str, str]:
+    return {e: s.reason for e, s in suppressions.suppressed_addresses(database).items()}
 
 
-def test_the_journal_message_id_wins_over_the_reported_address(tmp_path: Path) -> None:
+def test_the_journal_message_id_wins_over_the_reported_address(tmp_path: Path, database: Location) -> None:
     """A forwarded address bounces under its new name; the journal knows who it was sent to."""
-    journal = journal_with(tmp_path, [("spring-2018", "amina.hussain@example.com", "<spring-2018.aa11@x.test>")])
+    journal = journal_with(database, [("spring-2018", "amina.hussain@example.com", "<spring-2018.aa11@x.test>")])
     mbox = write_mbox(tmp_path / "in.mbox", [fixture_text("postfix-hard.eml", message_id="<spring-2018.aa11@x.test>")])
-    report = import_mailbox(mbox, settings_for(tmp_path))
+    report = import_mailbox(mbox, settings_for(database))
     assert suppressed(journal) == {"amina.hussain@example.com": "hard-bounce"}
     assert "Message-ID <spring-2018.aa11@x.test>" in report.lines[0]
 
 
-def test_soft_bounces_suppress_only_after_separate_issues(tmp_path: Path) -> None:
+def test_soft_bounces_suppress_only_after_separate_issues(tmp_path: Path, database: Location) -> None:
     issues = ["spring-2018", "early-2019", "november-2019"]
     rows = [(issue, "tom.whitworth@example.org", f"<{issue}.b{n}@x.test>") for n, issue in enumerate(issues)]
-    journal = journal_with(tmp_path, rows)
-    settings = settings_for(tmp_path)
+    journal = journal_with(database, rows)
+    settings = settings_for(database)
 
     def bounce(n: int, copy: int = 0) -> str:
         return fixture_text(
@@ -99,13 +99,13 @@ def test_soft_bounces_suppress_only_after_separate_issues(tmp_path: Path) -> Non
     assert report.counts["soft-bounce suppressed"] == 1
 
 
-def test_the_soft_bounce_limit_is_a_setting(tmp_path: Path) -> None:
+def test_the_soft_bounce_limit_is_a_setting(tmp_path: Path, database: Location) -> None:
     mbox = write_mbox(tmp_path / "in.mbox", [fixture_text("gmail-soft.eml")])
-    import_mailbox(mbox, settings_for(tmp_path, NEWSLETTER_SOFT_BOUNCE_LIMIT="1"))
-    assert suppressed(tmp_path / "journal.sqlite3") == {"tom.whitworth@example.org": "soft-bounce"}
+    import_mailbox(mbox, settings_for(database, NEWSLETTER_SOFT_BOUNCE_LIMIT="1"))
+    assert suppressed(database) == {"tom.whitworth@example.org": "soft-bounce"}
 
 
-def test_unsubscribe_mail_uses_the_signed_token_else_the_sender(tmp_path: Path) -> None:
+def test_unsubscribe_mail_uses_the_signed_token_else_the_sender(tmp_path: Path, database: Location) -> None:
     token = make_token("w.bancroft@example.com", LIST_ID, SECRET)
     texts = [
         fixture_text("unsubscribe-mailto.eml", token=token),
@@ -115,8 +115,8 @@ def test_unsubscribe_mail_uses_the_signed_token_else_the_sender(tmp_path: Path) 
             **{"<CAF3x9k2mQ7f8=Zr1vL@mail.example.org>": "<second@mail.example.org>"},
         ),
     ]
-    import_mailbox(write_maildir(tmp_path / "Maildir", texts), settings_for(tmp_path))
-    assert suppressed(tmp_path / "journal.sqlite3") == {
+    import_mailbox(write_maildir(tmp_path / "Maildir", texts), settings_for(database))
+    assert suppressed(database) == {
         "w.bancroft@example.com": "unsubscribed",
         "margaret.hughes@example.org": "unsubscribed",
     }
@@ -130,6 +130,7 @@ def outbox_ids(folder: Path) -> dict[str, str]:
     return ids
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_a_bounce_mailbox_suppresses_for_the_next_send(project: Path, run_cli: Run) -> None:
     sent = run_cli(
         "send", "spring-2018", "--subscribers", "subscribers.example.csv", "--outbox", "first", "--yes", env=ENV
@@ -161,6 +162,7 @@ def test_a_bounce_mailbox_suppresses_for_the_next_send(project: Path, run_cli: R
     assert f"{len(gone)} suppressed" in second.stdout
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_a_removed_address_stays_removed_when_an_old_mailbox_is_imported_again(project: Path, run_cli: Run) -> None:
     write_mbox(project / "old.mbox", [fixture_text("postfix-hard.eml")])
     assert run_cli("bounces", "import", "old.mbox").returncode == 0
@@ -178,8 +180,10 @@ def test_a_removed_address_stays_removed_when_an_old_mailbox_is_imported_again(p
         (lambda p: (p / "folder", (p / "folder").mkdir())[0], "folder: not a Maildir folder"),
     ],
 )
-def test_bad_mailbox_paths_are_one_line_and_exit_2(project: Path, run_cli: Run, make, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_mailbox_paths_are_one_line_and_exit_2(
+    project: Path, run_cli: Run, on_each_backend: Location, make: Callable[[Path], Path], message: str
+) -> None:
     path = make(project)
     result = run_cli("bounces", "import", str(path.name))
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
-    assert not (project / ".newsletter").exists()
+    assert not (project / ".newsletter").exists() and not exists(on_each_backend)

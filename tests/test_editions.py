@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,10 @@ from newsletter.content.issue import load_issue
 from newsletter.errors import InputError
 from newsletter.mail.compose import compose
 from newsletter.settings import load_settings
+from newsletter.store import Location
 from tests.conftest import REPO, Run
 from tests.support.browser import preview
+from tests.support.db import query
 
 WARD_ARTICLE = "https://www.example.org/news/dementia-dols-red-tape"
 KEY = "heatons-north+heatons-south"
@@ -119,11 +120,12 @@ def test_rendered_once_per_edition_never_per_recipient(monkeypatch: pytest.Monke
     assert built == {"", KEY}
 
 
-def test_the_journal_records_each_recipients_edition(project: Path, run_cli: Run) -> None:
+def test_the_journal_records_each_recipients_edition(project: Path, on_each_backend: Location, run_cli: Run) -> None:
     result = run_cli("send", "spring-2016", "--subscribers", "subscribers.example.csv", "--yes")
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
-        rows = dict(db.execute("SELECT email, edition FROM deliveries WHERE issue = 'spring-2016' AND state = 'sent'"))
+    rows = dict(
+        query(on_each_backend, "SELECT email, edition FROM deliveries WHERE issue = 'spring-2016' AND state = 'sent'")
+    )
     assert rows["margaret.hughes@example.org"] == KEY and rows["amina.hussain@example.com"] == KEY
     assert sum(edition == KEY for edition in rows.values()) == 4
     assert all(edition == "" for email_, edition in rows.items() if email_ not in {
@@ -169,6 +171,7 @@ def test_the_preview_picker_shows_each_edition(project: Path) -> None:
     assert WARD_ARTICLE.encode() in ward_html and WARD_ARTICLE.encode() not in everyone
 
 
+@pytest.mark.usefixtures("on_each_backend")  # the archive reads the editions from the database
 def test_the_archive_lists_the_editions(project: Path, run_cli: Run) -> None:
     assert run_cli("send", "spring-2016", "--subscribers", "subscribers.example.csv", "--yes").returncode == 0
     result = run_cli("archive", "--out", "site")

@@ -197,7 +197,7 @@ def test_status_lists_the_unknown_and_a_rerun_sends_them_only_when_asked(project
     emails = addresses(20, "example.net")
     lost = {emails[3], emails[11], emails[17]}
     subscriber_csv(project / "list.csv", emails)
-    send_args = ("send", "spring-2018", "--subscribers", "list.csv", "--yes")
+    send_args = ("send", "spring-2018", "--subscribers", "list.csv", "--yes", "--allow-missing-images")
     with Server() as server:
         server.handler.close_after_storing = set(lost)
         first = cli(project, server, *send_args)

@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.table import Table
@@ -16,6 +17,7 @@ from newsletter.store import suppressions
 from newsletter.store.database import transaction
 from tests.conftest import Run
 from tests.hostile.strategies import hostile_text
+from tests.support.postgres import Cluster
 
 MARKUP = [
     "[/]",
@@ -89,12 +91,12 @@ def test_formula_cells_get_a_leading_quote() -> None:
     ]
 
 
-def test_suppressions_export_neutralises_a_bounce_detail_and_imports_back(project: Path, run_cli: Run) -> None:
-    journal = project / ".newsletter" / "newsletter.sqlite3"
+def test_suppressions_export_neutralises_a_bounce_detail_and_imports_back(
+    project: Path, run_cli: Run, on_each_backend: Path | str, request: pytest.FixtureRequest
+) -> None:
+    """On each backend: the detail is stored as written and neutralised only in the CSV."""
     run_cli("unsubscribe", "kept@example.org")
-    found = sorted(project.glob(".newsletter/*.sqlite3"))
-    journal = found[0] if found else journal
-    db = suppressions.connect(journal)
+    db = suppressions.connect(on_each_backend)
     detail = '=HYPERLINK("https://evil.example.net","click")'
     with transaction(db):
         suppressions.add(db, "-dash@example.org", "hard-bounce", "@relay", detail)
@@ -104,10 +106,16 @@ def test_suppressions_export_neutralises_a_bounce_detail_and_imports_back(projec
         records = list(csv.DictReader(handle))
     bounced = next(r for r in records if "dash" in r["email"])
     assert (bounced["email"], bounced["source"], bounced["detail"]) == ("'-dash@example.org", "'@relay", "'" + detail)
-    env = {"NEWSLETTER_JOURNAL": str(project / "other.sqlite3")}
+    other = project / "other.sqlite3" if isinstance(on_each_backend, Path) else pg(request).new_database()
+    env = {"NEWSLETTER_DATABASE": str(other)}
     assert run_cli("suppressions", "import", "out.csv", env=env).returncode == 0
     listed = run_cli("suppressions", "list", env=env).stdout
     assert "-dash@example.org" in listed and "'-dash" not in listed
+
+
+def pg(request: pytest.FixtureRequest) -> Cluster:
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return cluster
 
 
 def test_a_name_with_markup_is_printed_as_text(project: Path, run_cli: Run) -> None:

@@ -1,22 +1,24 @@
-"""The journal on a real SQLite file: the shared schema, ordered grouped writes, planning."""
+"""The journal on a SQLite file and a real PostgreSQL server: the shared schema, ordered grouped
+writes, planning."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+import sqlalchemy
 
 from newsletter.sending.plan import ALREADY_SENT, FAILED_BEFORE, plan
+from newsletter.store import Location, connect
 from newsletter.store.journal import OUTBOX, SMTP, Journal
+from tests.support.db import query
 from tests.support.sending import addresses, audience
 
 
-def test_the_shared_table_is_in_wal_mode_with_the_agreed_columns(tmp_path: Path) -> None:
-    path = tmp_path / "j" / "journal.sqlite3"
-    Journal(path).close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        columns = [row[1] for row in db.execute("PRAGMA table_info(deliveries)")]
-        indexes = [row[1] for row in db.execute("PRAGMA index_list(deliveries)")]
+def test_the_shared_table_has_the_agreed_columns_and_sqlite_is_in_wal_mode(database: Location, backend: str) -> None:
+    Journal(database).close()
+    with connect(database) as db:
+        if backend == "sqlite":
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        columns = db.execute("SELECT * FROM deliveries WHERE 1 = 0").columns()
+        indexes = [index["name"] for index in sqlalchemy.inspect(db.sa).get_indexes("deliveries")]
     assert columns == [
         "issue",
         "route",
@@ -33,8 +35,8 @@ def test_the_shared_table_is_in_wal_mode_with_the_agreed_columns(tmp_path: Path)
     assert "deliveries_message_id" in indexes
 
 
-def test_the_last_buffered_write_wins_within_one_commit(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite3") as journal:
+def test_the_last_buffered_write_wins_within_one_commit(database: Location) -> None:
+    with Journal(database) as journal:
         journal.prepare("x", ["A@Example.net"], [])
         journal.mark_sending("x", "A@Example.net", "<1@o>")
         journal.settle("x", "A@Example.net", "pending", "451 later")
@@ -44,9 +46,9 @@ def test_the_last_buffered_write_wins_within_one_commit(tmp_path: Path) -> None:
     assert row == ("sending", 2, "<2@o>", "451 later")
 
 
-def test_planning_skips_sent_and_failed_and_reports_unknown(tmp_path: Path) -> None:
+def test_planning_skips_sent_and_failed_and_reports_unknown(database: Location) -> None:
     emails = addresses(4)
-    with Journal(tmp_path / "j.sqlite3") as journal:
+    with Journal(database) as journal:
         journal.prepare("x", emails, [])
         for email, state in zip(emails[:3], ("sent", "failed", "sending"), strict=True):
             journal.mark_sending("x", email, "<id@o>")
@@ -60,8 +62,8 @@ def test_planning_skips_sent_and_failed_and_reports_unknown(tmp_path: Path) -> N
         assert [s.email for s in again.chosen] == emails[1:]
 
 
-def test_a_skipped_row_never_overwrites_a_sent_one(tmp_path: Path) -> None:
-    with Journal(tmp_path / "j.sqlite3") as journal:
+def test_a_skipped_row_never_overwrites_a_sent_one(database: Location) -> None:
+    with Journal(database) as journal:
         journal.prepare("x", ["a@example.net"], [])
         journal.settle("x", "a@example.net", "sent", "250 ok")
         journal.flush()
@@ -70,9 +72,9 @@ def test_a_skipped_row_never_overwrites_a_sent_one(tmp_path: Path) -> None:
     assert rows == {"a@example.net": "sent:", "b@example.net": "skipped:no consent"}
 
 
-def test_a_rehearsal_in_the_outbox_never_counts_as_sent_for_the_relay(tmp_path: Path) -> None:
+def test_a_rehearsal_in_the_outbox_never_counts_as_sent_for_the_relay(database: Location) -> None:
     emails = addresses(3)
-    path = tmp_path / "j.sqlite3"
+    path = database
     with Journal(path, route=OUTBOX) as outbox:
         outbox.prepare("x", emails, [])
         for email in emails:
@@ -91,6 +93,5 @@ def test_a_rehearsal_in_the_outbox_never_counts_as_sent_for_the_relay(tmp_path: 
         assert relay.reached("x") == {OUTBOX, SMTP}
     with Journal(path, route=OUTBOX) as outbox:
         assert outbox.counts("x") == {"sent": 3}, "the relay's rows never change the rehearsal's"
-    with sqlite3.connect(path) as db:
-        rows = db.execute("SELECT route, count(*) FROM deliveries GROUP BY route ORDER BY route").fetchall()
+    rows = query(path, "SELECT route, count(*) FROM deliveries GROUP BY route ORDER BY route")
     assert rows == [(OUTBOX, 3), (SMTP, 1)]

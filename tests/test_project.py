@@ -1,9 +1,11 @@
-"""The project home: found the same way from anywhere, so one send is one send."""
+"""The project home: found the same way from anywhere, so one send is one send.
+
+SQLite only: the subject is where the project's database *file* is found from any folder (a
+postgresql:// URL is taken as it is, whatever the folder; tests/test_db_cli.py covers it)."""
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from newsletter.project import find_project
 from tests.conftest import Run
+from tests.support.db import scalar
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store" / "journal-release.sqlite3"
 
@@ -83,8 +86,15 @@ def test_project_option_and_variable_name_the_root(
 
 
 def test_the_journal_of_the_previous_release_is_found_upgraded_and_honoured(project: Path, run_cli: Run) -> None:
+    """SQLite only: the subject is the file an earlier release left in the project folder."""
     (project / ".newsletter").mkdir()
-    shutil.copy(FIXTURE, project / ".newsletter" / "journal.sqlite3")
+    journal = project / ".newsletter" / "journal.sqlite3"
+    shutil.copy(FIXTURE, journal)
+    refused = run_cli("send", "spring-2018", "--dry-run")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert str(journal) in refused.stderr and "newsletter db upgrade" in refused.stderr
+    upgraded = run_cli("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
     dry = run_cli("send", "spring-2018", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     # 18 were sent by the old release; one of them has unsubscribed since (the fixture's suppression).
@@ -95,6 +105,5 @@ def test_the_journal_of_the_previous_release_is_found_upgraded_and_honoured(proj
     assert "0 sent" in result.stdout and "17 skipped (already sent)" in result.stdout
     assert not (project / "outbox").exists(), "nobody was sent the issue twice"
     assert not (project / ".newsletter" / "newsletter.sqlite3").exists()
-    with sqlite3.connect(project / ".newsletter" / "journal.sqlite3") as db:
-        assert db.execute("SELECT count(*) FROM subscribers WHERE status = 'subscribed'").fetchone()[0] == 17
-        assert db.execute("SELECT count(*) FROM deliveries WHERE state = 'sent'").fetchone()[0] == 18
+    assert scalar(journal, "SELECT count(*) FROM subscribers WHERE status = 'subscribed'") == 17
+    assert scalar(journal, "SELECT count(*) FROM deliveries WHERE state = 'sent'") == 18

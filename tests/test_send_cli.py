@@ -61,7 +61,7 @@ def test_starttls_and_login_deliver_everyone_then_a_rerun_sends_nothing(
     project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
 ) -> None:
     env = relay_env(tls_server, project, ca)
-    result = run_cli("send", "spring-2018", "--yes", env=env)
+    result = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
     assert result.returncode == 0, result.stderr
     assert len(tls_server.handler.received) == 18
     assert tls_server.logins == [("office", True)] * 4
@@ -69,7 +69,7 @@ def test_starttls_and_login_deliver_everyone_then_a_rerun_sends_nothing(
     # The first send filled the empty list from the example CSV: rows without consent never entered it.
     assert "imported" in result.stderr and "18 added, 2 skipped" in result.stderr
     assert set(states(project).values()) == {"sent"}
-    again = run_cli("send", "spring-2018", "--yes", env=env)
+    again = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
     assert again.returncode == 0 and "18 skipped (already sent)" in again.stdout
     assert "imported" not in again.stderr
     assert len(tls_server.handler.received) == 18
@@ -81,7 +81,13 @@ def test_a_wrong_password_is_one_line_exit_1_and_nothing_sent(
     project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
 ) -> None:
     wrong = "not-the-password-42"
-    result = run_cli("send", "spring-2018", "--yes", env=relay_env(tls_server, project, ca, SMTP_PASSWORD=wrong))
+    result = run_cli(
+        "send",
+        "spring-2018",
+        "--allow-missing-images",
+        "--yes",
+        env=relay_env(tls_server, project, ca, SMTP_PASSWORD=wrong),
+    )
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and f"127.0.0.1:{tls_server.port}: 535" in errors[0], result.stderr
@@ -99,7 +105,7 @@ def test_an_untrusted_certificate_stops_the_send(
 ) -> None:
     env = relay_env(tls_server, project, ca)
     del env["SMTP_CA_FILE"]
-    result = run_cli("send", "spring-2018", "--yes", env=env)
+    result = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
     assert result.returncode == 1 and "TLS failed" in result.stderr and "certificate" in result.stderr
     assert tls_server.handler.received == []
 
@@ -128,7 +134,9 @@ def test_a_test_send_works_with_the_outbox(project: Path, run_cli: Run) -> None:
 def test_a_real_send_asks_and_refuses_without_a_terminal(
     project: Path, run_cli: Run, tls_server: Server, ca: trustme.CA
 ) -> None:
-    result = run_cli("send", "spring-2018", env=relay_env(tls_server, project, ca), input="y\n")
+    result = run_cli(
+        "send", "spring-2018", "--allow-missing-images", env=relay_env(tls_server, project, ca), input="y\n"
+    )
     assert result.returncode == 2
     assert "stdin is not a terminal" in result.stderr and "--yes" in result.stderr
     assert tls_server.handler.received == []
@@ -146,7 +154,7 @@ def test_a_real_send_asks_and_refuses_without_a_terminal(
 )
 def test_bad_sending_settings_exit_2(project: Path, run_cli: Run, settings: dict[str, str], expected: str) -> None:
     env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PASSWORD": "s3cret-pw", "SMTP_USERNAME": "u", **settings}
-    result = run_cli("send", "spring-2018", "--yes", env=env)
+    result = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", env=env)
     assert result.returncode == 2 and expected in result.stderr, result.stderr
     assert "s3cret-pw" not in result.stderr
 
@@ -155,7 +163,7 @@ def test_status_exports_the_failures(project: Path, run_cli: Run, tls_server: Se
     tls_server.handler.refuse["amina.hussain@example.com"] = "550 5.1.1 mailbox unavailable"
     journal = project / "elsewhere.sqlite3"
     env = relay_env(tls_server, project, ca)
-    result = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), env=env)
+    result = run_cli("send", "spring-2018", "--allow-missing-images", "--yes", "--journal", str(journal), env=env)
     assert result.returncode == 0 and "1 failed" in result.stdout
     status = run_cli("status", "spring-2018", "--journal", str(journal), "--export", "failures.csv", env=env)
     assert status.returncode == 0, status.stderr
@@ -164,6 +172,8 @@ def test_status_exports_the_failures(project: Path, run_cli: Run, tls_server: Se
         rows = list(csv.DictReader(handle))
     assert [r["email"] for r in rows] == ["amina.hussain@example.com"]
     assert rows[0]["last_reply"] == f"127.0.0.1:{tls_server.port}: 550 5.1.1 mailbox unavailable"
-    retry = run_cli("send", "spring-2018", "--yes", "--journal", str(journal), "--retry-failed", env=env)
+    retry = run_cli(
+        "send", "spring-2018", "--allow-missing-images", "--yes", "--journal", str(journal), "--retry-failed", env=env
+    )
     assert retry.returncode == 0 and "1 failed" in retry.stdout
     assert "17 skipped (already sent)" in retry.stdout

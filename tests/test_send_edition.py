@@ -1,17 +1,19 @@
 """`newsletter send ISSUE --to EMAIL --edition NAME`: a test copy of one ward edition, through the
 real CLI to the file outbox and to a real aiosmtpd relay on 127.0.0.1; the edition for everyone
-stays the default, and an edition the issue does not have is one line and exit 2."""
+stays the default, and an edition the issue does not have is one line and exit 2. The tests that
+record a test copy run on SQLite and PostgreSQL; the rest never open the database."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from newsletter.store import Location
 from tests.conftest import REAL_SETTINGS, Run
+from tests.support.db import query, scalar
 from tests.support.smtpd import Server
 
 pytestmark = pytest.mark.timeout(60)
@@ -31,22 +33,16 @@ def copy_in_outbox(project: Path) -> bytes:
     return (project / "outbox" / "spring-2016-test" / "me@office.example.eml").read_bytes()
 
 
-def deliveries(project: Path) -> int:
-    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
-        return int(db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
-
-
 @pytest.mark.parametrize("name", [KEY, "Heatons South", " heatons  NORTH ", KEY.upper()])
-def test_a_ward_edition_to_the_outbox(project: Path, run_cli: Run, name: str) -> None:
+def test_a_ward_edition_to_the_outbox(project: Path, on_each_backend: Location, run_cli: Run, name: str) -> None:
     result = run_cli("send", "spring-2016", "--to", "me@office.example", "--edition", name)
     assert result.returncode == 0, result.stderr
     assert "edition for Heatons North, Heatons South" in result.stdout, result.stdout
     html = html_of(copy_in_outbox(project))
     assert WARD_ARTICLE in html and EVERYONE_ARTICLE in html
     assert f"https://www.example.org/newsletter/spring-2016.{KEY}.html" in html, "its own web copy"
-    assert deliveries(project) == 0, "a test copy is not the send"
-    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
-        [(kind, recipients)] = db.execute("SELECT kind, recipients FROM sends").fetchall()
+    assert scalar(on_each_backend, "SELECT count(*) FROM deliveries") == 0, "a test copy is not the send"
+    [(kind, recipients)] = query(on_each_backend, "SELECT kind, recipients FROM sends")
     assert (kind, recipients) == ("test", f"me@office.example (edition {KEY})")
 
 
@@ -59,6 +55,7 @@ def test_the_default_is_the_edition_for_everyone(project: Path, run_cli: Run, ex
     assert "edition for" not in result.stdout
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_a_ward_edition_through_a_real_relay(project: Path, run_cli: Run) -> None:
     with Server() as server:
         env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(server.port), "SMTP_SECURITY": "none"}

@@ -84,7 +84,17 @@ def test_not_after_stops_taking_recipients_and_says_how_to_continue(run_cli: Run
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=6)).isoformat(timespec="seconds")
     with Server(delay=0.03) as server:  # 400 at 30 ms a command on 2 connections: far longer than 6 s
         env = {**REAL_SETTINGS, **relay_env(server), "SMTP_CONNECTIONS": "2"}
-        result = run_cli("send", "spring-2018", "--yes", "--subscribers", "list.csv", "--not-after", soon, env=env)
+        result = run_cli(
+            "send",
+            "spring-2018",
+            "--allow-missing-images",
+            "--yes",
+            "--subscribers",
+            "list.csv",
+            "--not-after",
+            soon,
+            env=env,
+        )
         sent = len(server.handler.received)
     assert result.returncode == 0, result.stderr
     assert sent < len(emails) and "stopped at --not-after" in result.stdout

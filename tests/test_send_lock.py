@@ -1,5 +1,5 @@
 """One send of an issue at a time: two real `newsletter send` processes, a SIGKILLed holder,
-and the lock's takeover rules against a real database file."""
+and the lock's takeover rules, on a SQLite file and on a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.store.database import connect, transaction
+from newsletter.store.database import Location, connect
 from newsletter.store.locks import SendLocked, acquire, holder
 from tests.conftest import REAL_SETTINGS
+from tests.support.db import write
 from tests.support.sending import addresses, subscriber_csv
 from tests.support.smtpd import Server
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def start_send(project: Path, port: int, *extra: str) -> subprocess.Popen[str]:
+def start_send(project: Path, database: Location, port: int, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update(REAL_SETTINGS)
     env.update(
@@ -35,11 +36,22 @@ def start_send(project: Path, port: int, *extra: str) -> subprocess.Popen[str]:
             "SMTP_CONNECTIONS": "2",
             "NO_COLOR": "1",
             "COLUMNS": "200",
-            "NEWSLETTER_JOURNAL": str(project / "journal.sqlite3"),
+            "NEWSLETTER_DATABASE": str(database),
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes", "--subscribers", "list.csv", *extra],
+        [
+            sys.executable,
+            "-m",
+            "newsletter",
+            "send",
+            "spring-2018",
+            "--yes",
+            "--subscribers",
+            "list.csv",
+            "--allow-missing-images",
+            *extra,
+        ],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,
@@ -48,11 +60,14 @@ def start_send(project: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     )
 
 
-def test_two_sends_started_together_deliver_everybody_once(project: Path) -> None:
+def test_two_sends_started_together_deliver_everybody_once(project: Path, on_each_backend: Location) -> None:
     emails = addresses(120, "example.org")
     subscriber_csv(project / "list.csv", emails)
     with Server(delay=0.01) as server:
-        first, second = start_send(project, server.port), start_send(project, server.port)
+        first, second = (
+            start_send(project, on_each_backend, server.port),
+            start_send(project, on_each_backend, server.port),
+        )
         outputs = [p.communicate(timeout=100) for p in (first, second)]
     codes = sorted(p.returncode for p in (first, second))
     got = Counter(server.handler.recipients())
@@ -68,7 +83,7 @@ def test_two_sends_started_together_deliver_everybody_once(project: Path) -> Non
 IN_FLIGHT = 2 * 2
 
 
-def test_a_killed_holder_does_not_block_the_next_send(project: Path) -> None:
+def test_a_killed_holder_does_not_block_the_next_send(project: Path, on_each_backend: Location) -> None:
     emails = addresses(200, "example.org")
     subscriber_csv(project / "list.csv", emails)
     with Server(delay=0.01) as server:
@@ -76,14 +91,14 @@ def test_a_killed_holder_does_not_block_the_next_send(project: Path) -> None:
         # connections: the holder is killed mid-send whatever the machine's load, never after the end.
         held = [("sleep", 60.0)] * 2
         server.handler.after_data.extend([*[("sleep", 0.0)] * 20, *held])
-        victim = start_send(project, server.port)
+        victim = start_send(project, on_each_backend, server.port)
         deadline = time.monotonic() + 60
         while server.handler.after_data and time.monotonic() < deadline and victim.poll() is None:
             time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
         assert len(server.handler.recipients()) == 20 and not server.handler.after_data, "killed with both held"
-        after = start_send(project, server.port)
+        after = start_send(project, on_each_backend, server.port)
         out, err = after.communicate(timeout=100)
     assert after.returncode == 0, err
     got = Counter(server.handler.recipients())
@@ -95,7 +110,8 @@ def test_a_killed_holder_does_not_block_the_next_send(project: Path) -> None:
     assert len(unknown) <= IN_FLIGHT, out
 
 
-def lock_row(db_path: Path, **values: object) -> None:
+def lock_row(database: Location, **values: object) -> None:
+    """Put a holder's row in place as another process would have left it."""
     row = {
         "issue": "spring-2018",
         "host": socket.gethostname(),
@@ -105,12 +121,13 @@ def lock_row(db_path: Path, **values: object) -> None:
         "token": "t",
     }
     row.update(values)
-    db = connect(db_path)
-    with transaction(db):
-        db.execute(
-            "INSERT OR REPLACE INTO send_locks VALUES (:issue, :host, :pid, :started_at, :lease_until, :token)", row
-        )
-    db.close()
+    write(
+        database,
+        "INSERT INTO send_locks (issue, host, pid, started_at, lease_until, token) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (issue) DO UPDATE SET host = excluded.host, pid = excluded.pid, "
+        "started_at = excluded.started_at, lease_until = excluded.lease_until, token = excluded.token",
+        tuple(row.values()),
+    )
 
 
 def dead_pid() -> int:
@@ -130,36 +147,34 @@ def dead_pid() -> int:
     ids=["alive", "dead-process", "other-host-leased", "other-host-expired"],
 )
 def test_a_lock_is_taken_over_only_when_its_holder_is_gone(
-    tmp_path: Path, holder_values: dict[str, object], taken_over: bool | str
+    database: Location, holder_values: dict[str, object], taken_over: bool | str
 ) -> None:
-    db_path = tmp_path / "newsletter.sqlite3"
     if taken_over == "dead":
         holder_values = {"pid": dead_pid()}
-    lock_row(db_path, **holder_values)
+    lock_row(database, **holder_values)
     if taken_over:
-        with acquire(db_path, "spring-2018") as lock:
-            db = connect(db_path)
+        with acquire(database, "spring-2018") as lock:
+            db = connect(database)
             current = holder(db, "spring-2018")
             db.close()
             assert current is not None and current.pid == os.getpid() and lock.held
-        db = connect(db_path)
+        db = connect(database)
         assert holder(db, "spring-2018") is None, "released at the end"
         db.close()
     else:
         with pytest.raises(SendLocked, match="already being sent by process"):
-            acquire(db_path, "spring-2018")
+            acquire(database, "spring-2018")
 
 
-def test_a_holder_whose_lock_was_taken_over_notices(tmp_path: Path) -> None:
-    db_path = tmp_path / "newsletter.sqlite3"
-    lock = acquire(db_path, "spring-2018", renew_every=0.05)
-    lock_row(db_path, host="other-host.example.org", token="theirs")
+def test_a_holder_whose_lock_was_taken_over_notices(database: Location) -> None:
+    lock = acquire(database, "spring-2018", renew_every=0.05)
+    lock_row(database, host="other-host.example.org", token="theirs")
     deadline = time.monotonic() + 10
     while lock.held and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not lock.held and "taken over by process" in (lock.lost or "")
     lock.release()
-    db = connect(db_path)
+    db = connect(database)
     current = holder(db, "spring-2018")
     db.close()
     assert current is not None and current.host == "other-host.example.org", "release leaves the new holder alone"

@@ -44,7 +44,18 @@ def command(project: Path, server: Server, *extra: str) -> tuple[list[str], dict
             "SMTP_CONNECTIONS": "3",
         }
     )
-    args = [sys.executable, "-m", "newsletter", "send", "spring-2018", "--subscribers", "list.csv", "--yes", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "newsletter",
+        "send",
+        "spring-2018",
+        "--subscribers",
+        "list.csv",
+        "--yes",
+        "--allow-missing-images",
+        *extra,
+    ]
     return args, env
 
 

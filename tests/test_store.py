@@ -1,69 +1,87 @@
-"""The project database on a real SQLite file: migrations, the subscribers API, consent events."""
+"""The project database on SQLite and a real PostgreSQL server: its schema, the subscribers API,
+consent events."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from newsletter.store import open_store, transaction
+from newsletter.store import Location, SchemaError, open_store, schema, transaction
 from newsletter.store import subscribers as subs
+from newsletter.store.connection import DatabaseError, open_connection, shown
 from newsletter.store.consent import events
 from newsletter.store.journal import Journal, sent_issues
-from newsletter.store.migrations import VERSION
 from newsletter.store.subscribers import Evidence
 from newsletter.store.suppressions import add_hash, is_suppressed
 
 WEB = Evidence("web-form", "form v1", wording="Yes, send me the newsletter", ip="192.0.2.1", user_agent="test")
 
+TABLES = {
+    "subscribers",
+    "consent_events",
+    "suppressions",
+    "suppressed_hashes",
+    "deliveries",
+    "sends",
+    "bounce_events",
+    "send_locks",
+    "meta",
+    "issue_snapshots",
+    "issue_snapshot_editions",
+    "client_limits",
+}
 
-def test_a_new_database_has_every_agreed_table_at_the_current_version(tmp_path: Path) -> None:
-    with open_store(tmp_path / ".newsletter" / "newsletter.sqlite3") as store:
-        tables = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == VERSION
-        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        lock_columns = [row[1] for row in store.db.execute("PRAGMA table_info(send_locks)")]
-    assert {
-        "subscribers",
-        "consent_events",
-        "suppressions",
-        "suppressed_hashes",
-        "deliveries",
-        "sends",
-        "bounce_events",
-        "send_locks",
-    } <= tables
+
+def test_a_new_database_has_every_agreed_table_at_the_current_version(database: Location, backend: str) -> None:
+    with open_store(database) as store:
+        db = store.db
+        present = {name for name in TABLES if db.execute(f"SELECT count(*) FROM {name}").scalar_one() >= 0}
+        assert schema.version(db).current
+        lock_columns = db.execute("SELECT * FROM send_locks WHERE false").columns()
+        keys = dict(db.execute("SELECT key, length(value) FROM meta").fetchall())
+        if backend == "sqlite":
+            assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+            assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert present == TABLES
     assert lock_columns == ["issue", "host", "pid", "started_at", "lease_until", "token"]
+    assert keys == {"erasure_key": 64, "client_limit_key": 64}
 
 
-def test_opening_again_changes_nothing_and_a_newer_file_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "n.sqlite3"
-    open_store(path).close()
-    with open_store(path) as store:
-        key = store.db.execute("SELECT value FROM meta").fetchone()
-        store.db.execute(f"PRAGMA user_version = {VERSION + 1}")
-    assert key is not None
-    with pytest.raises(Exception, match="newer than this release"):
-        open_store(path)
+def test_opening_again_changes_nothing_and_a_newer_database_is_refused(database: Location) -> None:
+    with open_connection(database) as db:  # made at head without this process remembering it as checked
+        schema.upgrade(db)
+        key = db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").scalar_one()
+        assert schema.upgrade(db)[0] == schema.head()  # a second upgrade is a no-op
+        assert db.execute("SELECT value FROM meta WHERE key = 'erasure_key'").scalar_one() == key
+        with transaction(db):
+            db.execute("UPDATE alembic_version SET version_num = 'f00d'")
+    with pytest.raises(SchemaError, match="newer than this release") as refused:
+        open_store(database)
+    assert shown(database) in str(refused.value)
+    assert "f00d" in str(refused.value) and "\n" not in str(refused.value)
 
 
-def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as db:  # a v1 file whose subscribers table is in the way of v2
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_failed_upgrade_of_an_old_file_leaves_it_as_it_was(database: Path) -> None:
+    """Legacy SQLite files only (PostgreSQL starts at the baseline): the upgrade runs in one
+    transaction, so one that fails halfway leaves no new table behind."""
+    with open_connection(database) as db:  # a v1-era file whose subscribers table is in the way of v2
         db.execute("CREATE TABLE subscribers (x)")
-        db.execute("PRAGMA user_version = 0")
-    with pytest.raises(Exception, match="cannot open the database"):
-        open_store(path)
-    with sqlite3.connect(path) as db:
+    with pytest.raises(SchemaError, match="from before this release") as refused:
+        open_store(database)
+    assert "newsletter db upgrade" in str(refused.value.hint)
+    with open_connection(database) as db:
+        with pytest.raises(DatabaseError, match="subscribers"):
+            schema.upgrade(db)
         assert db.execute("PRAGMA user_version").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'deliveries'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone()[0] == 0
 
 
-def test_signup_confirm_preferences_unsubscribe_each_leave_an_event(tmp_path: Path) -> None:
-    with open_store(tmp_path / "n.sqlite3") as store:
+def test_signup_confirm_preferences_unsubscribe_each_leave_an_event(database: Location) -> None:
+    with open_store(database) as store:
         db = store.db
         record = subs.add_pending(db, "Ann@Example.org", "Ann", "", "Reddish South", ["Schools", "events"], WEB)
         assert (record.email, record.status, record.tags) == ("ann@example.org", "pending", ("schools", "events"))
@@ -95,8 +113,8 @@ def test_signup_confirm_preferences_unsubscribe_each_leave_an_event(tmp_path: Pa
     ]
 
 
-def test_a_confirmed_new_signup_lifts_only_an_unsubscribe_suppression(tmp_path: Path) -> None:
-    with open_store(tmp_path / "n.sqlite3") as store:
+def test_a_confirmed_new_signup_lifts_only_an_unsubscribe_suppression(database: Location) -> None:
+    with open_store(database) as store:
         db = store.db
         subs.unsubscribe(db, "a@example.org", Evidence("staff"))
         with transaction(db):
@@ -109,8 +127,8 @@ def test_a_confirmed_new_signup_lifts_only_an_unsubscribe_suppression(tmp_path: 
         assert is_suppressed(db, "b@example.org") == "complaint"
 
 
-def test_an_erased_address_is_known_only_by_its_keyed_hash(tmp_path: Path) -> None:
-    with open_store(tmp_path / "n.sqlite3") as store:
+def test_an_erased_address_is_known_only_by_its_keyed_hash(database: Location) -> None:
+    with open_store(database) as store:
         with transaction(store.db):
             add_hash(store.db, "Gone@Example.org")
         stored = store.db.execute("SELECT hash FROM suppressed_hashes").fetchone()[0]
@@ -119,8 +137,8 @@ def test_an_erased_address_is_known_only_by_its_keyed_hash(tmp_path: Path) -> No
     assert "gone" not in stored and len(stored) == 64
 
 
-def test_paging_reads_every_subscriber_once_in_order(tmp_path: Path) -> None:
-    with open_store(tmp_path / "n.sqlite3") as store:
+def test_paging_reads_every_subscriber_once_in_order(database: Location) -> None:
+    with open_store(database) as store:
         with transaction(store.db):
             for n in range(25):
                 subs.insert(store.db, f"p{n:02}@example.org", "", "", "", [], "subscribed", "2020-01-01")
@@ -130,9 +148,8 @@ def test_paging_reads_every_subscriber_once_in_order(tmp_path: Path) -> None:
     assert listed == sorted(f"p{n:02}@example.org" for n in range(25))
 
 
-def test_sent_issues_lists_only_real_deliveries(tmp_path: Path) -> None:
-    path = tmp_path / "n.sqlite3"
-    with Journal(path) as journal:
+def test_sent_issues_lists_only_real_deliveries(database: Location) -> None:
+    with Journal(database) as journal:
         journal.prepare("spring-2018", ["a@example.org", "b@example.org"], [])
         journal.prepare("draft", ["a@example.org"], [])
         journal.mark_sending("spring-2018", "a@example.org", "<1@x>", edition="reddish-south")

@@ -33,7 +33,10 @@ def altered(url: str, position: int) -> str:
     return f"{head}token={''.join(chars)}"
 
 
-def test_one_click_unsubscribe_then_the_next_send_skips_and_reports(project: Path, run_cli: Run) -> None:
+def test_one_click_unsubscribe_then_the_next_send_skips_and_reports(
+    project: Path, run_cli: Run, on_each_backend: Path | str
+) -> None:
+    """On each backend: the web half and the office half meet only in the database."""
     env = {**REAL_SETTINGS, "UNSUBSCRIBE_URL": "http://127.0.0.1/unsubscribe"}
     with serving(project, env) as server:
         env["UNSUBSCRIBE_URL"] = f"{server.base}/unsubscribe"
@@ -72,9 +75,12 @@ def test_one_click_unsubscribe_then_the_next_send_skips_and_reports(project: Pat
 
     dry = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--dry-run", env=env)
     assert re.search(rf"{re.escape(ADDRESS)}\s+suppressed: unsubscribed \(one-click", dry.stdout), dry.stdout
+    if isinstance(on_each_backend, str):
+        assert not list(project.rglob("*.sqlite3")), "on PostgreSQL, no command fell back to a SQLite file"
 
 
 def test_serve_refuses_a_bad_port_setting_and_stops_on_sigterm(project: Path, run_cli: Run) -> None:
+    """SQLite only: a setting and a signal, not the database."""
     bad = run_cli("serve", env={**REAL_SETTINGS, "NEWSLETTER_SERVE_PORT": "eighty"}, timeout=30)
     assert bad.returncode == 2 and "NEWSLETTER_SERVE_PORT" in bad.stderr
     with serving(project, dict(REAL_SETTINGS)) as server:

@@ -2,11 +2,12 @@
 run and real send; the list of record in SQLite, an empty database reading the seed list, a
 one-off CSV) with one line naming the file, line and field, and the closest known ward; exit 2,
 nothing sent or recorded. A typo in an edition's `wards:` would otherwise give that ward's
-readers only the edition for everyone; in `audience: wards:` it would leave them out."""
+readers only the edition for everyone; in `audience: wards:` it would leave them out. Every send
+here runs on SQLite and on PostgreSQL: the names are checked against the list as the database
+returns it."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from hypothesis import strategies as st
 
 from newsletter.audience.targeting import Name, check_names
 from newsletter.errors import InputError
+from newsletter.store import Location, exists
 from tests.conftest import REAL_SETTINGS, Run
+from tests.support.db import scalar, write
 
 WARDS = [
     "Heatons North",
@@ -53,60 +56,60 @@ def import_list(run_cli: Run) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def deliveries(project: Path) -> int:
-    database = project / ".newsletter" / "newsletter.sqlite3"
-    if not database.exists():
-        return 0
-    with sqlite3.connect(database) as db:
-        return int(db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
+def deliveries(database: Location) -> int:
+    return int(scalar(database, "SELECT count(*) FROM deliveries")) if exists(database) else 0
 
 
-def assert_refused(result: subprocess.CompletedProcess[str], project: Path, expected: str) -> None:
+def assert_refused(result: subprocess.CompletedProcess[str], project: Path, database: Location, expected: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.rstrip().endswith(expected + HINT), result.stderr
-    assert not (project / "outbox").exists() and deliveries(project) == 0
+    assert not (project / "outbox").exists() and deliveries(database) == 0
 
 
 @pytest.mark.parametrize("source", ["database", "empty database (seed list)", "one-off CSV"])
 @pytest.mark.parametrize("mode", ["--dry-run", "--yes"])
-def test_a_misspelt_edition_ward_stops_the_send(project: Path, run_cli: Run, source: str, mode: str) -> None:
+def test_a_misspelt_edition_ward_stops_the_send(
+    project: Path, on_each_backend: Location, run_cli: Run, source: str, mode: str
+) -> None:
     expected = misspell_edition(project)
     if source == "database":
         import_list(run_cli)
     extra = ["--subscribers", "subscribers.example.csv"] if source == "one-off CSV" else []
     # With an empty database a dry run reads the seed list and a real send imports it first.
     result = run_cli("send", "spring-2016", mode, *extra, env=REAL_SETTINGS)
-    assert_refused(result, project, expected)
+    assert_refused(result, project, on_each_backend, expected)
 
 
 @pytest.mark.parametrize("mode", ["--dry-run", "--yes"])
-def test_a_misspelt_audience_ward_stops_a_send_from_the_database(project: Path, run_cli: Run, mode: str) -> None:
+def test_a_misspelt_audience_ward_stops_a_send_from_the_database(
+    project: Path, on_each_backend: Location, run_cli: Run, mode: str
+) -> None:
     expected = misspell_audience(project)
     import_list(run_cli)
-    assert_refused(run_cli("send", "spring-2018", mode, env=REAL_SETTINGS), project, expected)
+    assert_refused(run_cli("send", "spring-2018", mode, env=REAL_SETTINGS), project, on_each_backend, expected)
 
 
-def test_a_misspelt_command_line_ward_stops_the_send(project: Path, run_cli: Run) -> None:
+def test_a_misspelt_command_line_ward_stops_the_send(project: Path, on_each_backend: Location, run_cli: Run) -> None:
     import_list(run_cli)
-    assert_refused(run_cli("send", "spring-2018", "--ward", TYPO, "--yes"), project, f"--ward: '{TYPO}' ")
+    result = run_cli("send", "spring-2018", "--ward", TYPO, "--yes")
+    assert_refused(result, project, on_each_backend, f"--ward: '{TYPO}' ")
 
 
-def test_the_spelling_right_sends_the_ward_edition(project: Path, run_cli: Run) -> None:
+def test_the_spelling_right_sends_the_ward_edition(project: Path, on_each_backend: Location, run_cli: Run) -> None:
     """The control: the same issue spelt right goes out, and 'heatons  north' (case, spaces) is the same ward."""
     path = project / "issues" / "spring-2016.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("Heatons North", "heatons  north"), encoding="utf-8")
     import_list(run_cli)
     result = run_cli("send", "spring-2016", "--yes")
     assert result.returncode == 0, result.stderr
-    assert deliveries(project) == 18
+    assert deliveries(on_each_backend) == 18
 
 
-def test_only_subscribed_people_count(project: Path, run_cli: Run) -> None:
+def test_only_subscribed_people_count(project: Path, on_each_backend: Location, run_cli: Run) -> None:
     """Manor's readers have all unsubscribed: an edition for Manor would reach nobody."""
     import_list(run_cli)
-    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
-        db.execute("UPDATE subscribers SET status = 'unsubscribed' WHERE ward = 'Manor'")
+    write(on_each_backend, "UPDATE subscribers SET status = 'unsubscribed' WHERE ward = 'Manor'")
     path = project / "issues" / "spring-2016.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("Heatons South]", "Manor]"), encoding="utf-8")
     result = run_cli("send", "spring-2016", "--dry-run")

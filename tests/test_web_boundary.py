@@ -4,7 +4,7 @@ for a database that is busy or cannot be opened. Hand-written cases, then hypoth
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
@@ -12,17 +12,30 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsletter.store import transaction
 from newsletter.web.app import WebApp
 from newsletter.web.http import MAX_BODY, MAX_FIELDS
-from tests.support.web import Answer, call, web_app
+from tests.conftest import BACKENDS, release
+from tests.support.db import scalar
+from tests.support.postgres import Cluster
+from tests.support.web import Answer, call, opened, web_app
 
 PATHS = ["/subscribe", "/subscribe/confirm", "/preferences", "/newsletter/unsubscribe", "/healthz"]
 POSTS = PATHS[:4]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> WebApp:
-    return web_app(tmp_path_factory.mktemp("office"), NEWSLETTER_SIGNUP_PER_IP="1000000")
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """One app per backend for the module: a valid signup among the generated requests is
+    written to the database, so the boundary holds on both."""
+    root = tmp_path_factory.mktemp("office")
+    if request.param == "sqlite":
+        yield web_app(root, NEWSLETTER_SIGNUP_PER_IP="1000000")
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.new_database()
+    yield web_app(root, url, NEWSLETTER_SIGNUP_PER_IP="1000000")
+    release(url)
 
 
 def sound(answer: Answer, method: str = "GET") -> None:
@@ -74,28 +87,27 @@ def test_a_redirect_parameter_is_ignored(app: WebApp) -> None:
 SIGNUP = urlencode({"email": "a@example.org", "first_name": "A", "consent": "yes"}).encode()
 
 
-def test_a_locked_database_is_503_with_retry_after(tmp_path: Path) -> None:
-    """Another writer holds SQLite's write lock past the busy timeout: "try again", not a fault."""
-    app = web_app(tmp_path)
-    app._db().execute("PRAGMA busy_timeout = 50")  # this thread's connection: wait 50 ms, not 30 s
-    writer = sqlite3.connect(app.settings.journal_path, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")
-    try:
+def test_a_locked_database_is_503_with_retry_after(tmp_path: Path, database: Path | str) -> None:
+    """Another writer holds the write lock (SQLite's file lock; PostgreSQL's advisory lock)
+    past the time a request waits for it: "try again", not a fault."""
+    app = web_app(tmp_path, database)
+    if isinstance(database, str):  # this thread's connection: wait 50 ms, not 30 s
+        assert app._db().execute("SHOW lock_timeout").scalar_one() == "30s", "as long as SQLite, not for ever"
+        app._db().execute("SET lock_timeout = '50ms'")
+    else:
+        app._db().execute("PRAGMA busy_timeout = 50")
+    with opened(app) as writer, transaction(writer):  # the write lock
         answer = call(app, "POST", "/subscribe", body=SIGNUP)
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
     assert answer.code == 503 and answer.headers["Retry-After"] == "60", answer.status
     assert "Please try again" in answer.body
-    with sqlite3.connect(app.settings.journal_path) as db:
-        assert db.execute("SELECT count(*) FROM subscribers").fetchone() == (0,)
+    assert scalar(app.settings.journal_path, "SELECT count(*) FROM subscribers") == 0
 
 
 def test_a_database_that_cannot_be_opened_is_503(tmp_path: Path) -> None:
     """The file was replaced by something SQLite cannot open (a folder): this thread's first
     connection fails, and the visitor is told to try again."""
     app = web_app(tmp_path)
-    database = app.settings.journal_path
+    database = Path(app.settings.journal_path)
     database.rename(tmp_path / "moved.sqlite3")
     database.mkdir()
     answer = call(app, "POST", "/subscribe", body=SIGNUP)

@@ -1,13 +1,16 @@
 """Signup to unsubscribe in real Chromium against a running `newsletter serve`, with the
 confirmation email caught by a real aiosmtpd on 127.0.0.1, and axe-core (WCAG 2.1 A/AA) run
-on every page. Screenshots go to test-artifacts/web/ for a person to look at."""
+on every page. Screenshots go to test-artifacts/web/ for a person to look at.
+
+SQLite only: the subject here is the pages in a browser, and Chromium is slow; what the same
+steps write to the database is tested on both backends, called directly, in test_web_signup.py,
+test_web_fresh_link.py and test_web_unsubscribe.py."""
 
 from __future__ import annotations
 
 import email
 import email.policy
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +26,7 @@ from newsletter.store.database import connect
 from tests.conftest import REAL_SETTINGS, REPO
 from tests.support.axe import axe_violations, describe
 from tests.support.consent_server import Server, request, serving
+from tests.support.db import query
 from tests.support.smtpd import Server as Relay
 
 ADDRESS = "siobhan.murphy@example.com"
@@ -66,11 +70,9 @@ def database(server: Server) -> Path:
     return Path(match.group(1)) if Path(match.group(1)).is_absolute() else Path.cwd() / match.group(1)
 
 
-def status_of(server: Server, address: str = ADDRESS) -> tuple[str, ...] | None:
-    with sqlite3.connect(database(server)) as db:
-        query = "SELECT status, first_name, ward, tags FROM subscribers WHERE email = ?"
-        row = db.execute(query, (address,)).fetchone()
-    return tuple(row) if row else None
+def status_of(server: Server, address: str = ADDRESS) -> tuple[Any, ...] | None:
+    rows = query(database(server), "SELECT status, first_name, ward, tags FROM subscribers WHERE email = ?", (address,))
+    return rows[0] if rows else None
 
 
 def local(url: str, server: Server) -> str:

@@ -6,7 +6,6 @@ test_web_browser.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -15,14 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
-from newsletter.store import subscribers
+from newsletter.store import Connection, subscribers, transaction
 from newsletter.store.consent import Evidence
 from newsletter.store.privacy import erase
 from newsletter.store.suppressions import add_hash
 from newsletter.web.app import WebApp
 from tests import test_web_signup
 from tests.support.smtpd import Server
-from tests.support.web import LIST_ID, SECRET, Answer, call, web_app
+from tests.support.web import LIST_ID, SECRET, Answer, call, opened, web_app
 from tests.test_web_boundary import sound
 from tests.test_web_signup import REAL, link_in
 
@@ -32,8 +31,8 @@ STAFF = Evidence("staff", "test set-up")
 relay, app = test_web_signup.relay, test_web_signup.app  # the same fixtures: a relay, the app sending to it
 
 
-def db(app: WebApp) -> sqlite3.Connection:
-    return sqlite3.connect(app.settings.journal_path, isolation_level=None)
+def db(app: WebApp) -> Connection:
+    return opened(app)
 
 
 def held(app: WebApp, address: str = ADDRESS) -> str | None:
@@ -135,10 +134,8 @@ def test_the_answer_is_the_same_whatever_the_list_holds(app: WebApp, relay: Serv
 
 def test_a_hash_only_suppression_gets_nothing(app: WebApp, relay: Server) -> None:
     make(app, "subscribed")
-    with db(app) as connection:
-        connection.execute("BEGIN")
+    with db(app) as connection, transaction(connection):
         add_hash(connection, ADDRESS)
-        connection.execute("COMMIT")
     assert ask(app, PREFERENCES, expired(PREFERENCES)).code == 200
     assert relay.handler.received == []
 
@@ -157,10 +154,12 @@ def test_the_per_address_period_and_the_per_client_limit_are_signups_own(app: We
     assert limited.code == 429 and int(limited.headers["Retry-After"]) > 0
 
 
-def test_a_relay_that_is_down_is_answered_the_same(tmp_path: Path) -> None:
+def test_a_relay_that_is_down_is_answered_the_same(tmp_path: Path, database: Path | str) -> None:
     with Server() as relay:
         port = relay.port
-    app = web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2", **REAL)
+    app = web_app(
+        tmp_path, database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2", **REAL
+    )
     make(app, "subscribed")
     answer = ask(app, PREFERENCES, expired(PREFERENCES))
     assert answer.code == 200 and "Check your inbox" in answer.body

@@ -4,21 +4,21 @@ clients a flood comes from. Real SQLite files, a real server process, real HTTP.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from newsletter.store import client_limits
+from newsletter.store import Connection, client_limits, connect
 from newsletter.store.client_limits import Window
-from newsletter.store.database import connect
 from newsletter.web.limits import client_of
 from tests.conftest import REAL_SETTINGS
 from tests.support.consent_server import serving
+from tests.support.db import query
 from tests.support.web import web_app
 
 HOUR = 3600.0
@@ -26,11 +26,14 @@ T0 = 1_800_000_000.0
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "n.sqlite3", synchronous="OFF")
+def db(database: Path | str) -> Iterator[Connection]:
+    """On each backend: the limits are kept in the database so that two `serve` processes
+    behind one proxy count together."""
+    with connect(database, synchronous="OFF") as connection:
+        yield connection
 
 
-def test_n_in_any_window_then_retry_after_the_oldest_leaves(db: sqlite3.Connection) -> None:
+def test_n_in_any_window_then_retry_after_the_oldest_leaves(db: Connection) -> None:
     window = Window(limit=3, period=HOUR)
     assert [client_limits.hit(db, window, "signup", "203.0.113.7", T0 + n * 60) for n in range(3)] == [0, 0, 0]
     wait = client_limits.hit(db, window, "signup", "203.0.113.7", T0 + 600)
@@ -42,7 +45,7 @@ def test_n_in_any_window_then_retry_after_the_oldest_leaves(db: sqlite3.Connecti
     assert client_limits.rows(db) <= 5
 
 
-def test_a_refused_request_is_not_counted(db: sqlite3.Connection) -> None:
+def test_a_refused_request_is_not_counted(db: Connection) -> None:
     window = Window(limit=1, period=HOUR)
     assert client_limits.hit(db, window, "signup", "c", T0) == 0
     for n in range(1, 50):
@@ -51,7 +54,7 @@ def test_a_refused_request_is_not_counted(db: sqlite3.Connection) -> None:
     assert client_limits.hit(db, window, "signup", "c", T0 + HOUR + 1) == 0
 
 
-def test_a_flood_from_many_clients_keeps_the_table_bounded(db: sqlite3.Connection) -> None:
+def test_a_flood_from_many_clients_keeps_the_table_bounded(db: Connection) -> None:
     window = Window(limit=2, period=HOUR, max_rows=500)
     for n in range(3000):
         assert client_limits.hit(db, window, "signup", f"10.{n // 256 % 256}.{n % 256}.{n // 65536}", T0 + n / 10) == 0
@@ -64,14 +67,14 @@ def test_a_flood_from_many_clients_keeps_the_table_bounded(db: sqlite3.Connectio
     assert client_limits.rows(db) == 1
 
 
-def test_a_clock_set_back_forgets_times_from_the_future(db: sqlite3.Connection) -> None:
+def test_a_clock_set_back_forgets_times_from_the_future(db: Connection) -> None:
     window = Window(limit=1, period=HOUR)
     assert client_limits.hit(db, window, "signup", "c", T0 + 10 * HOUR) == 0
     assert client_limits.hit(db, window, "signup", "c", T0) == 0, "not held for ten hours by a wrong clock"
 
 
-def test_clients_are_kept_only_as_keyed_hashes(tmp_path: Path) -> None:
-    first, second = connect(tmp_path / "a.sqlite3"), connect(tmp_path / "b.sqlite3")
+def test_clients_are_kept_only_as_keyed_hashes(db: Connection, tmp_path: Path) -> None:
+    first, second = db, connect(tmp_path / "b.sqlite3")
     for db in (first, second):
         client_limits.hit(db, Window(5, HOUR), "signup", "203.0.113.7")
     [(key_a,)] = first.execute("SELECT key FROM client_limits").fetchall()
@@ -79,6 +82,7 @@ def test_clients_are_kept_only_as_keyed_hashes(tmp_path: Path) -> None:
     assert isinstance(key_a, bytes) and len(key_a) == 16 and b"203" not in key_a
     assert key_a != key_b, "each database has its own key: a hash is no use without it"
     assert key_a == client_limits.client_key(first, "signup", "203.0.113.7")
+    second.close()
 
 
 @pytest.mark.parametrize(
@@ -107,7 +111,7 @@ def post_signup(base: str, address: str, client: str) -> tuple[int, str]:
         return exc.code, str(exc.headers.get("Retry-After", ""))
 
 
-def test_the_limit_holds_across_a_restart_of_serve(project: Path) -> None:
+def test_the_limit_holds_across_a_restart_of_serve(project: Path, on_each_backend: Path | str) -> None:
     """Two signups, stop `serve` (SIGINT, as systemd would), start it again: the third from the
     same client is still refused, with the same page and a Retry-After; another client is not."""
     env = {**REAL_SETTINGS, "NEWSLETTER_SIGNUP_PER_IP": "2", "NEWSLETTER_SERVE_TRUSTED_PROXY": "127.0.0.1"}
@@ -121,18 +125,15 @@ def test_the_limit_holds_across_a_restart_of_serve(project: Path) -> None:
         assert post_signup(server.base, "p4@example.org", "203.0.113.50")[0] == 429
     written = sorted(p.name for p in (project / "outbox" / "confirmations").glob("*.eml"))
     assert written == ["p0@example.org.eml", "p1@example.org.eml", "p3@example.org.eml"]
-    [database] = (project / ".newsletter").glob("*.sqlite3")
-    with sqlite3.connect(database) as db:
-        keys = [key for (key,) in db.execute("SELECT key FROM client_limits")]
+    keys = [key for (key,) in query(on_each_backend, "SELECT key FROM client_limits")]
     assert len(keys) == 3 and all(isinstance(key, bytes) and len(key) == 16 for key in keys)
 
 
-def test_serve_starting_after_a_pause_forgets_what_no_longer_counts(tmp_path: Path) -> None:
-    db = connect(tmp_path / "journal.sqlite3")
+def test_serve_starting_after_a_pause_forgets_what_no_longer_counts(tmp_path: Path, database: Path | str) -> None:
+    db = connect(database)
     now = time.time()
     client_limits.hit(db, Window(10, HOUR), "signup", "203.0.113.7", now - 2 * HOUR)
     client_limits.hit(db, Window(10, HOUR), "signup", "203.0.113.8", now - HOUR / 2)
     db.close()
-    web_app(tmp_path)
-    with sqlite3.connect(tmp_path / "journal.sqlite3") as db:
-        assert db.execute("SELECT at FROM client_limits").fetchall() == [(now - HOUR / 2,)]
+    web_app(tmp_path, database)
+    assert query(database, "SELECT at FROM client_limits") == [(now - HOUR / 2,)]

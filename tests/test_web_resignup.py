@@ -7,27 +7,27 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 import re
-import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsletter.store import open_store
+from newsletter.store import Store, open_store
 from newsletter.store.consent import Evidence
 from newsletter.store.subscribers import add_pending, confirm, get
 from tests.conftest import REAL_SETTINGS
 from tests.support.consent_server import Server as Served
 from tests.support.consent_server import request, serving
+from tests.support.db import query, write
 from tests.support.smtpd import Server
 
 ADDRESS = "zoe.brennan@example.org"
-DB = Path(".newsletter") / "newsletter.sqlite3"
 SITE = "https://www.stockport-office.test"
 
 
@@ -38,7 +38,8 @@ def relay() -> Iterator[Server]:
 
 
 @pytest.fixture
-def served(project: Path, relay: Server) -> Iterator[Served]:
+def served(project: Path, relay: Server, on_each_backend: Path | str) -> Iterator[Served]:
+    """`serve` on each backend (on_each_backend: NEWSLETTER_DATABASE names PostgreSQL's)."""
     env = {
         **REAL_SETTINGS,
         "UNSUBSCRIBE_URL": f"{SITE}/unsubscribe",
@@ -57,18 +58,14 @@ def signup(server: Served, **fields: str | list[str]) -> int:
     return status
 
 
-def held(project: Path) -> tuple[str, str, str, str]:
-    with sqlite3.connect(project / DB) as db:
-        row = db.execute(
-            "SELECT status, first_name, ward, tags FROM subscribers WHERE email = ?", (ADDRESS,)
-        ).fetchone()
-    return tuple(row)  # type: ignore[return-value]
+def held(database: Path | str) -> tuple[Any, ...]:
+    [row] = query(database, "SELECT status, first_name, ward, tags FROM subscribers WHERE email = ?", (ADDRESS,))
+    return row
 
 
-def window_passed(project: Path) -> None:
+def window_passed(database: Path | str) -> None:
     """The last email went out longer ago than NEWSLETTER_SIGNUP_RESEND_MINUTES."""
-    with sqlite3.connect(project / DB) as db:
-        db.execute("UPDATE subscribers SET confirmation_sent_at = '2000-01-01T00:00:00+00:00'")
+    write(database, "UPDATE subscribers SET confirmation_sent_at = '2000-01-01T00:00:00+00:00'")
 
 
 def mail(relay: Server, index: int) -> tuple[str, str]:
@@ -80,41 +77,45 @@ def mail(relay: Server, index: int) -> tuple[str, str]:
 
 
 def test_signing_up_again_while_pending_keeps_ward_and_topics_and_resends_within_the_window(
-    project: Path, relay: Server, served: Served
+    on_each_backend: Path | str, relay: Server, served: Served
 ) -> None:
     assert signup(served, last_name="Brennan", ward="Manor", topics=["schools", "events"]) == 200
-    assert held(project) == ("pending", "Zoë", "Manor", "schools;events")
+    assert held(on_each_backend) == ("pending", "Zoë", "Manor", "schools;events")
     assert relay.handler.recipients() == [ADDRESS]
 
     assert signup(served) == 200  # a shorter form: no ward, no topics
-    assert held(project) == ("pending", "Zoë", "Manor", "schools;events"), "the second signup wiped ward or topics"
+    assert held(on_each_backend) == ("pending", "Zoë", "Manor", "schools;events"), (
+        "the second signup wiped ward or topics"
+    )
     assert relay.handler.recipients() == [ADDRESS], "inside the resend window: no second email"
 
-    window_passed(project)
+    window_passed(on_each_backend)
     assert signup(served, topics=["housing"]) == 200
-    assert held(project) == ("pending", "Zoë", "Manor", "schools;events;housing")
+    assert held(on_each_backend) == ("pending", "Zoë", "Manor", "schools;events;housing")
     assert relay.handler.recipients() == [ADDRESS, ADDRESS]
     subject, url = mail(relay, 1)
     assert subject.startswith("Please confirm") and urlsplit(url).path == "/subscribe/confirm"
 
     status, _, page = request(url.replace(SITE, served.base), b"")
     assert status == 200 and "You are subscribed" in page
-    assert held(project) == ("subscribed", "Zoë", "Manor", "schools;events;housing")
+    assert held(on_each_backend) == ("subscribed", "Zoë", "Manor", "schools;events;housing")
 
 
 def test_signing_up_again_when_subscribed_changes_nothing_and_mails_the_preference_link(
-    project: Path, relay: Server, served: Served
+    on_each_backend: Path | str, relay: Server, served: Served
 ) -> None:
     signup(served, ward="Manor", topics=["schools"])
     status, _, _ = request(mail(relay, 0)[1].replace(SITE, served.base), b"")
-    assert status == 200 and held(project) == ("subscribed", "Zoë", "Manor", "schools")
+    assert status == 200 and held(on_each_backend) == ("subscribed", "Zoë", "Manor", "schools")
 
     signup(served, first_name="Mallory")  # inside the window: nothing sent, nothing changed
-    assert held(project) == ("subscribed", "Zoë", "Manor", "schools") and len(relay.handler.received) == 1
+    assert held(on_each_backend) == ("subscribed", "Zoë", "Manor", "schools") and len(relay.handler.received) == 1
 
-    window_passed(project)
+    window_passed(on_each_backend)
     signup(served, ward="Heatons North", topics=["events"])
-    assert held(project) == ("subscribed", "Zoë", "Manor", "schools"), "an unconfirmed form changed a subscriber"
+    assert held(on_each_backend) == ("subscribed", "Zoë", "Manor", "schools"), (
+        "an unconfirmed form changed a subscriber"
+    )
     assert len(relay.handler.received) == 2
     subject, url = mail(relay, 1)
     assert subject.startswith("You are already subscribed") and urlsplit(url).path == "/preferences"
@@ -129,22 +130,33 @@ forms = st.tuples(
 )
 
 
+@pytest.fixture
+def store(database: Path | str) -> Iterator[Store]:
+    with open_store(database) as opened:
+        yield opened
+
+
+ADDRESSES = (f"signup-{n}@example.org" for n in itertools.count())
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # each example has an address of its own
 @given(signups=st.lists(forms, min_size=1, max_size=5), confirmed_after=st.integers(0, 5))
 def test_no_sequence_of_signups_clears_a_ward_or_a_topic(
-    signups: list[tuple[str, str, list[str]]], confirmed_after: int
+    store: Store, signups: list[tuple[str, str, list[str]]], confirmed_after: int
 ) -> None:
     """Whatever a stranger sends, in any order: once given, a ward stays set and a topic stays
-    chosen while pending; once subscribed, a form changes nothing."""
+    chosen while pending; once subscribed, a form changes nothing. On each backend, one
+    database for the run, a new address for each example."""
     web = Evidence("web-form")
-    with tempfile.TemporaryDirectory() as folder, open_store(Path(folder) / "list.sqlite3") as store:
-        ward, topics = "", set[str]()
-        for n, (first, new_ward, new_topics) in enumerate(signups):
-            if n == confirmed_after:
-                confirm(store.db, ADDRESS, web)
-            before = get(store.db, ADDRESS)
-            record = add_pending(store.db, ADDRESS, first, "", new_ward, new_topics, web)
-            if before is not None and before.status == "subscribed":
-                assert record == before
-                continue
-            ward, topics = new_ward or ward, topics | set(new_topics)
-            assert (record.status, record.ward, set(record.tags)) == ("pending", ward, topics)
+    address = next(ADDRESSES)
+    ward, topics = "", set[str]()
+    for n, (first, new_ward, new_topics) in enumerate(signups):
+        if n == confirmed_after:
+            confirm(store.db, address, web)
+        before = get(store.db, address)
+        record = add_pending(store.db, address, first, "", new_ward, new_topics, web)
+        if before is not None and before.status == "subscribed":
+            assert record == before
+            continue
+        ward, topics = new_ward or ward, topics | set(new_topics)
+        assert (record.status, record.ward, set(record.tags)) == ("pending", ward, topics)

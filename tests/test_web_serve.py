@@ -31,6 +31,8 @@ def signup(base: str, address: str, forwarded_for: str) -> int:
 def test_the_per_ip_limit_counts_the_client_named_by_a_trusted_proxy(
     project: Path, trusted: str, expected: list[int]
 ) -> None:
+    """SQLite only: which client is counted is the subject; the count in PostgreSQL is tested
+    in test_web_limits.py."""
     env = {**REAL_SETTINGS, "NEWSLETTER_SIGNUP_PER_IP": "1", "NEWSLETTER_SERVE_TRUSTED_PROXY": trusted}
     with serving(project, env) as server:
         assert "/subscribe, /preferences, /unsubscribe" in server.banner
@@ -43,6 +45,7 @@ def test_the_per_ip_limit_counts_the_client_named_by_a_trusted_proxy(
     assert len(written) == expected.count(200)
 
 
+@pytest.mark.usefixtures("on_each_backend")  # serve and send share the list of record
 def test_a_confirmed_signup_gets_the_next_issue_and_its_preference_link_works(project: Path, run_cli: Run) -> None:
     """The whole loop: two signups, one confirmed; `newsletter send` mails only that one, and the
     preference link in its footer opens their page on the running server."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
@@ -15,12 +14,12 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 
 from newsletter.audience.tokens import CONFIRM, PREFERENCES, make_link_token, make_token
-from newsletter.store import subscribers
+from newsletter.store import Connection, subscribers
 from newsletter.store.consent import events
 from newsletter.web.app import WebApp
 from tests.conftest import REAL_SETTINGS, Run
 from tests.support.smtpd import Server
-from tests.support.web import LIST_ID, SECRET, Answer, call, web_app
+from tests.support.web import LIST_ID, SECRET, Answer, call, opened, web_app
 
 ADDRESS = "zoe.brennan@example.org"
 # A relay is set, so every outward value must be real (a confirmation email is real mail).
@@ -37,9 +36,11 @@ def relay() -> Iterator[Server]:
 
 
 @pytest.fixture
-def app(tmp_path: Path, relay: Server) -> WebApp:
+def app(tmp_path: Path, relay: Server, database: Path | str) -> WebApp:
+    """On each backend: everything signup and preferences keep is in the database."""
     return web_app(
         tmp_path,
+        database,
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(relay.port),
         SMTP_SECURITY="none",
@@ -63,8 +64,8 @@ def signup(app: WebApp, address: str = ADDRESS, client: str = "192.0.2.10", **fi
     return call(app, "POST", "/subscribe", body=urlencode(form, doseq=True).encode(), client=client)
 
 
-def db(app: WebApp) -> sqlite3.Connection:
-    return sqlite3.connect(app.settings.journal_path)
+def db(app: WebApp) -> Connection:
+    return opened(app)
 
 
 def record(app: WebApp, address: str = ADDRESS) -> subscribers.SubscriberRecord | None:
@@ -203,10 +204,12 @@ def test_bad_input_shows_the_form_again_with_the_reason(
     assert record(app) is None and relay.handler.received == []
 
 
-def test_a_relay_that_is_down_gets_503_and_the_signup_is_kept(tmp_path: Path) -> None:
+def test_a_relay_that_is_down_gets_503_and_the_signup_is_kept(tmp_path: Path, database: Path | str) -> None:
     with Server() as relay:
         port = relay.port
-    app = web_app(tmp_path, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2", **REAL)
+    app = web_app(
+        tmp_path, database, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none", SMTP_TIMEOUT="2", **REAL
+    )
     answer = signup(app)
     assert answer.code == 503 and "try again" in answer.body
     held = record(app)

@@ -3,24 +3,31 @@ test_unsubscribe_e2e.py): RFC 8058 one-click, the page and its form, bad tokens,
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from newsletter.audience.tokens import make_token
 from newsletter.web.app import WebApp
 from newsletter.web.pages import mask
+from tests.conftest import require
+from tests.support.db import query, write
+from tests.support.postgres import Cluster, binaries
+from tests.support.web import Answer, web_app
 from tests.support.web import call as web_call
-from tests.support.web import web_app
 
 SECRET = "a-test-secret-that-is-long-enough"
 ADDRESS = "anne.example@example.org"
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> WebApp:
-    return web_app(tmp_path)
+def app(tmp_path: Path, database: Path | str) -> WebApp:
+    """On each backend: an unsubscribe is a suppression written to the list of record."""
+    return web_app(tmp_path, database)
 
 
 def token(address: str = ADDRESS, secret: str = SECRET) -> str:
@@ -39,9 +46,8 @@ def call(
     return answer.status, answer.headers, answer.body
 
 
-def suppressed(app: WebApp) -> list[tuple[str, str, str]]:
-    with sqlite3.connect(app.settings.journal_path) as db:
-        return db.execute("SELECT email, reason, source FROM suppressions").fetchall()
+def suppressed(app: WebApp) -> list[tuple[Any, ...]]:
+    return query(app.settings.journal_path, "SELECT email, reason, source FROM suppressions")
 
 
 def test_one_click_post_unsubscribes_and_answers_200(app: WebApp) -> None:
@@ -144,3 +150,49 @@ def test_output_is_escaped(app: WebApp) -> None:
 )
 def test_mask(address: str, masked: str) -> None:
     assert mask(address) == masked
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server of this test's own: it is stopped and restarted, which the session's
+    shared server (`pg_cluster`) must never be while other tests use it."""
+    bindir = binaries()
+    require(bindir is not None, "PostgreSQL's initdb (Debian package postgresql)")
+    assert bindir is not None
+    cluster = Cluster(bindir).start()
+    yield cluster
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped if the test failed mid-outage
+        cluster.remove()
+
+
+def one_click(app: WebApp, address: str) -> Answer:
+    return web_call(app, "POST", "/newsletter/unsubscribe", f"token={token(address)}", b"List-Unsubscribe=One-Click")
+
+
+def test_a_postgresql_restart_between_two_unsubscribes_is_a_503_then_recorded(
+    tmp_path: Path, own_cluster: Cluster
+) -> None:
+    """The server goes down and comes back while `serve` runs: the request during the outage
+    is told to try again (503, Retry-After) and records nothing; the next one, on a fresh
+    connection, is recorded. A restart nobody saw costs at most the one request that meets the
+    dead connection."""
+    url = own_cluster.new_database()
+    # The test servers run with synchronous_commit off, which loses the last commits in a crash;
+    # a real server keeps them, and "recorded" here means it survived the restart.
+    write(url, f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" SET synchronous_commit = on')
+    app = web_app(tmp_path, url)
+    first, second, third = (f"{n}@example.org" for n in ("first", "second", "third"))
+    assert one_click(app, first).code == 200  # this thread now holds a connection
+    own_cluster.stop("immediate")
+    try:
+        during = one_click(app, second)
+    finally:
+        own_cluster.start_again()
+    assert during.code == 503 and during.headers["Retry-After"] == "60", during.status
+    assert "Please try again" in during.body
+    assert one_click(app, second).code == 200, "the connection lost in the outage is not reused"
+    own_cluster.restart()  # down and up again between two requests
+    assert one_click(app, third).code in (200, 503)
+    assert one_click(app, third).code == 200
+    rows = query(app.settings.journal_path, "SELECT email, reason FROM suppressions ORDER BY email")
+    assert rows == [(first, "unsubscribed"), (second, "unsubscribed"), (third, "unsubscribed")]

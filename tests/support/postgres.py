@@ -74,6 +74,10 @@ class Cluster:
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
+    def start_again(self) -> None:
+        """Start a server stopped with `stop` (an outage a test controls), same port and data."""
+        self._pg_ctl_start()
+
     def restart(self) -> None:
         """Stop (abruptly, as a crash or a failover would) and start again on the same port."""
         self.stop("immediate")

@@ -12,6 +12,7 @@ from newsletter.delivery.pacing import LoopOptions
 from newsletter.delivery.relays import Relay, SmtpSettings
 from newsletter.mail.compose import Composed, compose
 from newsletter.settings import load_settings
+from newsletter.store import Location
 from tests.conftest import REAL_SETTINGS
 
 
@@ -48,3 +49,9 @@ def relay_settings(
     pacing: dict[str, object] = {"retry_delay": 0.05, "connections": 2}
     pacing.update({k: v for k, v in options.items() if k not in smtp_only})
     return SmtpSettings(relays=relays, loop=LoopOptions(**pacing), **values)  # type: ignore[arg-type]
+
+
+def database_env(location: Location) -> dict[str, str]:
+    """NEWSLETTER_DATABASE for a subprocess that builds its own environment: the test's database,
+    a SQLite file or a postgresql:// URL (`on_each_backend`)."""
+    return {"NEWSLETTER_DATABASE": str(location)}

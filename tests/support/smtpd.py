@@ -34,6 +34,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 Action = str | tuple[str, float]
+PATIENCE = 30.0  # seconds to wait for an event that should come at once (a bound, not a measure)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,41 @@ class Recorder:
     def recipients(self) -> list[str]:
         with self.lock:
             return [r for message in self.received for r in message.recipients]
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Until `condition` holds; fails naming `what` after PATIENCE seconds."""
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.01)
+
+
+class HeldReplies(Recorder):
+    """Keeps the first message to each address in `held` but answers it only once `release` is
+    set (or after PATIENCE seconds): a reply held back for as long as a test needs, by event.
+    `rcpts` lists every RCPT TO as it arrives."""
+
+    def __init__(self, held: set[str]) -> None:
+        super().__init__()
+        self.held = held
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self.rcpts: list[str] = []
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        with self.lock:
+            self.rcpts.append(address)
+        return await super().handle_RCPT(server, session, envelope, address, options)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if not self.held.isdisjoint(envelope.rcpt_tos):
+            self.held -= set(envelope.rcpt_tos)
+            self.arrived.set()
+            deadline = time.monotonic() + PATIENCE
+            while not self.release.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
 
 
 class InjectingSMTP(SMTP):  # type: ignore[misc]

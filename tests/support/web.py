@@ -1,5 +1,6 @@
 """The web application called directly, as a WSGI server would: a project folder with the
-shipped templates, a real SQLite file, and `call()` for one request."""
+shipped templates, a real database (a SQLite file, or a PostgreSQL database from the `database`
+fixture), and `call()` for one request."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from waitress import create_server
 
 from newsletter.settings import load_settings
+from newsletter.store import Connection, connect
 from newsletter.web import make_app
 from newsletter.web.app import WebApp
 from tests.conftest import REPO
@@ -23,8 +25,9 @@ SECRET = "a-test-secret-that-is-long-enough"
 LIST_ID = "Ann Coffey MP's newsletter <newsletter.stockport.example.org>"
 
 
-def web_app(root: Path, **env: str) -> WebApp:
-    """The app for a fresh project at `root` (templates copied, database under it)."""
+def web_app(root: Path, database: Path | str | None = None, **env: str) -> WebApp:
+    """The app for a fresh project at `root` (templates copied); its database is `database` (a
+    file or a postgresql:// URL), by default a SQLite file under `root`."""
     if not (root / "templates").exists():
         shutil.copytree(REPO / "templates", root / "templates")
     settings = load_settings(
@@ -32,11 +35,17 @@ def web_app(root: Path, **env: str) -> WebApp:
             "UNSUBSCRIBE_SECRET": SECRET,
             "UNSUBSCRIBE_PREVIOUS_SECRETS": "an-old-secret-from-last-year",
             "UNSUBSCRIBE_URL": "https://www.example.org/newsletter/unsubscribe",
-            "NEWSLETTER_JOURNAL": str(root / "journal.sqlite3"),
+            "NEWSLETTER_JOURNAL": str(database or root / "journal.sqlite3"),
             **env,
         }
     )
     return make_app(settings, root)
+
+
+def opened(app: WebApp) -> Connection:
+    """A connection of the test's own to the app's database, through the store (close it, or
+    use it in `with`)."""
+    return connect(app.settings.journal_path)
 
 
 @dataclass

@@ -141,8 +141,8 @@ class Importer:
             return
         issue_key = issue or f"unknown:{finding.original_id or event_key}"
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO bounce_events (event_key, email, kind, issue, status, detail, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bounce_events (event_key, email, kind, issue, status, detail, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (event_key, email, finding.kind, issue_key, finding.status, finding.detail[:500], now("seconds")),
         )
         if cursor.rowcount == 0:

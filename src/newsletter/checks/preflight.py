@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 from newsletter.checks import accessibility
+from newsletter.checks import images as image_checks
 from newsletter.checks import links as linkcheck
 from newsletter.checks.findings import Finding
 from newsletter.checks.placeholders import placeholder_findings
@@ -50,13 +51,18 @@ class LinkCheck:
     timeout: float = linkcheck.TIMEOUT
 
 
-def run_checks(composed: Composed, links: LinkCheck | None = None) -> list[Finding]:
-    """Every finding for a composed issue, errors first; with `links`, also what fetching them found.
+def run_checks(
+    composed: Composed, links: LinkCheck | None = None, published: image_checks.PublishCheck | None = None
+) -> list[Finding]:
+    """Every finding for a composed issue, errors first; with `links`, also what fetching them found;
+    with `published` (`check`, not the preview: it asks the web server), whether the project's
+    pictures answer at their URLs under the archive (checks/images.py).
 
     Every ward edition is checked too; a finding in a ward edition that the edition for everyone
     does not have is named with the edition's wards.
     """
     issue = composed.issue
+    budget = image_checks.image_budget(composed.settings.env)  # a bad value stops before any request
     values = composed.values_for(SAMPLE)
     everyone = composed.editions[0]
     found = _edition_findings(everyone.rendered, values)
@@ -67,13 +73,22 @@ def run_checks(composed: Composed, links: LinkCheck | None = None) -> list[Findi
                 seen.add(finding.message)
                 where = f"edition for {edition.edition.label}: "
                 found.append(Finding(finding.level, finding.code, where + finding.message))
+    archive_url = composed.settings.archive_url
+    pictures = image_checks.used_pictures(composed)
+    asked = published is not None and image_checks.can_be_published(archive_url)
+    if published is not None and asked:
+        found += image_checks.published_findings(pictures, archive_url, published)
     if links is not None:
         targets: dict[str, linkcheck.Target] = {}
         for edition in composed.editions:  # every edition's links, each fetched once
             html, text = edition.rendered.personalise(values)
             for target in linkcheck.targets(html, text):
                 targets.setdefault(target.url, target)
+        for picture in pictures if asked else ():  # asked above, with the way to publish them
+            targets.pop(picture.url(archive_url), None)
         found += linkcheck.check_links(targets.values(), concurrency=links.concurrency, timeout=links.timeout)
+    found += image_checks.weight_findings(composed, budget)
+    found += image_checks.alt_findings(issue.all_articles)
     found += placeholder_findings(issue)
     if not issue.preheader:
         found.append(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from newsletter.checks.images import PublishCheck
 from newsletter.checks.links import CONCURRENCY, TIMEOUT
 from newsletter.checks.preflight import LinkCheck, has_errors, html_size, missing_article_findings, run_checks
 from newsletter.cli.common import composed_issue, issue_argument, project
@@ -56,7 +57,9 @@ def build(issue: str, out_dir: Path | None) -> None:
 def check(issue: str, links: bool, concurrency: int, timeout: float) -> None:
     """Check ISSUE before sending: size (Gmail clips at 102 KB), links, unsubscribe link,
     subject and preheader, unknown articles; accessibility (alt text, link text, headings,
-    lang, contrast, text size), dark mode and image sizes. With --links, every link and image
+    lang, contrast, text size), dark mode and image sizes; the project's pictures: published at
+    NEWSLETTER_ARCHIVE_URL (each asked with HEAD), their weight together
+    (NEWSLETTER_IMAGE_BUDGET_KB), sharpness and alt text. With --links, every link and image
     is fetched: 4xx/5xx, timeouts, redirects to another host, images over 200 KB.
     Exits 1 when there are errors.
 
@@ -65,7 +68,7 @@ def check(issue: str, links: bool, concurrency: int, timeout: float) -> None:
         newsletter check issues/spring-2018.yaml --links
     """
     try:
-        findings = run_checks(composed_issue(issue), LinkCheck(concurrency, timeout) if links else None)
+        findings = run_checks(composed_issue(issue), LinkCheck(concurrency, timeout) if links else None, PublishCheck())
     except MissingArticles as exc:
         findings = missing_article_findings(exc)
     console = out_console()

@@ -9,6 +9,7 @@ import click
 from newsletter import project as project_home
 from newsletter import settings as publication
 from newsletter.audience import bounces
+from newsletter.checks import images as image_checks
 from newsletter.content.issue import find_issue
 from newsletter.delivery import relays
 from newsletter.mail import dkim
@@ -32,6 +33,7 @@ KNOWN_SETTINGS = frozenset(
         *web_config.SETTINGS,
         *bounces.SETTINGS,
         *feedimport.SETTINGS,
+        *image_checks.SETTINGS,
     )
 )
 

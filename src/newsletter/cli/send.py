@@ -19,14 +19,36 @@ from newsletter.cli.vocabulary import renamed
 from newsletter.errors import InputError
 from newsletter.sending.report import SendReport
 from newsletter.sending.start import SendOptions, prepare_send
+from newsletter.settings import is_database_url
+from newsletter.store.connection import shown
+
+
+class Database(click.ParamType["Path | str"]):
+    """`--database`: a SQLite file (a `Path`) or a postgresql:// URL (kept as the string), the two
+    things NEWSLETTER_DATABASE takes, so a command line can name either."""
+
+    name = "database"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if is_database_url(text):
+            return text
+        if Path(text).is_dir():
+            self.fail(f"{text!r} is a folder, not a database file", param, ctx)
+        return Path(text)
+
 
 journal_option = renamed(
     "--database",
     "journal_path",
     old=("--journal",),
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=Database(),
+    metavar="DATABASE",
     default=None,
-    help="The database file (default: $NEWSLETTER_DATABASE or .newsletter/newsletter.sqlite3 in the project).",
+    help="The database: a SQLite file or a postgresql:// URL (default: $NEWSLETTER_DATABASE or "
+    ".newsletter/newsletter.sqlite3 in the project).",
 )
 
 
@@ -107,6 +129,12 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
     help="Refuse to start, and take no new recipient, after this time (e.g. 2026-05-04T18:00; "
     "local time unless it has an offset): for scheduled sends that start late.",
 )
+@click.option(
+    "--allow-missing-images",
+    is_flag=True,
+    help="Send to the list even though the issue's pictures do not answer at NEWSLETTER_ARCHIVE_URL "
+    "(readers see broken pictures until the archive is uploaded).",
+)
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(
     issue: str,
@@ -116,13 +144,14 @@ def send(
     edition: str | None,
     outbox_dir: Path | None,
     outbox_old: Path | None,
-    journal_path: Path | None,
+    journal_path: Path | str | None,
     limit: int | None,
     wards: tuple[str, ...],
     tags: tuple[str, ...],
     resend_unknown: bool,
     retry_failed: bool,
     not_after_raw: str | None,
+    allow_missing_images: bool,
     yes: bool,
 ) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
@@ -148,6 +177,7 @@ def send(
         resend_unknown=resend_unknown,
         retry_failed=retry_failed,
         not_after=not_after_raw,
+        allow_missing_images=allow_missing_images,
     )
     with prepare_send(issue, project(issue), options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)
@@ -171,10 +201,11 @@ def send(
         "send",
         issue,
         *(["--subscribers", str(csv_path)] if csv_path else []),
-        *(["--database", str(journal_path)] if journal_path else []),
+        *(["--database", shown(journal_path)] if journal_path else []),  # a URL's password is never printed
         *(f"--ward={w}" for w in wards),
         *(f"--tag={t}" for t in tags),
         *(["--retry-failed"] if retry_failed else []),
+        *(["--allow-missing-images"] if allow_missing_images else []),
         "--yes",
     ]
     print_summary(report, again=shlex.join(again))

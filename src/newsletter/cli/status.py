@@ -30,7 +30,7 @@ from newsletter.store.journal import STATES
     default=None,
     help="Write the failed recipients and the servers' replies to this CSV file.",
 )
-def status(issue: str, journal_path: Path | None, export_path: Path | None) -> None:
+def status(issue: str, journal_path: Path | str | None, export_path: Path | None) -> None:
     """Show what the journal records for ISSUE, through a relay and apart into the outbox folder
     (a rehearsal): how many recipients are in each state, the failures with the server's reply,
     those left unknown by an interrupted send, for an issue with ward editions, how many were

@@ -3,9 +3,9 @@
 Placeholders in `--help`: DIR for a folder, FILE for a file (CSV when it must be a CSV,
 MAILBOX for an mbox file or Maildir folder), EMAIL for an address, N for a count, SECONDS for a
 duration, EDITION for a ward edition, DATE for YYYY-MM-DD, TIME for a date and time
-(2026-05-04T18:00). Click's own defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`, `FLOAT RANGE`,
-`[%Y-%m-%d]`) never show. A command's line in the command list is its whole first sentence,
-never cut with "...".
+(2026-05-04T18:00), DATABASE for a database (a SQLite file or a postgresql:// URL). Click's own
+defaults (`DIRECTORY`, `PATH`, `INTEGER RANGE`, `FLOAT RANGE`, `[%Y-%m-%d]`) never show. A
+command's line in the command list is its whole first sentence, never cut with "...".
 One name for one thing (issue 18): `--database` for the project database, `--out` for any file
 or folder a command writes, `--yes` to skip a prompt. An option renamed for this keeps its
 earlier name working but out of `--help` (`Renamed`), so no script breaks.
@@ -41,6 +41,7 @@ ALLOWED = frozenset(
         "TAG",
         "TEXT",
         "EDITION",
+        "DATABASE",
     }
 )
 

@@ -43,6 +43,7 @@ class Article:
     # `file:line` of the field for errors found when the picture is made.
     image_file: Path | None = None
     image_at: str = ""
+    image_alt_at: str = ""  # `file:line` of `image_alt:`, for the alt text findings of `check`
 
     @property
     def date_text(self) -> str:
@@ -165,4 +166,5 @@ def load_article(path: Path) -> Article:
         path=path,
         image_file=image_file,
         image_at=doc.at("image"),
+        image_alt_at=doc.at("image_alt"),
     )

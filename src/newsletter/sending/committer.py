@@ -3,17 +3,64 @@
 A worker must know its recipient's `sending` state is durable before the body goes out (so a
 crash leaves that recipient "unknown", never resent). Committing once per recipient would cap
 the send at the disk's commit rate; so workers ask for a commit and wait, and whoever asks
-within the same turn of the event loop shares it. Outcomes are committed at least every
+while a commit is under way shares the next one. Outcomes are committed at least every
 `interval` seconds.
+
+The commits run in one writer thread with its own connection (`JournalWriter`), never on the
+event loop: a slow commit (an fsync, a database busy with another writer, a PostgreSQL round
+trip) holds up only the workers waiting for it, while every other connection's replies are
+still read and settled into the buffer for the next commit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 
 from newsletter.errors import DeliveryError
-from newsletter.store.journal import Journal
+from newsletter.store import Connection, Location, StorageError, connect
+from newsletter.store.journal import Journal, commit_writes
+
+
+class JournalWriter:
+    """One thread that owns one connection to the journal and commits what it is given, in order
+    (a store connection is used by one thread at a time: this one is opened, used and closed by
+    the writer thread only)."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
+        self._db: Connection | None = None
+
+    def _commit(self, journal: Journal) -> None:
+        # Read and trimmed here, in the writer thread, so that commits follow one another in
+        # order even when a coroutine waiting for one is cancelled: nothing is committed twice.
+        # The event loop only appends to the buffer meanwhile (each list operation is atomic).
+        writes = journal.buffered()
+        if not writes:
+            return
+        if self._db is None:
+            try:
+                self._db = connect(self.location)
+            except StorageError as exc:
+                raise DeliveryError(str(exc)) from exc
+        commit_writes(self._db, self.location, writes)
+        journal.committed(len(writes))
+
+    async def commit(self, journal: Journal) -> None:
+        """Commit everything `journal` has buffered by the time the writer thread gets to it."""
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, journal)
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def close(self) -> None:
+        """Wait for a commit under way, close the connection, end the thread."""
+        self._thread.submit(self._close)
+        self._thread.shutdown(wait=True)
 
 
 class JournalCommitter:
@@ -24,18 +71,22 @@ class JournalCommitter:
         self.interval = interval
         self.waiters: list[asyncio.Future[None]] = []
         self.wake = asyncio.Event()
+        self.writer = JournalWriter(journal.path)
 
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.interval)
             self.wake.clear()
-            self.flush()
+            await self.flush()
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
+        """Commit what is buffered and answer the workers waiting for it (their `sending` marks
+        were buffered before they asked); writes and waiters that arrive meanwhile go into the
+        next commit."""
         waiters, self.waiters = self.waiters, []
         try:
-            self.journal.flush()
+            await self.writer.commit(self.journal)
         except DeliveryError as exc:
             for waiter in waiters:
                 if not waiter.done():
@@ -50,3 +101,8 @@ class JournalCommitter:
         self.waiters.append(waiter)
         self.wake.set()
         await waiter
+
+    def close(self) -> None:
+        """End the writer thread (after a commit under way); what is still buffered is the
+        journal's to commit (`Journal.flush`, on its own connection)."""
+        self.writer.close()

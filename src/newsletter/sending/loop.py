@@ -1,8 +1,8 @@
 """The delivery loop: N workers, one session each, take recipients from the schedule and send.
 
 Each message is built just before it is sent. Before its body goes out, the recipient's
-`sending` state is committed (the committer batches these commits), so a crash leaves at most
-the recipients in flight "unknown". The parts: `schedule` (who next, when to stop), `outcomes`
+`sending` state is committed (the committer batches these commits, in its own writer thread),
+so a crash leaves at most the recipients in flight "unknown". The parts: `schedule` (who next, when to stop), `outcomes`
 (what a reply does to the journal and the report), `committer` (journal batching), and the
 pacing of `delivery.pacing` (rate, hourly budget, the concurrency window).
 """
@@ -96,7 +96,10 @@ class SendLoop:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            self.committer.flush()
+            try:
+                await self.committer.flush()
+            finally:
+                self.committer.close()
             self.report.elapsed = time.perf_counter() - started
             if self.progress is not None:
                 self.progress(self.report)

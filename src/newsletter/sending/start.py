@@ -22,6 +22,7 @@ from types import TracebackType
 
 from newsletter.audience.csvfile import Audience, load_audience, read_rows
 from newsletter.audience.recipients import select
+from newsletter.checks import images as image_checks
 from newsletter.content.issue import find_issue
 from newsletter.delivery.base import Backend
 from newsletter.delivery.outbox import Outbox
@@ -52,13 +53,14 @@ class SendOptions:
     test_addresses: tuple[str, ...] = ()
     edition: str | None = None
     outbox_dir: Path | None = None
-    journal_path: Path | None = None
+    journal_path: Path | str | None = None  # a SQLite file or a postgresql:// URL
     limit: int | None = None
     wards: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     resend_unknown: bool = False
     retry_failed: bool = False
     not_after: str | None = None
+    allow_missing_images: bool = False
 
 
 class LateStart(NewsletterError):
@@ -205,6 +207,26 @@ class PreparedSend:
         self.close()
 
 
+def published_pictures(composed: Composed, options: SendOptions) -> list[str]:
+    """Refuse a send to the list through a relay while a picture of the issue does not answer at
+    its URL under the archive: every reader would get a broken-image box. Notes for the send.
+
+    Only that send is asked about. A test copy (`--to`) is how an office looks at the message
+    before publishing anything; a dry run sends nothing; a send into the outbox is a rehearsal
+    read on this machine, where no reader waits for the pictures (and its messages may be read
+    before the archive exists). `--allow-missing-images` sends anyway, without asking the site.
+    """
+    if options.dry_run or not image_checks.used_pictures(composed):
+        return []
+    if options.allow_missing_images:
+        return ["the pictures were not checked on the archive site (--allow-missing-images)"]
+    archive_url = composed.settings.archive_url
+    missing = image_checks.unpublished(image_checks.used_pictures(composed), archive_url, image_checks.PublishCheck())
+    if missing:
+        raise InputError(image_checks.unpublished_summary(missing, archive_url))
+    return []
+
+
 def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSend:
     """Decide everything about a send of `issue` (see the module's docstring); sends nothing."""
     addresses = tuple(test_address(raw) for raw in options.test_addresses)
@@ -237,6 +259,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
         folder = f"{composed.issue.slug}-test" if addresses else composed.issue.slug
         outbox = Outbox(options.outbox_dir or home.root / "outbox" / folder)
         backend, where = outbox, f"the outbox folder {outbox.folder}"
+    picture_notes = published_pictures(composed, options) if smtp is not None and not addresses else []
     journal_file = options.journal_path or settings.journal_path
     seed_list = home.subscriber_list()[0]
     # Files are read before the database is opened: a refused one creates nothing.
@@ -268,7 +291,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             tags=options.tags,
             write=not options.dry_run,
         )
-        prepared.notes = chosen.notes
+        prepared.notes = [*picture_notes, *chosen.notes]
         prepared.audience = chosen.audience
         prepared.planned = plan(
             prepared.journal,

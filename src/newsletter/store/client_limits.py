@@ -6,12 +6,19 @@ the address itself. The table stays bounded two ways, both in the same transacti
 count: rows older than the window are deleted (and when `serve` starts), and when a flood from many clients pushes the
 row count past `max_rows` the oldest rows go first (ids only grow, so `max(id) - min(id)`
 bounds the count without scanning the table).
+
+A claim (`web_claims`: key, holder, expires) says one request is emailing an address right now,
+so that two requests at once, to one `serve` process or to several sharing the database, send
+one email. It is taken under the store's write lock, released by its holder, and lapses after
+its lease if the holder died (judged by the claimant's clock, like the window: hosts sharing a
+database keep their clocks in step, and a few seconds' skew only shortens or lengthens a lease).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -76,3 +83,25 @@ def forget_old(db: Connection, window: Window, now: float | None = None) -> None
 def rows(db: Connection) -> int:
     """How many requests are being remembered."""
     return int(db.execute("SELECT count(*) FROM client_limits").fetchone()[0])
+
+
+def claim(db: Connection, scope: str, subject: str, lease: float, now: float | None = None) -> str | None:
+    """Claim `subject` (an address) for `lease` seconds: the holder's token to release it with,
+    or None when another request holds a live claim."""
+    at = time.time() if now is None else now
+    holder = secrets.token_hex(8)
+    with transaction(db):
+        key = client_key(db, scope, subject)
+        db.execute("DELETE FROM web_claims WHERE expires <= ?", (at,))
+        taken = db.execute(
+            "INSERT INTO web_claims (key, holder, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (key, holder, at + lease),
+        ).rowcount
+    return holder if taken == 1 else None
+
+
+def release(db: Connection, scope: str, subject: str, holder: str) -> None:
+    """Give up a claim (only the holder's own: a lapsed one may have been taken by another)."""
+    with transaction(db):
+        key = client_key(db, scope, subject)
+        db.execute("DELETE FROM web_claims WHERE key = ? AND holder = ?", (key, holder))

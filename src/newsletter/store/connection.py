@@ -164,7 +164,9 @@ def _make_engine(location: Location, pooled: bool, synchronous: str) -> Engine:
         return sqlalchemy.create_engine(
             url,
             isolation_level="AUTOCOMMIT",
-            connect_args={"connect_timeout": 10, "application_name": "newsletter"},
+            # lock_timeout: a writer waits for the write lock as long as SQLite's busy timeout
+            # (30 s), then fails as "try again" (55P03) instead of waiting for ever.
+            connect_args={"connect_timeout": 10, "application_name": "newsletter", "options": "-c lock_timeout=30s"},
             pool_pre_ping=pooled,
             **extra,
         )
@@ -209,10 +211,10 @@ def reason(exc: BaseException) -> str:
 
 
 # SQLite: busy, locked, a disk error or a full disk, a file it cannot open. PostgreSQL: the server
-# is going or gone, too many clients, a serialization failure or deadlock. A moment later the
-# same request can succeed.
+# is going or gone, too many clients, a serialization failure or deadlock, a lock not granted in
+# time. A moment later the same request can succeed.
 _RETRY_SQLITE = {5, 6, 10, 13, 14}  # busy, locked, I/O error, full, cannot open
-_RETRY_PG_CLASSES = ("08", "57P", "53300", "40001", "40P01")
+_RETRY_PG_CLASSES = ("08", "57P", "53300", "40001", "40P01", "55P03")
 
 
 def is_transient(exc: BaseException) -> bool:

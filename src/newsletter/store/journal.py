@@ -47,6 +47,20 @@ _SETTLE = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?
   WHERE issue = ? AND route = ? AND email = ?"""
 
 
+Write = tuple[str, tuple[str | None, ...]]  # one buffered statement and its parameters
+
+
+def commit_writes(db: Connection, where: Location, writes: list[Write]) -> None:
+    """Commit `writes` in one transaction on `db`: the journal's own connection, or the send
+    loop's writer thread's (`sending.committer`), so a slow commit never holds up the event loop."""
+    try:
+        with transaction(db):
+            for sql, group in groupby(writes, key=itemgetter(0)):
+                db.executemany(sql, [params for _, params in group])
+    except DatabaseError as exc:
+        raise DeliveryError(f"{shown(where)}: cannot write the journal: {exc}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
     """One failed recipient, for `newsletter status` and its CSV export."""
@@ -70,7 +84,7 @@ class Journal:
         self.db = connect(path)
         # One ordered buffer: a retried recipient can be `sending`, `pending`, `sending` again
         # within one commit, and the last write must win.
-        self._writes: list[tuple[str, tuple[str | None, ...]]] = []
+        self._writes: list[Write] = []
 
     def close(self) -> None:
         self.flush()
@@ -92,17 +106,19 @@ class Journal:
 
     def flush(self) -> None:
         """Commit every buffered write in one transaction (order kept: sending before outcome)."""
-        if not self._writes:
-            return
-        writes = len(self._writes)
-        try:
-            with transaction(self.db):
-                for sql, group in groupby(self._writes, key=itemgetter(0)):
-                    self.db.executemany(sql, [params for _, params in group])
-            # Kept until committed: a failed commit (a full disk) loses no outcome.
-            del self._writes[:writes]
-        except DatabaseError as exc:
-            raise DeliveryError(f"{shown(self.path)}: cannot write the journal: {exc}") from exc
+        writes = self.buffered()
+        if writes:
+            commit_writes(self.db, self.path, writes)
+            self.committed(len(writes))
+
+    def buffered(self) -> list[Write]:
+        """A copy of the writes not yet committed, in order (for a commit on another connection)."""
+        return list(self._writes)
+
+    def committed(self, count: int) -> None:
+        """The first `count` buffered writes are durable. Kept until then: a failed commit (a full
+        disk) loses no outcome, and writes buffered while a commit ran wait for the next one."""
+        del self._writes[:count]
 
     # --- planning a send --------------------------------------------------------------------
     def prepare(self, issue: str, emails: Iterable[str], skipped: Iterable[tuple[str, str]]) -> None:

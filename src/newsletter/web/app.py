@@ -104,7 +104,9 @@ class WebApp:
         self.pages = Pages(site, self.web.privacy_url, banner=dev_banner(settings) if dev else "")
         self._local = threading.local()
         self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
-        start = connect(settings.journal_path, pooled=True)  # fail at start-up, not on a constituent
+        # Fail at start-up, not on a constituent. Not from the pool: a pooled SQLite connection
+        # would outlive its file, and the first request must open the database as it is then.
+        start = connect(settings.journal_path)
         try:
             self.per_client.forget_old(start)  # a server stopped for a while keeps no stale rows
         finally:

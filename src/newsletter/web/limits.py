@@ -4,21 +4,25 @@ Per client: at most NEWSLETTER_SIGNUP_PER_IP signups (and requests for a fresh l
 hour, counted in the project database (`store/client_limits.py`), so restarting `serve`
 forgets nothing and a flood cannot wait for a deploy. The client is counted by a keyed hash,
 never stored as the address; an IPv6 client by its /64, the block one household is given.
-Per email address: `Claims` lets one confirmation be in flight at a time; the time of the last
-one sent is in the database (`confirmation_sent_at`), so the period survives a restart.
+Per email address: `Claims` lets one confirmation be in flight at a time, claimed in the database
+(`client_limits.claim`) so that two `serve` processes behind one proxy behave as one; the time of
+the last one sent is in the database too (`confirmation_sent_at`), so the period survives a restart.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from newsletter.store import Connection, client_limits
 
 SCOPE = "signup"
+CONFIRMATION = "confirmation"  # the claims' scope: their keys never match a client's
 HOUR = 3600
+# A claim outlives any one email (the relay's timeout is far shorter), and lapses this long after
+# a process that died holding it, so that address can be emailed again.
+CLAIM_LEASE = 600.0
 
 
 def client_of(remote: str) -> str:
@@ -52,20 +56,18 @@ class ClientLimit:
 
 
 class Claims:
-    """Addresses with a confirmation being sent right now (so two requests at once send one)."""
+    """Addresses with a confirmation being sent right now (so two requests at once send one),
+    claimed in the database: the processes sharing it see each other's claims."""
 
-    def __init__(self) -> None:
-        self._held: set[str] = set()
-        self._lock = threading.Lock()
+    def __init__(self, lease: float = CLAIM_LEASE) -> None:
+        self.lease = lease
 
     @contextmanager
-    def claim(self, key: str) -> Iterator[bool]:
-        with self._lock:
-            mine = key not in self._held
-            self._held.add(key)
+    def claim(self, db: Connection, address: str) -> Iterator[bool]:
+        subject = address.lower()
+        holder = client_limits.claim(db, CONFIRMATION, subject, self.lease)
         try:
-            yield mine
+            yield holder is not None
         finally:
-            if mine:
-                with self._lock:
-                    self._held.discard(key)
+            if holder is not None:
+                client_limits.release(db, CONFIRMATION, subject, holder)

@@ -4,8 +4,8 @@ the page of an expired one. Both go through the same limits:
 - per client: NEWSLETTER_SIGNUP_PER_IP requests an hour (`limits.ClientLimit`, in the
   database), answered 429 with Retry-After;
 - per address: at most one email every NEWSLETTER_SIGNUP_RESEND_MINUTES (the time of the last
-  is `confirmation_sent_at`), one in flight at a time, and none to a bounced, complained about
-  or erased address.
+  is `confirmation_sent_at`), one in flight at a time (claimed in the database, so across every
+  `serve` process sharing it), and none to a bounced, complained about or erased address.
 
 Which email an address gets depends only on what the list holds, and never changes it:
 pending -> the confirmation link; subscribed -> their preference link; unsubscribed or unknown
@@ -68,7 +68,7 @@ class LinkSender:
         db = self.db()
         if is_suppressed(db, email) not in MAILABLE:
             return
-        with self.claims.claim(email) as mine:
+        with self.claims.claim(db, email) as mine:
             current = store.get(db, email)
             if not mine or current is None or self._recent(current.confirmation_sent_at):
                 return
