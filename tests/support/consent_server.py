@@ -76,7 +76,7 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=30)  # a loaded machine (two test processes) can take a while to stop
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
