@@ -151,3 +151,17 @@ def test_the_head_read_from_the_revision_files_is_alembics() -> None:
     from newsletter.store.schema import _config
 
     assert ScriptDirectory.from_config(_config()).get_current_head() == schema.head()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("url", ["mysql://office@db.example.org/news", "sqlite:///list.db", "http://example.org/x"])
+def test_a_database_url_of_another_kind_is_refused_not_taken_for_a_file(run_cli: Run, project: Path, url: str) -> None:
+    scheme = url.split(":", 1)[0]
+    copied = run_cli("db", "copy", "--to", url)
+    setting = run_cli("subscribers", "list", env={"NEWSLETTER_DATABASE": url})
+    option = run_cli("send", "spring-2018", "--dry-run", "--database", url)
+    for done, field in ((copied, "--to"), (setting, "NEWSLETTER_DATABASE"), (option, "--database")):
+        assert done.returncode == 2, done.stderr
+        assert f"{field}: {scheme}:// is not a database this tool reads" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (project / f"{scheme}:").exists() and not (project / ".newsletter").exists()

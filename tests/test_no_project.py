@@ -62,6 +62,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
         "suppressions list": ["suppressions", "list"],
         "suppressions remove": ["suppressions", "remove", "anne@example.org"],
         "unsubscribe": ["unsubscribe", "anne@example.org"],
+        "worker": ["worker", "spring-2018"],
     }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.store.database import Location, connect
-from newsletter.store.locks import SendLocked, acquire, holder
+from newsletter.store.locks import SendLocked, acquire, holder, node
 from tests.conftest import REAL_SETTINGS
 from tests.support.db import write
 from tests.support.sending import addresses, subscriber_csv
@@ -118,7 +118,7 @@ def lock_row(database: Location, **values: object) -> None:
         "pid": os.getpid(),
         "started_at": "2026-01-01T00:00:00+00:00",
         "lease_until": "2999-01-01T00:00:00+00:00",
-        "token": "t",
+        "token": f"{node()} t",  # made on this machine: a dead holder here is provably dead
     }
     row.update(values)
     write(

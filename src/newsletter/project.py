@@ -20,7 +20,7 @@ from pathlib import Path
 
 from newsletter.errors import InputError
 from newsletter.gates.address import clean_name
-from newsletter.settings import Settings, is_database_url, load_settings, read_environment
+from newsletter.settings import Settings, database_location, load_settings, read_environment
 
 DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 RELEASE_JOURNAL = Path(".newsletter") / "journal.sqlite3"  # what the release before the database used
@@ -52,8 +52,8 @@ class Project:
         `.newsletter/journal.sqlite3` keeps using (and upgrades) it."""
         for name in DATABASE_SETTINGS:
             value = self.env.get(name, "").strip()
-            if is_database_url(value):
-                return value
+            if value and isinstance(located := database_location(value, name), str):
+                return located
             if (given := self.setting_path(name)) is not None:
                 return given
         new, old = self.root / DATABASE, self.root / RELEASE_JOURNAL

@@ -260,8 +260,22 @@ def is_database_url(value: str) -> bool:
     return value.startswith(("postgresql:", "postgres:", "postgresql+"))
 
 
+def database_location(value: str, field: str = "NEWSLETTER_DATABASE") -> Path | str:
+    """What a database setting or option names: a postgresql:// URL (kept as text) or a SQLite
+    file. Any other `scheme://` is refused out loud: `mysql://...` taken as a file name would
+    quietly start a second, empty list in a folder called `mysql:`."""
+    if is_database_url(value):
+        return value
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):
+        scheme = value.split(":", 1)[0]
+        raise ConfigError(
+            f"{field}: {scheme}:// is not a database this tool reads; give a postgresql:// URL or a file path"
+        )
+    return Path(value)
+
+
 def _database(value: str) -> Path | str:
-    return value if is_database_url(value) else Path(value)
+    return database_location(value, "NEWSLETTER_JOURNAL")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

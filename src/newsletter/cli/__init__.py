@@ -60,11 +60,12 @@ def _register() -> None:
         serve,
         status,
         subscribers,
+        worker,
     )
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, subscribers, consent, serve, preview, status, publish, dkim, db):
+    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, publish, dkim, db):
         module.register(cli)
     vocabulary.apply(cli)
 

@@ -8,6 +8,7 @@ import click
 
 from newsletter.cli.common import project
 from newsletter.cli.console import out_console
+from newsletter.settings import database_location
 from newsletter.store import admin
 from newsletter.store.connection import Location, shown
 
@@ -25,10 +26,10 @@ def db() -> None:
     """
 
 
-def _location(given: str | None) -> Location:
+def _location(given: str | None, option: str) -> Location:
     if given is None:
         return project().database_path
-    return given if given.startswith(("postgresql:", "postgres:")) else Path(given)
+    return database_location(given, option)
 
 
 @db.command("status")
@@ -113,8 +114,8 @@ def copy_command(target: str, source: str | None) -> None:
     Example:
         newsletter db copy --to postgresql://newsletter@db.example.org/newsletter
     """
-    from_location = _location(source)
-    to_location = _location(target)
+    from_location = _location(source, "--from")
+    to_location = _location(target, "--to")
     done = admin.copy(from_location, to_location)
     console = out_console()
     for name, count in done.counts.items():

@@ -16,10 +16,11 @@ from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
 from newsletter.cli.vocabulary import renamed
-from newsletter.errors import InputError
+from newsletter.errors import ConfigError, InputError
 from newsletter.sending.report import SendReport
 from newsletter.sending.start import SendOptions, prepare_send
-from newsletter.settings import is_database_url
+from newsletter.sending.worker import LEASE, Share
+from newsletter.settings import database_location
 from newsletter.store.connection import shown
 
 
@@ -33,8 +34,12 @@ class Database(click.ParamType["Path | str"]):
         if isinstance(value, Path):
             return value
         text = str(value)
-        if is_database_url(text):
-            return text
+        try:
+            located = database_location(text, "--database")
+        except ConfigError as exc:
+            self.fail(str(exc), param, ctx)
+        if isinstance(located, str):
+            return located
         if Path(text).is_dir():
             self.fail(f"{text!r} is a folder, not a database file", param, ctx)
         return Path(text)
@@ -49,6 +54,17 @@ journal_option = renamed(
     default=None,
     help="The database: a SQLite file or a postgresql:// URL (default: $NEWSLETTER_DATABASE or "
     ".newsletter/newsletter.sqlite3 in the project).",
+)
+
+
+lease_option = click.option(
+    "--lease",
+    type=click.FloatRange(min=0.5, max=3600),
+    default=LEASE,
+    show_default=True,
+    metavar="SECONDS",
+    help="With workers: how long a worker's claim on its recipients lasts without renewal; those a "
+    "worker that died had claimed but not started go to the others after it.",
 )
 
 
@@ -130,6 +146,14 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
     "local time unless it has an offset): for scheduled sends that start late.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=None,
+    help="Share the send among N worker processes started here (more can join from other hosts with "
+    "`newsletter worker`); without it, this process sends alone.",
+)
+@lease_option
+@click.option(
     "--allow-missing-images",
     is_flag=True,
     help="Send to the list even though the issue's pictures do not answer at NEWSLETTER_ARCHIVE_URL "
@@ -151,6 +175,8 @@ def send(
     resend_unknown: bool,
     retry_failed: bool,
     not_after_raw: str | None,
+    workers: int | None,
+    lease: float,
     allow_missing_images: bool,
     yes: bool,
 ) -> int:
@@ -177,6 +203,7 @@ def send(
         resend_unknown=resend_unknown,
         retry_failed=retry_failed,
         not_after=not_after_raw,
+        share=Share(workers, lease, journal_path) if workers is not None else None,
         allow_missing_images=allow_missing_images,
     )
     with prepare_send(issue, project(issue), options) as prepared:

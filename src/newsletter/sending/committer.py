@@ -45,8 +45,8 @@ class JournalWriter:
                 self._db = connect(self.location)
             except StorageError as exc:
                 raise DeliveryError(str(exc)) from exc
-        commit_writes(self._db, self.location, writes)
-        journal.committed(len(writes))
+        lost = commit_writes(self._db, self.location, writes)
+        journal.committed(len(writes), lost)
 
     async def commit(self, journal: Journal) -> None:
         """Commit everything `journal` has buffered by the time the writer thread gets to it."""

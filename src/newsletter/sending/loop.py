@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from newsletter.audience.people import Subscriber
 from newsletter.delivery.base import Backend, Permanent, RelayUnavailable, Session, Spent, Temporary, Uncertain
@@ -26,7 +26,8 @@ from newsletter.sending.report import Progress, SendReport, tick
 from newsletter.sending.schedule import Item, Schedule
 from newsletter.store.journal import PENDING, Journal
 
-__all__ = ["SendLoop"]
+__all__ = ["CLAIMED_ELSEWHERE", "ClaimLost", "SendLoop"]
+CLAIMED_ELSEWHERE = "claimed by another worker (this one's lease ran out)"
 
 
 async def _nothing() -> None:
@@ -82,7 +83,7 @@ class SendLoop:
         self.report.interrupted = signum
         self.stop.set()
 
-    async def run(self, recipients: Iterator[Subscriber]) -> None:
+    async def run(self, recipients: Iterator[Subscriber] | AsyncIterator[Subscriber]) -> None:
         started = time.perf_counter()
         helpers = [asyncio.create_task(self.committer.run()), asyncio.create_task(self.schedule.feed(recipients))]
         if self.progress is not None:
@@ -150,25 +151,38 @@ class SendLoop:
                 session = None
             if session is None and (session := await self._open()) is None:
                 return None
-            await self._deliver(item, session)
-            return session
+            if await self._deliver(item, session):
+                return session
+            await session.close()  # its envelope may be waiting for a body that must not go out
+            return None
         finally:
             self.window.leave()
 
-    async def _deliver(self, item: Item, session: Session) -> None:
+    async def _deliver(self, item: Item, session: Session) -> bool:
         """Build, mark `sending`, hand over, and settle one recipient by the relay's reply."""
         email = item.subscriber.email
         try:
             message = self.factory.build(item.subscriber, wire=self.wire)
         except (InputError, ValueError, UnicodeError) as exc:  # e.g. an address no header can carry
             self.outcomes.failed(email, f"message not built: {exc}")
-            return
+            return True
         if not item.first_try:
             item.first_try = time.monotonic()
         if self.record:
             self.journal.mark_sending(self.issue, email, message.message_id, message.edition)
+
+        async def committed() -> None:
+            await self.committer.committed()
+            if email.lower() in self.journal.lost:  # a worker sharing the send lost this claim
+                raise ClaimLost(f"{email}: claimed by another worker meanwhile")
+
         try:
-            reply = await session.deliver(message, self.committer.committed if self.record else _nothing)
+            reply = await session.deliver(message, committed if self.record else _nothing)
+        except ClaimLost:
+            self.journal.lost.discard(email.lower())
+            self.report.skipped[CLAIMED_ELSEWHERE] += 1
+            self.report.total -= 1
+            return False
         except Spent as exc:
             self.outcomes.spent(item, exc.reply)
         except Temporary as exc:
@@ -182,3 +196,9 @@ class SendLoop:
             raise
         else:
             self.outcomes.sent(email, reply, len(message.data))
+        return True
+
+
+class ClaimLost(DeliveryError):
+    """The worker's claim on a recipient was gone when it came to mark them `sending` (its lease
+    ran out while it was stalled, and another worker took them): the body must not go out."""

@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 import heapq
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 from newsletter.audience.people import Subscriber
@@ -53,9 +53,16 @@ class Schedule:
         self.feed_done = False
         self._sequence = 0
 
-    async def feed(self, recipients: Iterator[Subscriber]) -> None:
-        """Move the stream into the queue as workers make room; stops early when the send stops."""
+    async def feed(self, recipients: Iterator[Subscriber] | AsyncIterator[Subscriber]) -> None:
+        """Move the stream into the queue as workers make room; stops early when the send stops.
+        The stream is the plan (a single send) or the claims of a worker sharing a send."""
         try:
+            if isinstance(recipients, AsyncIterator):
+                async for subscriber in recipients:
+                    if self.stop.is_set():
+                        return
+                    await self.queue.put(Item(subscriber))
+                return
             for subscriber in recipients:
                 if self.stop.is_set():
                     return

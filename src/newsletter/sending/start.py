@@ -37,6 +37,7 @@ from newsletter.project import Project
 from newsletter.sending.plan import Plan, plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.sending.run import dry_run, loop_options, send_issue, test_send
+from newsletter.sending.worker import Share, share_send
 from newsletter.store import exists
 from newsletter.store.journal import Journal
 from newsletter.store.locks import SendLock, acquire
@@ -60,6 +61,7 @@ class SendOptions:
     resend_unknown: bool = False
     retry_failed: bool = False
     not_after: str | None = None
+    share: Share | None = None  # --workers N: shared by N local worker processes (and any that join)
     allow_missing_images: bool = False
 
 
@@ -123,6 +125,8 @@ class PreparedSend:
         self.notes: list[str] = []
         self.dry_run = False
         self.not_after: dt.datetime | None = None
+        self.share: Share | None = None
+        self.home: Project | None = None
 
     @property
     def destination(self) -> str:
@@ -185,6 +189,18 @@ class PreparedSend:
         if self.audience is not None and self.audience.rows == 0:
             raise InputError(f"{self.audience.path}: the subscriber list has a header but no rows: nothing to send")
         lock = self.lock
+        if self.share is not None and lock is not None and self.home is not None:
+            return share_send(
+                self.composed,
+                self.planned,
+                self.journal,
+                lock,
+                self.home,
+                self.share,
+                destination=self.backend.describe(),
+                progress=progress,
+                warn=warn,
+            )
         return send_issue(
             self.composed,
             self.planned,
@@ -239,6 +255,12 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             "--dry-run and --to do different things: --dry-run checks the send to the list, "
             "--to sends a test copy now; give one of them"
         )
+    if options.share is not None and (addresses or options.dry_run or options.csv_path is not None):
+        # Workers claim their recipients from the list of record; a test copy, a dry run or a
+        # one-off file has nothing there to share.
+        raise InputError(
+            "--workers shares a send of the list in the database: not with --to, --dry-run or --subscribers"
+        )
     not_after = deadline(options.not_after) if options.not_after is not None else None
     composed = compose(find_issue(issue, home.root), home.settings())
     edition = composed.edition_named(options.edition) if options.edition is not None else None
@@ -270,6 +292,7 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
     prepared = PreparedSend(composed, backend, loop_options(smtp), where, smtp is not None, stack)
     prepared.not_after = not_after
     prepared.dry_run = options.dry_run
+    prepared.share, prepared.home = options.share, home
     try:
         if addresses:
             prepared.test_addresses = addresses

@@ -15,15 +15,18 @@ by Message-ID, and `privacy.py` reads and erases one person's rows.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 
 from newsletter.errors import DeliveryError
-from newsletter.store.connection import Connection, DatabaseError, Location, shown
-from newsletter.store.database import connect, now, transaction
+from newsletter.store.claims import CLOCK
+from newsletter.store.connection import Connection, DatabaseError, Location, is_transient, shown
+from newsletter.store.database import StorageError, connect, now, transaction
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
@@ -45,20 +48,39 @@ _SENDING = """UPDATE deliveries SET state = 'sending', attempts = attempts + 1, 
   updated_at = ? WHERE issue = ? AND route = ? AND email = ?"""
 _SETTLE = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?
   WHERE issue = ? AND route = ? AND email = ?"""
+# A worker sharing a send (`claims.py`) marks `sending` only while it still holds the claim.
+_SENDING_CLAIMED = {
+    backend: _SENDING + " AND state = 'pending' AND claimed_by = ? AND claim_until > " + clock
+    for backend, clock in CLOCK.items()
+}
+# A settled row's lease ends (it is no longer in flight); one pending again keeps it (a retry).
+_SETTLE_CLAIMED = """UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ?,
+  claim_until = CASE WHEN ? = 'pending' THEN claim_until END
+  WHERE issue = ? AND route = ? AND email = ? AND claimed_by = ?"""
+_CLAIMED_MARKS = frozenset(_SENDING_CLAIMED.values())
+PATIENCE = 120.0  # seconds a worker waits for its database to come back before giving up
 
 
 Write = tuple[str, tuple[str | None, ...]]  # one buffered statement and its parameters
 
 
-def commit_writes(db: Connection, where: Location, writes: list[Write]) -> None:
+def commit_writes(db: Connection, where: Location, writes: list[Write]) -> list[str]:
     """Commit `writes` in one transaction on `db`: the journal's own connection, or the send
-    loop's writer thread's (`sending.committer`), so a slow commit never holds up the event loop."""
+    loop's writer thread's (`sending.committer`), so a slow commit never holds up the event loop.
+    Returns the recipients whose claimed `sending` mark found no claim (a worker sharing a send
+    lost them: their bodies must not go out); such marks run one by one for their row counts."""
+    lost: list[str] = []
     try:
         with transaction(db):
             for sql, group in groupby(writes, key=itemgetter(0)):
-                db.executemany(sql, [params for _, params in group])
+                rows = [params for _, params in group]
+                if sql in _CLAIMED_MARKS:
+                    lost += [str(p[5]) for p in rows if db.execute(sql, p).rowcount == 0]
+                else:
+                    db.executemany(sql, rows)
     except DatabaseError as exc:
         raise DeliveryError(f"{shown(where)}: cannot write the journal: {exc}") from exc
+    return lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +97,13 @@ class Journal:
     """A connection to the journal of one route with a write buffer; `flush()` commits it in one
     transaction. Every read and write concerns `route` only (see the module's docstring)."""
 
-    def __init__(self, path: Location, *, route: str = SMTP) -> None:
+    def __init__(self, path: Location, *, route: str = SMTP, claimant: str | None = None) -> None:
         self.path = path
         self.route = route
+        # A worker sharing a send: its writes hold only while it holds the rows' claims, and it
+        # waits out a database that restarts (`PATIENCE`) instead of stopping the send.
+        self.claimant = claimant
+        self.lost: set[str] = set()  # recipients whose claim was gone when they were to be marked sending
         # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
         # killed process but a power cut could lose a `sending` commit after the body went out,
         # and the re-run would send that recipient a second copy (docs/benchmarks.md: the cost).
@@ -98,27 +124,68 @@ class Journal:
 
     # --- buffered writes of the send loop -------------------------------------------------
     def mark_sending(self, issue: str, email: str, message_id: str, edition: str = "") -> None:
-        self._writes.append((_SENDING, (message_id, edition, now(), issue, self.route, email.lower())))
+        params = (message_id, edition, now(), issue, self.route, email.lower())
+        if self.claimant is None:
+            self._writes.append((_SENDING, params))
+        else:
+            self._writes.append((_SENDING_CLAIMED[self.db.backend], (*params, self.claimant)))
 
     def settle(self, issue: str, email: str, state: str, reply: str | None) -> None:
         """Record the outcome of one attempt: sent, failed, or pending again (to be retried)."""
-        self._writes.append((_SETTLE, (state, reply, now(), issue, self.route, email.lower())))
+        params = (state, reply, now(), issue, self.route, email.lower())
+        if self.claimant is None:
+            self._writes.append((_SETTLE, params))
+        else:
+            self._writes.append((_SETTLE_CLAIMED, (*params[:3], state, *params[3:], self.claimant)))
 
     def flush(self) -> None:
         """Commit every buffered write in one transaction (order kept: sending before outcome)."""
         writes = self.buffered()
-        if writes:
-            commit_writes(self.db, self.path, writes)
-            self.committed(len(writes))
+        if not writes:
+            return
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            try:
+                lost = commit_writes(self.db, self.path, writes)
+                break
+            except DeliveryError as exc:
+                cause = exc.__cause__
+                if self.claimant is None or cause is None or not is_transient(cause) or time.monotonic() > deadline:
+                    raise
+                self.reconnect(deadline)
+        self.committed(len(writes), lost)
 
     def buffered(self) -> list[Write]:
         """A copy of the writes not yet committed, in order (for a commit on another connection)."""
         return list(self._writes)
 
-    def committed(self, count: int) -> None:
+    def committed(self, count: int, lost: Iterable[str] = ()) -> None:
         """The first `count` buffered writes are durable. Kept until then: a failed commit (a full
-        disk) loses no outcome, and writes buffered while a commit ran wait for the next one."""
+        disk) loses no outcome, and writes buffered while a commit ran wait for the next one.
+        `lost`: recipients whose claimed `sending` mark found no claim (`commit_writes`)."""
         del self._writes[:count]
+        self.lost.update(lost)
+
+    def revive(self) -> None:
+        """A new connection if this one died with its server (a long send outlived a restart)."""
+        try:
+            self.db.execute("SELECT 1")
+        except DatabaseError:
+            self.reconnect(time.monotonic() + PATIENCE)
+
+    def reconnect(self, deadline: float) -> None:
+        """After a transient failure (the server restarting): a new connection, tried every half
+        second until `deadline`; DeliveryError after it."""
+        while True:
+            with suppress(Exception):
+                self.db.close()
+            time.sleep(0.5)
+            try:
+                self.db = connect(self.path)
+                return
+            except StorageError as exc:
+                if time.monotonic() > deadline:
+                    raise DeliveryError(str(exc)) from exc
 
     # --- planning a send --------------------------------------------------------------------
     def prepare(self, issue: str, emails: Iterable[str], skipped: Iterable[tuple[str, str]]) -> None:
