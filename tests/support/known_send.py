@@ -61,7 +61,9 @@ def known_send(project: Path, run_cli: Run, location: Location) -> dt.datetime:
         env = {**ENV, "SMTP_PORT": str(server.port)}
         _check(run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env))
         for n in (1, 2):
-            _check(run_cli("subscribers", "add", f"new{n}@example.net", "--ward", "Manor", "--consent", "form", env=env))
+            _check(
+                run_cli("subscribers", "add", f"new{n}@example.net", "--ward", "Manor", "--consent", "form", env=env)
+            )
         first = len(server.handler.received)
         server.handler.refuse.update(REFUSED)
         _check(run_cli("send", "spring-2016", "--yes", "--allow-missing-images", env=env))

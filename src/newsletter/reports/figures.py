@@ -186,7 +186,9 @@ def _never_sent(slug: str, location: Location, recorded: Iterable[str]) -> Input
 def _previous(sends: list[_Send], send: _Send) -> _Send | None:
     """The last other issue sent by the same route before this one."""
     earlier = [
-        s for s in sends if s.route == send.route and s.issue != send.issue and parse_time(s.started) < parse_time(send.started)
+        s
+        for s in sends
+        if s.route == send.route and s.issue != send.issue and parse_time(s.started) < parse_time(send.started)
     ]
     return earlier[-1] if earlier else None
 
@@ -216,9 +218,7 @@ def _figures(db: Connection, send: _Send, previous: _Send | None) -> IssueFigure
         elif state in ("failed", "pending"):
             deferred.add(email)
     found: dict[str, set[str]] = defaultdict(set)
-    for email, kind in db.execute(
-        "SELECT DISTINCT email, kind FROM bounce_events WHERE issue = ?", (send.issue,)
-    ):
+    for email, kind in db.execute("SELECT DISTINCT email, kind FROM bounce_events WHERE issue = ?", (send.issue,)):
         if email in edition_of:
             found[kind].add(email)
     hard |= found[HARD]

@@ -30,9 +30,7 @@ def confirmed_at(db: Connection, when: dt.datetime) -> int:
     was a joining one. Events are ordered by their time, then by their order of writing."""
     last: dict[str, tuple[dt.datetime, int, bool]] = {}
     for event_id, email, kind, stamp in db.execute(
-        "SELECT id, email, kind, at FROM consent_events WHERE kind IN ("
-        + ", ".join("?" * len(JOINED | LEFT))
-        + ")",
+        "SELECT id, email, kind, at FROM consent_events WHERE kind IN (" + ", ".join("?" * len(JOINED | LEFT)) + ")",
         tuple(sorted(JOINED | LEFT)),
     ):
         at = parse_time(stamp)

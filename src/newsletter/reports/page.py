@@ -59,7 +59,7 @@ def _page(title: str, body: str) -> bytes:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
         "</body>\n</html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[str]], foot: Sequence[str] = ()) -> str:
@@ -107,7 +107,7 @@ def issue_page(figures: IssueFigures, back: str | None = None) -> bytes:
     """One issue's figures per edition, two bar charts and the unsubscribes per day."""
     title = f"How {figures.slug} did"
     body = (f'<p><a href="{escape(back)}">Every send</a></p>\n' if back else "") + f"<h1>{escape(title)}</h1>\n"
-    body += f'<p>Sent {escape(ROUTE_NAMES.get(figures.route, figures.route))}, from {escape(figures.sent_at)} UTC.'
+    body += f"<p>Sent {escape(ROUTE_NAMES.get(figures.route, figures.route))}, from {escape(figures.sent_at)} UTC."
     body += f" {_growth(figures)}</p>\n"
     body += (
         '<p class="note">Delivered: accepted by the relay. Deferred: refused for now (4xx) and not delivered. '

@@ -31,7 +31,9 @@ def build_report(location: Location, issue: str | None, *, link: page.Link = lam
     issue never sent. Reads only: a database that is not there is never created."""
     if issue is None:
         rows = send_rows(location)
-        lines = [f"{len(rows)} sends recorded in {shown(location)}" if rows else f"no send recorded in {shown(location)}"]
+        lines = [
+            f"{len(rows)} sends recorded in {shown(location)}" if rows else f"no send recorded in {shown(location)}"
+        ]
         return Report(lines, SEND_COLUMNS, [r.row() for r in rows], page.sends_page(rows, link))
     figures = issue_figures(location, issue)
     return Report(
