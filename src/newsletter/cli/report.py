@@ -45,7 +45,7 @@ def report(issue: str | None, journal_path: Path | str | None, fmt: str, html_pa
     if html_path is not None:
         write_page(html_path, result.html)
     if fmt != "text":
-        write_rows(fmt, result.columns, [*result.rows, *([result.total] if result.total else [])])
+        write_rows(fmt, result.columns, result.listed)
         return
     console = out_console()
     for line in result.lines:
@@ -54,7 +54,7 @@ def report(issue: str | None, journal_path: Path | str | None, fmt: str, html_pa
         table = Table(box=None, pad_edge=False, header_style="bold")
         for column in result.columns:
             table.add_column(column.replace("_", " "), justify="left" if column in TEXT_COLUMNS else "right")
-        for row in [*result.rows, *([result.total] if result.total else [])]:
+        for row in result.shown:
             table.add_row(*(Text(printable(row[c])) for c in result.columns))
         console.print(table, highlight=False)
     if html_path is not None:

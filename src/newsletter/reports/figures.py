@@ -34,6 +34,8 @@ WINDOWS = (7, 30)  # days after the send in which an unsubscribe is counted agai
 # deferral: the address may well work next time.
 PERMANENT = re.compile(r"(?:^|: )5\d\d(?:[\s-]|$)")
 EVERYONE = "everyone"
+# How a route is named for a person (the text table, the page); CSV and JSON keep the route's own name.
+ROUTE_LABELS = {SMTP: "relay (real mail)", OUTBOX: "outbox (rehearsal)"}
 SEND_COLUMNS = ("date", "issue", "route", "audience", "delivered", "failed", "unknown", "status")
 ISSUE_COLUMNS = (
     "edition",
@@ -261,15 +263,17 @@ def _unsubscribes(db: Connection, reached: set[str], start: dt.datetime) -> dict
     An unsubscribe is a consent event (web page, one-click, CLI) or a suppression for it (a mail
     to the unsubscribe address records only the suppression); the earliest counts once."""
     first: dict[str, dt.datetime] = {}
+    # Suppressions are stamped to the second: one made in the send's first second is after it.
+    floor = start.replace(microsecond=0)
     rows = [
         *db.execute("SELECT email, at FROM consent_events WHERE kind = 'unsubscribed'"),
         *db.execute("SELECT email, created_at FROM suppressions WHERE reason = 'unsubscribed'"),
     ]
     for email, stamp in rows:
         at = parse_time(stamp)
-        if email in reached and at >= start and (email not in first or at < first[email]):
+        if email in reached and at >= floor and (email not in first or at < first[email]):
             first[email] = at
-    return {email: (at - start).total_seconds() / 86400 for email, at in first.items()}
+    return {email: max(0.0, (at - start).total_seconds() / 86400) for email, at in first.items()}
 
 
 def _total(editions: list[EditionFigures]) -> EditionFigures:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-from newsletter.reports.figures import ISSUE_COLUMNS, SEND_COLUMNS, EditionFigures, IssueFigures, SendRow
+from newsletter.reports.figures import ISSUE_COLUMNS, ROUTE_LABELS, SEND_COLUMNS, EditionFigures, IssueFigures, SendRow
 from newsletter.sending.status import ROUTE_NAMES
 
 Link = Callable[[str], str | None]  # an issue's slug -> the address of its report page, if any
@@ -27,10 +27,10 @@ th,td{border-bottom:1px solid #767676;padding:.3rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{vertical-align:bottom}
 tfoot td,tfoot th{font-weight:700}
 .note{color:#3d3d3d}a{color:#0b4f9c}
-figure{margin:1rem 0}figcaption{font-weight:600}
+figure{margin:1rem 0}figcaption{font-weight:600}svg{max-width:100%;height:auto}
 svg text{font:13px system-ui,sans-serif;fill:#1a1a1a}
 .bar{fill:#0b4f9c}.bar2{fill:#8a3b00}
-.wrap{overflow-x:auto}
+.wrap{overflow-x:auto}.wrap:focus{outline:2px solid #0b4f9c}
 """
 HEADINGS = {
     "edition": "Edition",
@@ -50,7 +50,6 @@ HEADINGS = {
     "failed": "Failed",
     "status": "Status",
 }
-ROUTE_SHORT = {"smtp": "relay (real mail)", "outbox": "outbox (rehearsal)"}
 
 
 def _page(title: str, body: str) -> bytes:
@@ -63,27 +62,31 @@ def _page(title: str, body: str) -> bytes:
 
 
 def _table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[str]], foot: Sequence[str] = ()) -> str:
+    """A table whose first cell heads its row; `rows` and `foot` are HTML already escaped."""
     head = "".join(f'<th scope="col">{escape(HEADINGS.get(c, c))}</th>' for c in columns)
 
-    def line(cells: Sequence[str], raw_first: bool = False) -> str:
-        first = cells[0] if raw_first else escape(cells[0])
-        return f'<tr><th scope="row">{first}</th>' + "".join(f"<td>{escape(c)}</td>" for c in cells[1:]) + "</tr>"
+    def line(cells: Sequence[str]) -> str:
+        return f'<tr><th scope="row">{cells[0]}</th>' + "".join(f"<td>{c}</td>" for c in cells[1:]) + "</tr>"
 
-    body = "".join(line(r, raw_first=True) for r in rows)
     footer = f"<tfoot>{line(foot)}</tfoot>" if foot else ""
+    label = escape(caption)
     return (
-        f'<div class="wrap"><table><caption>{escape(caption)}</caption><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody>{footer}</table></div>\n"
+        f'<div class="wrap" tabindex="0" role="region" aria-label="{label}"><table><caption>{label}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(line(r) for r in rows)}</tbody>{footer}</table></div>\n"
     )
 
 
 def sends_page(rows: list[SendRow], link: Link = lambda _slug: None) -> bytes:
     """Every send, newest last, each issue linked to its own report where `link` gives one."""
-    cells = []
+    table = []
     for row in rows:
         values = row.row()
-        values["route"] = ROUTE_SHORT.get(row.route, row.route)
-        cells.append([_date_cell(values, link), *(values[c] for c in SEND_COLUMNS[1:])])
+        values["route"] = ROUTE_LABELS.get(row.route, row.route)
+        cells = [escape(values[c]) for c in SEND_COLUMNS]
+        href = link(row.issue)
+        if href:
+            cells[1] = f'<a href="{escape(href)}">{cells[1]}</a>'
+        table.append(cells)
     body = "<h1>Every send of the newsletter</h1>\n"
     body += (
         '<p class="note">From the delivery journal. A send into the outbox folder is a rehearsal: no '
@@ -91,16 +94,10 @@ def sends_page(rows: list[SendRow], link: Link = lambda _slug: None) -> bytes:
         "tracking.</p>\n"
     )
     if rows:
-        body += _table("Sends, oldest first", SEND_COLUMNS, cells)
+        body += _table("Sends, oldest first", SEND_COLUMNS, table)
     else:
         body += "<p>No send is recorded yet.</p>\n"
     return _page("Every send of the newsletter", body)
-
-
-def _date_cell(values: dict[str, str], link: Link) -> str:
-    href = link(values["issue"])
-    date = escape(values["date"])
-    return f'<a href="{escape(href)}">{date}</a>' if href else date
 
 
 def issue_page(figures: IssueFigures, back: str | None = None) -> bytes:
@@ -121,7 +118,7 @@ def issue_page(figures: IssueFigures, back: str | None = None) -> bytes:
         f"{figures.slug} per edition",
         ISSUE_COLUMNS,
         [_row(f) for f in figures.editions],
-        foot=_row(figures.total, raw=False),
+        foot=_row(figures.total),
     )
     body += "<h2>Delivered per edition</h2>\n" + _bars(
         "delivered",
@@ -139,12 +136,9 @@ def issue_page(figures: IssueFigures, back: str | None = None) -> bytes:
     return _page(title, body)
 
 
-def _row(figures: EditionFigures, raw: bool = True) -> list[str]:
+def _row(figures: EditionFigures) -> list[str]:
     values = figures.row()
-    cells = [values[c] for c in ISSUE_COLUMNS]
-    if raw:
-        cells[0] = escape(cells[0])
-    return cells
+    return [escape(values[c]) for c in ISSUE_COLUMNS]
 
 
 def _growth(figures: IssueFigures) -> str:
@@ -176,7 +170,7 @@ def _bars(name: str, title: str, values: list[tuple[str, int]], css: str) -> str
         parts.append(f'<rect class="{css}" x="{label_width}" y="{y + 4}" width="{bar}" height="{row - 10}"/>')
         parts.append(f'<text x="{label_width + bar + 6}" y="{y + 18}">{value:,}</text>')
     parts.append("</svg>")
-    return f'<figure><div class="wrap">{"".join(parts)}</div><figcaption>{escape(title)}</figcaption></figure>\n'
+    return f"<figure>{''.join(parts)}<figcaption>{escape(title)}</figcaption></figure>\n"
 
 
 def _short(label: str) -> str:
@@ -215,4 +209,4 @@ def _days(by_day: list[int]) -> str:
         f"Unsubscribes</th></tr></thead><tbody>{rows}</tbody></table></details>\n"
     )
     caption = f"<figcaption>{escape(summary)}</figcaption>"
-    return f'<figure><div class="wrap">{"".join(parts)}</div>{caption}</figure>\n{table}'
+    return f"<figure>{''.join(parts)}{caption}</figure>\n{table}"

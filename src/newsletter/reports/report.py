@@ -9,7 +9,7 @@ from pathlib import Path
 from newsletter.errors import InputError
 from newsletter.fileio import write_atomic
 from newsletter.reports import page
-from newsletter.reports.figures import ISSUE_COLUMNS, SEND_COLUMNS, IssueFigures, issue_figures, send_rows
+from newsletter.reports.figures import ISSUE_COLUMNS, ROUTE_LABELS, SEND_COLUMNS, IssueFigures, issue_figures, send_rows
 from newsletter.sending.status import ROUTE_NAMES
 from newsletter.store import Location
 from newsletter.store.connection import shown
@@ -24,6 +24,19 @@ class Report:
     rows: list[dict[str, str]]
     html: bytes
     total: dict[str, str] | None = None  # an issue's line for all editions together
+
+    @property
+    def listed(self) -> list[dict[str, str]]:
+        """Every row, the total last: what CSV and JSON carry."""
+        return [*self.rows, *([self.total] if self.total else [])]
+
+    @property
+    def shown(self) -> list[dict[str, str]]:
+        """The rows as a person reads them (the terminal, the page): routes named in words."""
+        return [
+            {**row, **({"route": ROUTE_LABELS.get(row["route"], row["route"])} if "route" in row else {})}
+            for row in self.listed
+        ]
 
 
 def build_report(location: Location, issue: str | None, *, link: page.Link = lambda _slug: None) -> Report:
