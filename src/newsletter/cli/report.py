@@ -36,8 +36,7 @@ def report(issue: str | None, journal_path: Path | str | None, fmt: str, html_pa
     There is no open or click tracking: these are all the figures there are.
 
     \b
-    Examples:
-        newsletter report
+    Example:
         newsletter report spring-2018 --html spring-2018-report.html
     """
     path = journal_path or project(issue).settings().journal_path
