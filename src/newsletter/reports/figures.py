@@ -128,7 +128,7 @@ def _sends(db: Connection) -> list[_Send]:
     ):
         send = found.setdefault((issue, route), _Send(issue, route, first))
         send.states[state] = int(count)
-        send.started = min(send.started, first) if send.started else first
+        send.started = min(send.started, first, key=parse_time) if send.started else first
     return sorted(found.values(), key=lambda s: (parse_time(s.started), s.issue, s.route))
 
 
