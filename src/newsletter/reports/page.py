@@ -19,15 +19,15 @@ Link = Callable[[str], str | None]  # an issue's slug -> the address of its repo
 
 STYLE = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fff;
-margin:0 auto;max-width:60rem;padding:1rem 1.25rem 3rem}
+margin:0 auto;max-width:80rem;padding:1rem 1.25rem 3rem}
 h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin:2rem 0 .5rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-weight:600;padding:.25rem 0}
-th,td{border-bottom:1px solid #767676;padding:.3rem .6rem;text-align:right}
+th,td{border-bottom:1px solid #767676;padding:.3rem .45rem;text-align:right}thead th{font-size:.9rem}
 th:first-child,td:first-child{text-align:left}thead th{vertical-align:bottom}
-tfoot td,tfoot th{font-weight:700}
+tfoot td,tfoot th{font-weight:700}tbody th,tfoot th{white-space:nowrap}
 .note{color:#3d3d3d}a{color:#0b4f9c}
-figure{margin:1rem 0}figcaption{font-weight:600}svg{max-width:100%;height:auto}
+figure{margin:1rem 0}figcaption{color:#3d3d3d}svg{max-width:100%;height:auto}
 svg text{font:13px system-ui,sans-serif;fill:#1a1a1a}
 .bar{fill:#0b4f9c}.bar2{fill:#8a3b00}
 .wrap{overflow-x:auto}.wrap:focus{outline:2px solid #0b4f9c}
@@ -170,7 +170,8 @@ def _bars(name: str, title: str, values: list[tuple[str, int]], css: str) -> str
         parts.append(f'<rect class="{css}" x="{label_width}" y="{y + 4}" width="{bar}" height="{row - 10}"/>')
         parts.append(f'<text x="{label_width + bar + 6}" y="{y + 18}">{value:,}</text>')
     parts.append("</svg>")
-    return f"<figure>{''.join(parts)}<figcaption>{escape(title)}</figcaption></figure>\n"
+    caption = f"{title}: the same figures as in the table above"
+    return f"<figure>{''.join(parts)}<figcaption>{escape(caption)}</figcaption></figure>\n"
 
 
 def _short(label: str) -> str:
@@ -181,7 +182,7 @@ def _days(by_day: list[int]) -> str:
     """Unsubscribes on each of the 30 days from the send, as columns, with the table beside."""
     top = max([*by_day, 1])
     width, height, left, base = 640, 180, 30, 150
-    step = (width - left) / len(by_day)
+    step = (width - left - 40) / len(by_day)  # room on the right for the last day's label
     total = sum(by_day)
     busiest = max(range(len(by_day)), key=lambda d: by_day[d]) if total else None
     summary = f"{total} unsubscribes in the 30 days from the send" + (
@@ -205,7 +206,7 @@ def _days(by_day: list[int]) -> str:
     rows = "".join(f'<tr><th scope="row">{day}</th><td>{count}</td></tr>' for day, count in enumerate(by_day))
     table = (
         "<details><summary>Unsubscribes on each day</summary><table><caption>Unsubscribes per day "
-        '(day 0 is the day of the send)</caption><thead><tr><th scope="col">Day</th><th scope="col">'
+        '(day 0: the first 24 hours from the send)</caption><thead><tr><th scope="col">Day</th><th scope="col">'
         f"Unsubscribes</th></tr></thead><tbody>{rows}</tbody></table></details>\n"
     )
     caption = f"<figcaption>{escape(summary)}</figcaption>"
