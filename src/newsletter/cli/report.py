@@ -18,7 +18,7 @@ TEXT_COLUMNS = ("date", "issue", "route", "status", "edition")
 
 
 @click.command()
-@click.argument("issue", metavar="[ISSUE]", required=False)
+@click.argument("issue", metavar="ISSUE", required=False)
 @journal_option
 @format_option
 @click.option(
