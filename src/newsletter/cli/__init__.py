@@ -56,6 +56,7 @@ def _register() -> None:
         preview,
         privacy,
         publish,
+        report,
         send,
         serve,
         status,
@@ -65,7 +66,7 @@ def _register() -> None:
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, publish, dkim, db):
+    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, report, publish, dkim, db):
         module.register(cli)
     vocabulary.apply(cli)
 
