@@ -1,4 +1,9 @@
-"""`newsletter archive`: the static site of sent issues, its Atom feed, sitemap and pages."""
+"""`newsletter archive`: the static site of sent issues, its Atom feed, sitemap and pages.
+
+Which issues were sent is the database's to say: the tests that read it (the command, the feed,
+an empty list, a real send beside a test send) run on SQLite and PostgreSQL (`both`). The rest
+are about the pages (bytes, links, the golden file, axe in Chromium) and keep the SQLite file.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from newsletter.publish.archive import build_archive
 from newsletter.publish.atom import stable_id
 from newsletter.publish.sent import sent_issues
 from newsletter.settings import load_settings
+from newsletter.store import Location, exists
 from newsletter.store.journal import SENT, Journal
 from tests.conftest import REPO, Run
 from tests.support.axe import axe_violations, describe
@@ -33,7 +39,7 @@ SUBJECTS = {
 }
 
 
-def record_sent(journal_path: Path, issue: str, *emails: str) -> None:
+def record_sent(journal_path: Location, issue: str, *emails: str) -> None:
     """What a real send leaves in the journal: recipients marked sending, then sent."""
     with Journal(journal_path) as journal:
         journal.prepare(issue, emails, [("nobody@example.org", "no consent")])
@@ -42,14 +48,26 @@ def record_sent(journal_path: Path, issue: str, *emails: str) -> None:
             journal.settle(issue, address, SENT, "250 ok")
 
 
+both = pytest.mark.usefixtures("on_each_backend")
+
+
 @pytest.fixture
-def sent_two(project: Path) -> Path:
+def journal(project: Path, request: pytest.FixtureRequest) -> Location:
+    """The test's PostgreSQL database for a test marked `both` on that backend, else the file."""
+    if "on_each_backend" in request.fixturenames and isinstance(url := request.getfixturevalue("on_each_backend"), str):
+        return url
+    return project / JOURNAL
+
+
+@pytest.fixture
+def sent_two(project: Path, journal: Location) -> Path:
     """The example project with spring-2018 and early-2019 sent; november-2019 is a draft."""
-    record_sent(project / JOURNAL, "spring-2018", "a@example.org", "b@example.org")
-    record_sent(project / JOURNAL, "early-2019", "a@example.org")
+    record_sent(journal, "spring-2018", "a@example.org", "b@example.org")
+    record_sent(journal, "early-2019", "a@example.org")
     return project
 
 
+@both
 def test_the_site_has_a_page_per_sent_issue_an_index_feed_and_sitemap(sent_two: Path, run_cli: Run) -> None:
     result = run_cli("archive", "--out", "site")
     assert result.returncode == 0, result.stderr
@@ -76,9 +94,10 @@ def test_the_site_has_a_page_per_sent_issue_an_index_feed_and_sitemap(sent_two: 
     assert 'href="index.html"' in page and 'rel="canonical"' in page
 
 
-def test_the_feed_parses_with_the_sent_issues_as_entries(sent_two: Path) -> None:
+@both
+def test_the_feed_parses_with_the_sent_issues_as_entries(sent_two: Path, journal: Location) -> None:
     config = load_settings({})
-    build_archive(sent_two, config, sent_issues(sent_two / JOURNAL), sent_two / "site")
+    build_archive(sent_two, config, sent_issues(journal), sent_two / "site")
     feed = feedparser.parse((sent_two / "site" / "feed.xml").read_bytes())
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "atom10"
@@ -171,7 +190,8 @@ def test_unsent_issues_only_with_the_flag_and_a_sent_issue_without_its_file_is_r
     assert "early-2019 was sent but issues/early-2019.yaml is gone" in result.stdout
 
 
-def test_nothing_sent_gives_an_empty_archive_and_says_so(project: Path, run_cli: Run) -> None:
+@both
+def test_nothing_sent_gives_an_empty_archive_and_says_so(project: Path, run_cli: Run, journal: Location) -> None:
     result = run_cli("archive")
     assert result.returncode == 0, result.stderr
     assert "No issue has been sent yet" in result.stdout
@@ -179,8 +199,10 @@ def test_nothing_sent_gives_an_empty_archive_and_says_so(project: Path, run_cli:
     # The project's database would be .newsletter/newsletter.sqlite3 (JOURNAL is the older name):
     # no database of either name, nor the folder, may appear.
     assert not (project / ".newsletter").exists(), "building the archive must not create the database"
+    assert not exists(journal)
 
 
+@both
 def test_a_real_send_to_the_outbox_puts_the_issue_in_the_archive(project: Path, run_cli: Run) -> None:
     sent = run_cli("send", "early-2019", "--subscribers", "subscribers.example.csv", "--yes")
     assert sent.returncode == 0, sent.stderr

@@ -1,4 +1,5 @@
-"""Exactly once at the edges, against a real aiosmtpd relay and the real SQLite journal.
+"""Exactly once at the edges, against a real aiosmtpd relay and the real journal, on SQLite and a
+real PostgreSQL server (the durability pragma is SQLite's own; the lanes test touches no journal).
 
 RFC 5321 (4.1.1.4, 6.1): a relay may keep a message and its 250 never reach us. A recipient
 whose final dot went out and whose reply was lost is "unknown", never sent again without
@@ -12,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -29,34 +28,31 @@ from newsletter.mail.message import OutgoingMessage, wire_form
 from newsletter.sending.plan import plan
 from newsletter.sending.report import SendReport
 from newsletter.sending.run import loop_options, send_issue
+from newsletter.store import Location
 from newsletter.store.journal import Journal
 from tests.conftest import REAL_SETTINGS
-from tests.support.sending import addresses, audience, composed_issue, relay_settings, subscriber_csv
+from tests.support.db import query
+from tests.support.sending import addresses, audience, composed_issue, database_env, relay_settings, subscriber_csv
 from tests.support.smtpd import Server
 
 pytestmark = pytest.mark.timeout(90)
 SENDER = "news@stockport-office.test"
 
 
-def database(project: Path) -> Path:
-    return project / ".newsletter" / "newsletter.sqlite3"
-
-
-def send(project: Path, smtp: SmtpSettings, emails: list[str]) -> SendReport:
+def send(location: Location, project: Path, smtp: SmtpSettings, emails: list[str]) -> SendReport:
     composed = composed_issue(project)
-    with Journal(database(project)) as journal:
+    with Journal(location) as journal:
         planned = plan(journal, composed.issue.slug, audience(emails))
         return send_issue(composed, planned, SmtpBackend(smtp, SENDER), journal, loop_options(smtp))
 
 
-def states(project: Path) -> dict[str, str]:
-    with closing(sqlite3.connect(database(project))) as db:
-        return dict(db.execute("SELECT email, state FROM deliveries"))
+def states(location: Location) -> dict[str, str]:
+    return dict(query(location, "SELECT email, state FROM deliveries"))
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 def test_a_relay_that_keeps_the_message_and_loses_its_reply_gives_nobody_two_copies(
-    project: Path, pipelining: bool
+    project: Path, database: Location, pipelining: bool
 ) -> None:
     """The issue's measurement: 80 recipients, the relay keeps every message but closes the
     connection instead of replying for 15% of them (12). Before, 13 of 80 got two copies."""
@@ -64,12 +60,12 @@ def test_a_relay_that_keeps_the_message_and_loses_its_reply_gives_nobody_two_cop
     lost = set(random.Random(18).sample(emails, 12))
     with Server(pipelining=pipelining) as server:
         server.handler.close_after_storing = set(lost)
-        report = send(project, relay_settings(server.port, connections=2), emails)
+        report = send(database, project, relay_settings(server.port, connections=2), emails)
     got = Counter(server.handler.recipients())
     assert max(got.values()) == 1, f"two copies: {sorted(e for e, n in got.items() if n > 1)}"
     assert set(got) == set(emails), "every recipient received once, the unknown ones included"
     assert sorted(report.unknown) == sorted(lost)
-    journal = states(project)
+    journal = states(database)
     assert {e for e, state in journal.items() if state == "sending"} == lost
     # The other lane's envelope was on the dropped connection behind the lost body: not sent, so retried.
     assert {e for e, state in journal.items() if state == "sent"} == set(emails) - lost
@@ -115,67 +111,65 @@ def test_a_lane_cut_off_by_the_other_lane_after_its_final_dot_is_unknown(project
     assert server.handler.recipients() == [first]
 
 
-def test_a_connection_lost_before_the_body_is_a_retry_not_unknown(project: Path) -> None:
+def test_a_connection_lost_before_the_body_is_a_retry_not_unknown(project: Path, database: Location) -> None:
     """The relay drops the connection at DATA, before its 354: no body went out, so those
     recipients are sent again and nobody is left unknown."""
     emails = addresses(10)
     with Server() as server:
         server.inject("DATA", "drop", "drop")
-        report = send(project, relay_settings(server.port, connections=1), emails)
+        report = send(database, project, relay_settings(server.port, connections=1), emails)
     assert report.unknown == [] and report.retried >= 2
     assert Counter(server.handler.recipients()) == Counter(emails)
-    assert set(states(project).values()) == {"sent"}
+    assert set(states(database).values()) == {"sent"}
 
 
-def test_a_connection_dropped_after_the_whole_body_was_written_is_unknown(project: Path) -> None:
+def test_a_connection_dropped_after_the_whole_body_was_written_is_unknown(project: Path, database: Location) -> None:
     """The relay answers 354, reads a few lines of the message and closes. The client had written
     the whole message, final dot included, and cannot tell how much arrived: unknown."""
     emails = addresses(6)
     with Server() as server:
         server.inject("DATA", "drop-mid-body")
-        report = send(project, relay_settings(server.port, connections=1), emails)
+        report = send(database, project, relay_settings(server.port, connections=1), emails)
     assert len(report.unknown) == 1
     (unknown,) = report.unknown
     assert Counter(server.handler.recipients()) == Counter(e for e in emails if e != unknown)
-    assert states(project) == {e: "sending" if e == unknown else "sent" for e in emails}
+    assert states(database) == {e: "sending" if e == unknown else "sent" for e in emails}
 
 
 def test_the_journal_commits_durably(project: Path) -> None:
     """A power cut must not lose a `sending` commit (the recipient would be sent again):
     synchronous=FULL (2), not NORMAL (1), on the journal's connection."""
-    with Journal(database(project)) as journal:
+    with Journal(project / ".newsletter" / "newsletter.sqlite3") as journal:
         assert journal.db.execute("PRAGMA synchronous").fetchone() == (2,)
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-by-one"])
 def test_every_recipient_is_committed_as_sending_before_the_relay_accepts_its_body(
-    project: Path, pipelining: bool
+    project: Path, database: Location, pipelining: bool
 ) -> None:
     """The relay opens the project database read-only, apart from the send, and checks each
     recipient's row before it accepts the body. The periodic commit is set to a minute, so
     nothing but the commit awaited before DATA can have written the row by then."""
-    path = database(project)
     emails = addresses(12)
 
     def inspect(recipients: tuple[str, ...]) -> str | None:
-        with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
-            for email in recipients:
-                row = db.execute(
-                    "SELECT state FROM deliveries WHERE issue = 'spring-2018' AND email = ?", (email,)
-                ).fetchone()
-                if row != ("sending",):
-                    return f"{email} was {row} when its body arrived"
+        for email in recipients:
+            rows = query(database, "SELECT state FROM deliveries WHERE issue = 'spring-2018' AND email = ?", (email,))
+            if rows != [("sending",)]:
+                return f"{email} was {rows} when its body arrived"
         return None
 
     with Server(pipelining=pipelining) as server:
         server.handler.inspect = inspect
-        report = send(project, relay_settings(server.port, connections=2, commit_interval=60.0), emails)
+        report = send(database, project, relay_settings(server.port, connections=2, commit_interval=60.0), emails)
     assert server.handler.problems == []
     assert report.sent == 12 and sorted(server.handler.recipients()) == emails
 
 
 def cli(project: Path, server: Server, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    if url := os.environ.get("NEWSLETTER_DATABASE"):  # put there by `on_each_backend`
+        env.update(database_env(url))
     env.update(REAL_SETTINGS)
     env.update(
         {
@@ -193,7 +187,9 @@ def cli(project: Path, server: Server, *args: str) -> subprocess.CompletedProces
     )
 
 
-def test_status_lists_the_unknown_and_a_rerun_sends_them_only_when_asked(project: Path) -> None:
+def test_status_lists_the_unknown_and_a_rerun_sends_them_only_when_asked(
+    project: Path, on_each_backend: Location
+) -> None:
     emails = addresses(20, "example.net")
     lost = {emails[3], emails[11], emails[17]}
     subscriber_csv(project / "list.csv", emails)
@@ -220,4 +216,4 @@ def test_status_lists_the_unknown_and_a_rerun_sends_them_only_when_asked(project
         assert resend.returncode == 0, resend.stderr
     got = Counter(server.handler.recipients())
     assert {e for e, n in got.items() if n == 2} == lost, "only when asked does an unknown one get it again"
-    assert set(states(project).values()) == {"sent"}
+    assert set(states(on_each_backend).values()) == {"sent"}

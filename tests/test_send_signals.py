@@ -1,5 +1,9 @@
 """Interrupted sends: SIGKILL halfway then a re-run, and SIGINT/SIGTERM with a clean summary.
-The real CLI runs in a subprocess; the relay is a real aiosmtpd server in this process."""
+The real CLI runs in a subprocess; the relay is a real aiosmtpd server in this process.
+
+The kill test, whose subject is what the journal knows after a crash, runs on SQLite and
+PostgreSQL (`on_each_backend`); the signal tests are about the process and keep SQLite (each
+sends a few hundred messages twice)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import os
 import re
 import shlex
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,8 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.errors import NewsletterError
+from newsletter.store import Location, exists
+from newsletter.store.connection import DatabaseError
 from tests.conftest import REAL_SETTINGS
-from tests.support.sending import addresses, subscriber_csv
+from tests.support.db import query
+from tests.support.sending import addresses, database_env, subscriber_csv
 from tests.support.smtpd import Server
 
 pytestmark = pytest.mark.timeout(90)
@@ -33,6 +40,8 @@ def slow_server() -> Iterator[Server]:
 
 def command(project: Path, server: Server, *extra: str) -> tuple[list[str], dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    if url := os.environ.get("NEWSLETTER_DATABASE"):  # put there by `on_each_backend`
+        env.update(database_env(url))
     env.update(REAL_SETTINGS)
     env.update(
         {
@@ -59,14 +68,17 @@ def command(project: Path, server: Server, *extra: str) -> tuple[list[str], dict
     return args, env
 
 
+def location(project: Path) -> Location:
+    return os.environ.get("NEWSLETTER_DATABASE") or project / ".newsletter" / "newsletter.sqlite3"
+
+
 def journal_states(project: Path) -> Counter[str]:
-    path = project / ".newsletter" / "newsletter.sqlite3"
-    if not path.exists():
-        return Counter()
+    where = location(project)
     try:
-        with sqlite3.connect(path, timeout=10) as db:
-            return Counter(dict(db.execute("SELECT state, count(*) FROM deliveries GROUP BY state")))
-    except sqlite3.OperationalError:  # created a moment ago, the tables not yet
+        if not exists(where):  # never created by this look: the send creates it
+            return Counter()
+        return Counter(dict(query(where, "SELECT state, count(*) FROM deliveries GROUP BY state")))
+    except (DatabaseError, NewsletterError):  # created a moment ago, the tables not yet
         return Counter()
 
 
@@ -81,6 +93,7 @@ def start_and_wait(project: Path, server: Server, sent: int) -> subprocess.Popen
     return process
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_killed_halfway_then_run_again_everyone_gets_it_once(project: Path, slow_server: Server) -> None:
     emails = addresses(COUNT, "example.net")
     subscriber_csv(project / "list.csv", emails)
@@ -93,8 +106,7 @@ def test_killed_halfway_then_run_again_everyone_gets_it_once(project: Path, slow
     args, env = command(project, slow_server)
     rerun = subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
-    with sqlite3.connect(project / ".newsletter" / "newsletter.sqlite3") as db:
-        unknown = {email for (email,) in db.execute("SELECT email FROM deliveries WHERE state = 'sending'")}
+    unknown = {email for (email,) in query(location(project), "SELECT email FROM deliveries WHERE state = 'sending'")}
     assert len(unknown) <= 3 + 3 * 4, "only what was in flight is uncertain"
     for email in unknown:
         assert f"unknown {email}" in rerun.stdout

@@ -1,5 +1,6 @@
 """Segments: the issue's `audience:` (any of its wards or tags), `--ward`/`--tag` narrowing
-further, suppressions; unit tests on `target()` and the real send writing exactly those rows."""
+further, suppressions; unit tests on `target()` and the real send writing exactly those rows.
+The tests that read the database (suppressions, the send) run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from newsletter.audience.people import Subscriber
 from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, target
 from newsletter.content.issue import load_issue
 from newsletter.errors import InputError
-from newsletter.store import suppressions
+from newsletter.store import Location, exists, suppressions
 from tests.conftest import REAL_SETTINGS, Run
 
 HEATONS = {
@@ -103,8 +104,8 @@ def test_a_malformed_audience_names_the_line(project: Path, yaml_text: str, mess
         target(load_audience(project / "subscribers.example.csv"), issue)
 
 
-def test_suppressed_addresses_are_skipped_whatever_the_csv_says(project: Path, tmp_path: Path) -> None:
-    journal = tmp_path / "journal.sqlite3"
+def test_suppressed_addresses_are_skipped_whatever_the_csv_says(project: Path, database: Location) -> None:
+    journal = database
     db = suppressions.connect(journal)
     suppressions.add(db, "D.Okafor@Example.com", "hard-bounce", "bounces test.mbox", "550 5.1.1")
     db.close()
@@ -118,16 +119,17 @@ def test_suppressed_addresses_are_skipped_whatever_the_csv_says(project: Path, t
     assert skipped.email == "d.okafor@example.com" and skipped.detail.startswith("hard-bounce (bounces test.mbox")
 
 
-def test_no_journal_file_is_no_suppressions_and_creates_nothing(project: Path, tmp_path: Path) -> None:
-    journal = tmp_path / "absent" / "journal.sqlite3"
+def test_no_journal_file_is_no_suppressions_and_creates_nothing(project: Path, database: Location) -> None:
+    journal = database  # a file not yet made, or a PostgreSQL database without our tables
     result = target(
         load_audience(project / "subscribers.example.csv"),
         load_issue(project / "issues" / "spring-2018.yaml"),
         journal_path=journal,
     )
-    assert len(result.subscribers) == 18 and not journal.exists()
+    assert len(result.subscribers) == 18 and not exists(journal)
 
 
+@pytest.mark.usefixtures("on_each_backend")
 def test_a_segment_sends_to_exactly_the_right_rows(project: Path, run_cli: Run) -> None:
     with_audience(project, "audience:\n  wards: [Heatons North, Heatons South]\n  tags: [schools]\n")
     dry = run_cli("send", "spring-2018", "--subscribers", "subscribers.example.csv", "--dry-run", env=REAL_SETTINGS)
