@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from newsletter.errors import ConfigError
-from newsletter.gates import headers, values
+from newsletter.gates import election, headers, values
+from newsletter.gates.election import ElectionPeriod
 from newsletter.gates.headers import HeaderError
 from newsletter.gates.text import ASCII_CONTROL
 
@@ -37,6 +38,9 @@ DEFAULTS: dict[str, str] = {
     "NEWSLETTER_WEBSITE": "https://www.example.org",
     "NEWSLETTER_ARCHIVE_URL": "https://www.example.org/newsletter/",
     "NEWSLETTER_FOOTER_NOTE": "",
+    "NEWSLETTER_IMPRINT": "",  # the digital imprint (Elections Act 2022), in every message and archive page
+    election.DISSOLUTION: "",  # with NEWSLETTER_POLLING_DAY: no send to the list in between (gates/election.py)
+    election.POLLING_DAY: "",
     "UNSUBSCRIBE_URL": "https://www.example.org/unsubscribe",
     "UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
     "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
@@ -168,6 +172,8 @@ class Settings:
     previous_secrets: tuple[str, ...] = ()
     preferences_url: str = "https://www.example.org/preferences"
     journal_path: Path | str = Path(DEFAULTS["NEWSLETTER_JOURNAL"])  # a file, or a postgresql:// URL
+    imprint: str = ""
+    election_period: ElectionPeriod | None = None  # NEWSLETTER_DISSOLUTION to NEWSLETTER_POLLING_DAY
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -300,5 +306,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         previous_secrets=previous,
         preferences_url=preferences_url,
         journal_path=_database(_text(env, "NEWSLETTER_JOURNAL")),
+        imprint=_text(env, "NEWSLETTER_IMPRINT"),
+        election_period=election.election_period(env),
         env=dict(env),
     )

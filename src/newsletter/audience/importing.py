@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.audience.csvfile import read_rows
-from newsletter.audience.people import INVALID_REASONS, UNREADABLE, Skipped, Subscriber
+from newsletter.audience.people import CASEWORK, INVALID_REASONS, UNREADABLE, Skipped, Subscriber
 from newsletter.errors import InputError
 from newsletter.gates.dates import date_format
 from newsletter.gates.text import shown
@@ -92,10 +92,15 @@ def read_import(path: Path, dates: str | None = None, *, skip_invalid: bool = Fa
         ]
         dated = any(row.detail.startswith("consented_at:") for row in bad)
         how = ", or say how the list writes dates: --date-format iso, dmy, mdy or a pattern like %m/%d/%Y"
+        casework = sum(1 for row in bad if row.reason == CASEWORK)
+        what = f"{len(bad):,} {'row' if len(bad) == 1 else 'rows'} of {path}"
+        what += " cannot be read" if not casework else " cannot be imported"
+        fix = f" correct them{how if dated else ''}"
+        if casework:
+            fix += "; a casework contact joins the newsletter only with a consented_at date of newsletter consent"
         raise InvalidRows(
             "\n".join(lines),
-            hint=f"nothing was imported: {len(bad):,} {'row' if len(bad) == 1 else 'rows'} of {path} cannot be read;"
-            f" correct them{how if dated else ''}, or pass --skip-invalid to import the other rows",
+            hint=f"nothing was imported: {what};{fix}, or pass --skip-invalid to import the other rows",
         )
     return ImportFile(path, listed, rows.header.ignored, rows.header.split_name)
 
