@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mail",),
     ("audience",),
     ("content",),
+    ("audit",),
     ("store",),
     ("project",),
     ("settings",),
