@@ -48,6 +48,7 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 def _register() -> None:
     from newsletter.cli import (
+        approve,
         build,
         consent,
         db,
@@ -65,7 +66,7 @@ def _register() -> None:
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, publish, dkim, db):
+    for module in (init, build, approve, send, worker, subscribers, consent, serve, preview, status, publish, dkim, db):
         module.register(cli)
     vocabulary.apply(cli)
 

@@ -16,6 +16,7 @@ from newsletter.mail import dkim
 from newsletter.mail.compose import Composed, compose
 from newsletter.project import Project, find_project
 from newsletter.publish import feedimport
+from newsletter.sending import approval
 from newsletter.settings import Settings, refuse_unknown_settings
 from newsletter.web import config as web_config
 
@@ -34,6 +35,7 @@ KNOWN_SETTINGS = frozenset(
         *bounces.SETTINGS,
         *feedimport.SETTINGS,
         *image_checks.SETTINGS,
+        *approval.SETTINGS,
     )
 )
 

@@ -159,6 +159,14 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
     help="Send to the list even though the issue's pictures do not answer at NEWSLETTER_ARCHIVE_URL "
     "(readers see broken pictures until the archive is uploaded).",
 )
+@click.option(
+    "--override-rule",
+    "override_rule",
+    metavar="TEXT",
+    default=None,
+    help="Send although today is in the election period (NEWSLETTER_DISSOLUTION to NEWSLETTER_POLLING_DAY); "
+    "the reason is kept in the audit log.",
+)
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(
     issue: str,
@@ -178,6 +186,7 @@ def send(
     workers: int | None,
     lease: float,
     allow_missing_images: bool,
+    override_rule: str | None,
     yes: bool,
 ) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
@@ -205,6 +214,7 @@ def send(
         not_after=not_after_raw,
         share=Share(workers, lease, journal_path) if workers is not None else None,
         allow_missing_images=allow_missing_images,
+        override_rule=override_rule,
     )
     with prepare_send(issue, project(issue), options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)
@@ -233,6 +243,7 @@ def send(
         *(f"--tag={t}" for t in tags),
         *(["--retry-failed"] if retry_failed else []),
         *(["--allow-missing-images"] if allow_missing_images else []),
+        *(["--override-rule", override_rule] if override_rule else []),
         "--yes",
     ]
     print_summary(report, again=shlex.join(again))

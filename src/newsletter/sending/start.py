@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from newsletter import audit
 from newsletter.audience.csvfile import Audience, load_audience, read_rows
 from newsletter.audience.recipients import select
 from newsletter.checks import images as image_checks
@@ -34,6 +35,7 @@ from newsletter.gates.address import check_address
 from newsletter.gates.headers import addr_spec
 from newsletter.mail.compose import Composed, ComposedEdition, compose
 from newsletter.project import Project
+from newsletter.sending import approval, rules
 from newsletter.sending.plan import Plan, plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.sending.run import dry_run, loop_options, send_issue, test_send
@@ -63,6 +65,7 @@ class SendOptions:
     not_after: str | None = None
     share: Share | None = None  # --workers N: shared by N local worker processes (and any that join)
     allow_missing_images: bool = False
+    override_rule: str | None = None  # --override-rule REASON: send in an election period (sending/rules.py)
 
 
 class LateStart(NewsletterError):
@@ -127,6 +130,9 @@ class PreparedSend:
         self.not_after: dt.datetime | None = None
         self.share: Share | None = None
         self.home: Project | None = None
+        # Issue 21: a rule overridden (recorded as the send starts) and the approval it goes out under.
+        self.override: rules.Override | None = None
+        self.approval: approval.Approval | None = None
 
     @property
     def destination(self) -> str:
@@ -188,6 +194,9 @@ class PreparedSend:
             return dry_run(self.composed, self.planned)
         if self.audience is not None and self.audience.rows == 0:
             raise InputError(f"{self.audience.path}: the subscriber list has a header but no rows: nothing to send")
+        if self.override is not None:
+            staff = audit.current(self.composed.settings)
+            rules.record_override(self.journal.db, self.override, staff, self.composed.issue.slug)
         lock = self.lock
         if self.share is not None and lock is not None and self.home is not None:
             return share_send(
@@ -282,6 +291,10 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
         outbox = Outbox(options.outbox_dir or home.root / "outbox" / folder)
         backend, where = outbox, f"the outbox folder {outbox.folder}"
     picture_notes = published_pictures(composed, options) if smtp is not None and not addresses else []
+    # Issue 21: the election-period rule, before the database is opened (sending/rules.py).
+    real = smtp is not None and not addresses and not options.dry_run
+    reason = rules.override_reason(options.override_rule)
+    override, rule_notes = rules.election_rule(settings, real=real, reason=reason) if not addresses else (None, [])
     journal_file = options.journal_path or settings.journal_path
     seed_list = home.subscriber_list()[0]
     # Files are read before the database is opened: a refused one creates nothing.
@@ -314,7 +327,8 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             tags=options.tags,
             write=not options.dry_run,
         )
-        prepared.notes = [*picture_notes, *chosen.notes]
+        prepared.notes = [*picture_notes, *rule_notes, *chosen.notes]
+        prepared.override = override
         prepared.audience = chosen.audience
         prepared.planned = plan(
             prepared.journal,
@@ -324,6 +338,12 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             retry_failed=options.retry_failed,
             limit=options.limit,
         )
+        if smtp is not None:  # Issue 21: two-person approval of a send through a relay (sending/approval.py)
+            segment = approval.segment(options.wards, options.tags, options.csv_path, composed.issue.audience)
+            prepared.approval, notes = approval.check(
+                prepared.journal.db, settings, composed, chosen.recipients, segment, refuse=real
+            )
+            prepared.notes += notes
     except BaseException:
         stack.close()
         raise
