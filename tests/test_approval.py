@@ -4,6 +4,7 @@ says what changed. The real CLI, a real relay (aiosmtpd), the real database on b
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,10 @@ def env_for(server: Server, staff: str, above: int = 3) -> dict[str, str]:
     }
 
 
+def send(run_cli: Run, server: Server, staff: str, above: int = 3) -> subprocess.CompletedProcess[str]:
+    return run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, staff, above))
+
+
 def import_list(run_cli: Run, project: Path, count: int, name: str = "list.csv") -> None:
     subscriber_csv(project / name, addresses(count, "example.org"))
     result = run_cli("subscribers", "import", name)
@@ -58,14 +63,14 @@ def test_one_word_changed_after_approval_refuses_naming_the_article(
         assert "5 readers" in approved.stderr and "Stockport update" in approved.stderr, approved.stderr
         article = project / ARTICLE
         article.write_text(article.read_text(encoding="utf-8").replace(" police ", " Police ", 1), encoding="utf-8")
-        refused = run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, "Bob"))
+        refused = send(run_cli, server, "Bob")
         assert refused.returncode == 2, refused.stderr
         [line] = errors(refused.stderr)
         assert f"{ARTICLE} changed since the approval by Ann at " in line, line
         assert not server.handler.received
         # Approved again as it now is, someone else's send goes out.
         assert run_cli("approve", "spring-2018", "--yes", env=env_for(server, "Ann")).returncode == 0
-        sent = run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, "Bob"))
+        sent = send(run_cli, server, "Bob")
         assert sent.returncode == 0, sent.stderr
         assert "approved by Ann at " in sent.stderr
         assert len(server.handler.received) == 5
@@ -79,7 +84,7 @@ def test_one_word_changed_after_approval_refuses_naming_the_article(
 def test_the_person_who_approved_cannot_send(five: Location, run_cli: Run) -> None:
     with Server() as server:
         assert run_cli("approve", "spring-2018", "--yes", env=env_for(server, "Ann")).returncode == 0
-        refused = run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, " ann "))
+        refused = send(run_cli, server, " ann ")
         assert refused.returncode == 2 and not server.handler.received
         [line] = errors(refused.stderr)
         assert "approved it and cannot also send it" in line, line
@@ -90,7 +95,7 @@ def test_a_grown_audience_voids_the_approval(project: Path, five: Location, run_
         assert run_cli("approve", "spring-2018", "--yes", env=env_for(server, "Ann")).returncode == 0
         subscriber_csv(project / "more.csv", addresses(2, "example.net"))
         assert run_cli("subscribers", "import", "more.csv").returncode == 0
-        refused = run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, "Bob"))
+        refused = send(run_cli, server, "Bob")
         assert refused.returncode == 2 and not server.handler.received
         [line] = errors(refused.stderr)
         assert "the audience grew from 5 to 7 since the approval by Ann" in line, line
@@ -98,11 +103,11 @@ def test_a_grown_audience_voids_the_approval(project: Path, five: Location, run_
 
 def test_no_approval_needed_at_the_limit_or_for_a_test_copy(five: Location, run_cli: Run) -> None:
     with Server() as server:
-        none_yet = run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, "Bob", above=4))
+        none_yet = send(run_cli, server, "Bob", above=4)
         assert none_yet.returncode == 2 and "nobody has approved spring-2018" in none_yet.stderr
         test_copy = run_cli("send", "spring-2018", "--to", "me@example.com", env=env_for(server, "Bob", above=0))
         assert test_copy.returncode == 0, test_copy.stderr
-        at_limit = run_cli("send", "spring-2018", "--yes", "--allow-missing-images", env=env_for(server, "Bob", above=5))
+        at_limit = send(run_cli, server, "Bob", above=5)
         assert at_limit.returncode == 0, at_limit.stderr
         assert len(server.handler.received) == 1 + 5
 

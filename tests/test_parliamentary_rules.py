@@ -66,7 +66,8 @@ def test_an_override_sends_and_is_recorded_with_its_reason(
     with Server() as server:
         empty = send_list(run_cli, relay(server, **in_period()), "--override-rule", "  ")
         assert empty[0] == 2 and "--override-rule needs a reason" in empty[1]
-        code, stderr = send_list(run_cli, relay(server, **in_period(), NEWSLETTER_STAFF="Jo"), "--override-rule", reason)
+        env = relay(server, **in_period(), NEWSLETTER_STAFF="Jo")
+        code, stderr = send_list(run_cli, env, "--override-rule", reason)
         assert code == 0, stderr
         assert len(server.handler.received) == 3
     with connect(on_each_backend) as db:
