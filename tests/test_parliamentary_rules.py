@@ -15,6 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsletter import audit
+from newsletter.audience.csvfile import read_rows
+from newsletter.audience.people import CASEWORK, Skipped
 from newsletter.errors import ConfigError
 from newsletter.gates.election import DISSOLUTION, POLLING_DAY, election_period, uk_today
 from newsletter.store import Location, connect
@@ -195,3 +197,16 @@ def test_a_casework_row_with_newsletter_consent_is_imported(project: Path, run_c
     assert "2 added" in result.stdout and "2 casework without newsletter consent" in result.stdout, result.stdout
     listed = run_cli("subscribers", "list")
     assert "reader3@example.org" in listed.stdout and "reader2@example.org" not in listed.stdout
+
+
+@given(source=st.text(max_size=30).filter(lambda s: "\n" not in s and "\r" not in s and '"' not in s))
+def test_any_source_cell_is_read_and_only_casework_is_held_back(
+    tmp_path_factory: pytest.TempPathFactory, source: str
+) -> None:
+    path = tmp_path_factory.mktemp("casework") / "people.csv"
+    path.write_text(f'email,consented_at,source\nreader1@example.org,,"{source}"\n', encoding="utf-8")
+    [row] = list(read_rows(path))
+    assert isinstance(row, Skipped) and row.line == 2
+    cell = source.strip().lower()
+    casework = cell.startswith("casework") and not (cell[8:9].isalnum() or cell[8:9] == "_")
+    assert (row.reason == CASEWORK) == casework, (source, row)

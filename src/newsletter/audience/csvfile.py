@@ -31,7 +31,7 @@ READ = (*COLUMNS, NAME, "status", "source")  # status: what `subscribers export`
 # A `source` cell saying `casework` (or `casework: housing`, any case) marks a contact the office
 # has from casework. The ICO's guidance: such details may not be used for the newsletter unless
 # the person consented to the newsletter itself, so the row needs its own consented_at.
-CASEWORK_SOURCE = re.compile(r"\s*casework\b", re.I)
+CASEWORK_SOURCE = re.compile(r"casework(?!\w)")  # matched on the cell stripped and lower-cased
 
 
 @dataclass
@@ -183,7 +183,7 @@ class SubscriberRows:
                 return Skipped(line, email, UNREADABLE, f"status: {shown(status, 40)}: {why}")
             return Skipped(line, email, NO_CONSENT, f"{status} in the file's status column")
         consent_text = record.get("consented_at", "")
-        if not consent_text and CASEWORK_SOURCE.match(record.get("source", "")):
+        if not consent_text and CASEWORK_SOURCE.match(record.get("source", "").lower()):
             why = "source is casework and the row has no newsletter consent of its own (consented_at is empty)"
             return Skipped(line, email, CASEWORK, why)
         if not consent_text:
