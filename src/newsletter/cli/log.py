@@ -51,13 +51,12 @@ def log_command(
 ) -> None:
     """Show the audit log: every send, test send, import, export, erasure, edit, suppression
     change and change of the settings that shape what is sent, with who (NEWSLETTER_STAFF, or
-    the OS user, said so), when and from which host.
+    the OS user, said so), when and from which host. `--verify` checks that no entry was
+    edited or deleted; `--out records.csv` (or .json) exports them for a records request.
 
     \b
     Example:
         newsletter log --since 2026-01-01 --issue spring-2018
-        newsletter log --verify
-        newsletter log --out records-request.csv
     """
     since = reading.since_date(since_raw) if since_raw is not None else None  # refused before anything is opened
     location = journal_path or project().database_path
