@@ -76,6 +76,9 @@ def test_one_word_changed_after_approval_refuses_naming_the_article(
         assert len(server.handler.received) == 5
     with connect(five) as db:
         [first, second] = audit.entries(db, action="approve", issue="spring-2018")
+        [started] = audit.entries(db, action="send.started", issue="spring-2018")
+    assert started.staff == "Bob" and started.details["approved_by"] == "Ann"
+    assert started.details["approval_entry"] == second.id
     assert first.staff == second.staff == "Ann" and first.details["audience"] == 5
     assert first.details["parts"][ARTICLE] != second.details["parts"][ARTICLE]
     assert first.details["fingerprint"] != second.details["fingerprint"]

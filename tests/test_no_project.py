@@ -43,6 +43,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
         "db upgrade": ["db", "upgrade"],
         "dkim keygen": ["dkim", "keygen", "--selector", "news2026", "--domain", "office.example", "--key", "k.pem"],
         "import": ["import", str(inputs / "feed.xml")],
+        "log": ["log", "--verify"],
         "new-issue": ["new-issue", "summer-2019", "--articles", "standing-down"],
         "preview": ["preview", "spring-2018", "--no-browser", "--port", "0"],
         "send": ["send", "spring-2018", "--dry-run"],

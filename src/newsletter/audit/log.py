@@ -24,15 +24,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsletter.audit.identity import Staff
-from newsletter.store.connection import Connection
-from newsletter.store.transactions import now
+from newsletter.store.connection import SQLITE, Connection
+from newsletter.store.transactions import WRITE_LOCK, now
 
-__all__ = ["GENESIS", "Broken", "Entry", "canonical", "entries", "entry_hash", "record", "verify"]
+__all__ = ["FIELDS", "GENESIS", "Broken", "Entry", "canonical", "entries", "entry_hash", "record", "rows", "verify"]
 
 GENESIS = "0" * 64  # the prev_hash of the first entry
 HEAD_KEY = "audit_head"  # meta: "<id> <hash>" of the newest entry, so a deleted last entry shows
 ACTION = re.compile(r"^[a-z]+(?:[._][a-z]+)*$")
-COLUMNS = "id, at, staff, source, host, action, issue, details, prev_hash, hash"
+FIELDS = ("id", "at", "staff", "source", "host", "action", "issue", "details", "prev_hash", "hash")
+COLUMNS = ", ".join(FIELDS)
 
 
 def canonical(value: object) -> str:
@@ -77,6 +78,8 @@ def record(
         raise RuntimeError("audit.record must run inside the action's write transaction")
     if not ACTION.match(action):
         raise ValueError(f"audit action {action!r}: lower-case words joined by dots")
+    if db.backend != SQLITE:  # the writers' lock even inside a shared transaction (taking it twice is harmless)
+        db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
     last = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
     row: dict[str, Any] = {
         "id": int(last[0]) + 1 if last else 1,
@@ -92,7 +95,7 @@ def record(
     row["hash"] = entry_hash(row)
     db.execute(
         f"INSERT INTO audit_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [row[name.strip()] for name in COLUMNS.split(",")],
+        [row[name] for name in FIELDS],
     )
     db.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -121,15 +124,21 @@ def _entry(row: Mapping[str, Any]) -> Entry:
 
 
 def _rows(db: Connection, where: str = "", params: tuple[object, ...] = ()) -> Iterator[dict[str, Any]]:
-    names = [name.strip() for name in COLUMNS.split(",")]
     for row in db.execute(f"SELECT {COLUMNS} FROM audit_log {where} ORDER BY id", params):
-        yield dict(zip(names, row, strict=True))
+        yield dict(zip(FIELDS, row, strict=True))
 
 
 def entries(
     db: Connection, *, since: dt.datetime | None = None, issue: str | None = None, action: str | None = None
 ) -> list[Entry]:
     """The entries, oldest first; `since` (inclusive) compares in UTC."""
+    return [_entry(row) for row in rows(db, since=since, issue=issue, action=action)]
+
+
+def rows(
+    db: Connection, *, since: dt.datetime | None = None, issue: str | None = None, action: str | None = None
+) -> list[dict[str, Any]]:
+    """`entries` as stored (text fields, `details` its JSON text): what an export writes."""
     clauses: list[str] = []
     params: list[object] = []
     if since is not None:
@@ -143,7 +152,7 @@ def entries(
         clauses.append("action = ?")
         params.append(action)
     where = "WHERE " + " AND ".join(clauses) if clauses else ""
-    return [_entry(row) for row in _rows(db, where, tuple(params))]
+    return list(_rows(db, where, tuple(params)))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ def _register() -> None:
         db,
         dkim,
         init,
+        log,
         preview,
         privacy,
         publish,
@@ -66,7 +67,22 @@ def _register() -> None:
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, approve, send, worker, subscribers, consent, serve, preview, status, publish, dkim, db):
+    for module in (
+        init,
+        build,
+        approve,
+        send,
+        worker,
+        subscribers,
+        consent,
+        serve,
+        preview,
+        status,
+        log,
+        publish,
+        dkim,
+        db,
+    ):
         module.register(cli)
     vocabulary.apply(cli)
 

@@ -6,10 +6,13 @@ from pathlib import Path
 
 import click
 
+from newsletter import audit
 from newsletter import project as project_home
 from newsletter import settings as publication
 from newsletter.audience import bounces
+from newsletter.audit.identity import Staff
 from newsletter.checks import images as image_checks
+from newsletter.cli.console import err_console
 from newsletter.content.issue import find_issue
 from newsletter.delivery import relays
 from newsletter.mail import dkim
@@ -69,3 +72,16 @@ def composed_issue(issue: str, home: Project | None = None) -> Composed:
 def subscribers_path(given: Path | None, home: Project) -> tuple[Path, str | None]:
     """The subscriber list to use, and a note when it is the shipped example list."""
     return (given, None) if given is not None else home.subscriber_list()
+
+
+def staff(home: Project | None = None) -> Staff:
+    """Who the audit log records for this command; a one-line note when it is only the OS user
+    (NEWSLETTER_STAFF unset), so the person at the desk knows what the record says."""
+    who = audit.identity.of((home or project()).env)
+    if not who.named:
+        err_console().print(
+            f"note: recorded in the audit log as {who.name} ({who.source}); "
+            "set NEWSLETTER_STAFF in .env to record your own name",
+            highlight=False,
+        )
+    return who

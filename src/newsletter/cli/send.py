@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.common import issue_argument, project
+from newsletter.cli.common import issue_argument, project, staff
 from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
@@ -216,8 +216,11 @@ def send(
         allow_missing_images=allow_missing_images,
         override_rule=override_rule,
     )
-    with prepare_send(issue, project(issue), options) as prepared:
+    home = project(issue)
+    with prepare_send(issue, home, options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)
+        if not dry_run:
+            staff(home)  # says so when the audit log will name only the OS user
         for note in prepared.notes:
             err_console().print(f"note: {note}", highlight=False)
         if prepared.audience is not None:

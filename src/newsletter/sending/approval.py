@@ -70,6 +70,11 @@ class Approval:
     entry: int
 
 
+def facts(approval: Approval | None) -> dict[str, object]:
+    """What `send.started` says of the approval it went out under (nothing when none was needed)."""
+    return {} if approval is None else {"approved_by": approval.by, "approval_entry": approval.entry}
+
+
 def when(entry: audit.Entry) -> str:
     return entry.at.strftime("%Y-%m-%d %H:%M UTC")
 

@@ -35,7 +35,7 @@ from newsletter.gates.address import check_address
 from newsletter.gates.headers import addr_spec
 from newsletter.mail.compose import Composed, ComposedEdition, compose
 from newsletter.project import Project
-from newsletter.sending import approval, rules
+from newsletter.sending import approval, audited, rules
 from newsletter.sending.plan import Plan, plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.sending.run import dry_run, loop_options, send_issue, test_send
@@ -253,7 +253,17 @@ def published_pictures(composed: Composed, options: SendOptions) -> list[str]:
 
 
 def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSend:
-    """Decide everything about a send of `issue` (see the module's docstring); sends nothing."""
+    """Decide everything about a send of `issue` (see the module's docstring); sends nothing.
+    A refusal of a send (not a dry run) is logged in the audit log when the database exists."""
+    try:
+        return _prepare(issue, home, options)
+    except NewsletterError as exc:
+        if not options.dry_run:
+            audited.refusal(issue, home, options.journal_path, exc)
+        raise
+
+
+def _prepare(issue: str, home: Project, options: SendOptions) -> PreparedSend:
     addresses = tuple(test_address(raw) for raw in options.test_addresses)
     if options.edition is not None and not addresses:
         raise InputError("--edition chooses the edition of a test copy: use it with --to EMAIL")
@@ -311,6 +321,10 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             prepared.test_addresses = addresses
             prepared.edition = edition
             prepared.journal = stack.enter_context(Journal(journal_file, route=backend.name))
+            edition_key = {"edition": edition.edition.key} if edition is not None and edition.edition.key else {}
+            audited.attach(
+                prepared.journal, home, composed.issue.slug, where, test_addresses=addresses, segment=edition_key
+            )
             return prepared
         # A dry run writes nothing: without a database yet it plans against an empty journal.
         opened = journal_file if exists(journal_file) or not options.dry_run else Path(":memory:")
@@ -339,11 +353,16 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             limit=options.limit,
         )
         if smtp is not None:  # Issue 21: two-person approval of a send through a relay (sending/approval.py)
-            segment = approval.segment(options.wards, options.tags, options.csv_path, composed.issue.audience)
+            described = approval.segment(options.wards, options.tags, options.csv_path, composed.issue.audience)
             prepared.approval, notes = approval.check(
-                prepared.journal.db, settings, composed, chosen.recipients, segment, refuse=real
+                prepared.journal.db, settings, composed, chosen.recipients, described, refuse=real
             )
             prepared.notes += notes
+        if not options.dry_run:
+            segment = {"wards": list(options.wards), "tags": list(options.tags), **approval.facts(prepared.approval)}
+            audited.attach(
+                prepared.journal, home, composed.issue.slug, where, planned=prepared.planned, segment=segment
+            )
     except BaseException:
         stack.close()
         raise
