@@ -33,6 +33,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
     """Each command with arguments that are good in themselves, so only the missing project is wrong."""
     csv = str(inputs / "subscribers.csv")
     return {
+        "approve": ["approve", "spring-2018", "--yes"],
         "archive": ["archive"],
         "bounces import": ["bounces", "import", str(inputs / "bounces.mbox")],
         "build": ["build", "spring-2018"],
