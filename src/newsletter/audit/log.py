@@ -174,6 +174,8 @@ def verify(db: Connection) -> tuple[int, Broken | None]:
     for row in _rows(db):
         count += 1
         found = int(row["id"])
+        if found < expected_id:
+            return count, Broken(found, f"edited: its number was changed (entry {expected_id} expected here)")
         if found != expected_id:
             missing = f"entry {expected_id}" if found == expected_id + 1 else f"entries {expected_id} to {found - 1}"
             return count, Broken(found, f"deleted: {missing} missing before it (a gap in the ids)")
