@@ -26,9 +26,8 @@ from newsletter.delivery.outbox import Outbox
 from newsletter.delivery.relays import SmtpSettings, smtp_settings
 from newsletter.delivery.smtp import SmtpBackend
 from newsletter.errors import ConfigError, NewsletterError, RenderError
-from newsletter.gates.address import clean_name
 from newsletter.gates.headers import fold
-from newsletter.mail.message import GREETING, GREETING_FALLBACK, OutgoingMessage
+from newsletter.mail.message import GREETING_FALLBACK, OutgoingMessage
 from newsletter.settings import Settings
 
 PLACEHOLDERS = {"greeting": "NLPHxGREETINGx7Q", "link_url": "NLPHxLINKx7Q"}
@@ -100,9 +99,13 @@ class ConfirmationMail:
         self, address: str, first_name: str, link: str, *, already_subscribed: bool, new_link: bool = False
     ) -> OutgoingMessage:
         """One confirmation message (a signup is rare: an EmailMessage per message is fine here);
-        `new_link` with `already_subscribed`: the fresh preference link asked for on an expired one."""
-        first = clean_name(first_name)
-        greeting = GREETING.format(name=first) if first else GREETING_FALLBACK
+        `new_link` with `already_subscribed`: the fresh preference link asked for on an expired one.
+
+        The greeting never carries the name: anyone can type any address and any "name" into
+        the form, and a name in the mail would let them send their text to a stranger through
+        the office's relay (listmonk #1133). `first_name` is kept for the callers' sake."""
+        del first_name
+        greeting = GREETING_FALLBACK
         variant = (already_subscribed, new_link and already_subscribed)
         html, text = self.variants[variant]
         for name, value in (("greeting", greeting), ("link_url", link)):

@@ -20,11 +20,25 @@ import jinja2
 
 @dataclass(frozen=True)
 class Site:
-    """What every page shows of the office: the look of the newsletter's masthead."""
+    """What every page shows of the office: the newsletter's masthead, and in the footer how to
+    reach the office and where to sign up, so no page is a dead end."""
 
     representative: str
     constituency: str
     website: str
+    postal_address: str = ""
+    phone: str = ""
+    email: str = ""
+    contact_url: str = ""
+    subscribe_url: str = ""
+
+    @property
+    def address_line(self) -> str:
+        return ", ".join(line.strip() for line in self.postal_address.splitlines() if line.strip())
+
+    @property
+    def phone_uri(self) -> str:
+        return "tel:" + re.sub(r"[^0-9+]", "", self.phone)
 
     @property
     def website_name(self) -> str:
@@ -77,8 +91,9 @@ class Pages:
         )
         return page.encode("utf-8")
 
-    def message(self, title: str, *paragraphs: str) -> bytes:
-        return self.render("message.html", title, paragraphs=paragraphs)
+    def message(self, title: str, *paragraphs: str, signup: bool = False) -> bytes:
+        """A page of plain paragraphs; `signup` adds a link to the signup form after them."""
+        return self.render("message.html", title, paragraphs=paragraphs, signup=signup)
 
     def invalid_link(self, what: str = "unsubscribe") -> bytes:
         return self.message(
@@ -86,4 +101,5 @@ class Pages:
             f"This {what} link is incomplete or has been changed, so nothing was done.",
             "Use the link from the email exactly as it is, or reply to the newsletter and the office "
             "will do it for you.",
+            signup=True,
         )
