@@ -120,4 +120,4 @@ def relayed_app(root: Path, relay_port: int, **env: str) -> WebApp:
     real = {k: v for k, v in REAL_SETTINGS.items() if k not in ("NEWSLETTER_LIST_ID", "UNSUBSCRIBE_SECRET")}
     real["UNSUBSCRIBE_URL"] = "https://www.stockport-office.test/newsletter/unsubscribe"
     relay = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(relay_port), "SMTP_SECURITY": "none"}
-    return web_app(root, **real, **relay, **env)
+    return web_app(root, **{**real, **relay, **env})

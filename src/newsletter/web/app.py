@@ -34,6 +34,7 @@ from newsletter.settings import Settings
 from newsletter.store import Connection, DatabaseError, StorageError, connect, schema
 from newsletter.store.connection import is_transient
 from newsletter.web.config import WebSettings, load_web_settings
+from newsletter.web.guard import Guard
 from newsletter.web.http import BadRequest, Response, read_request, security_headers
 from newsletter.web.limits import HOUR, ClientLimit
 from newsletter.web.links import Links
@@ -118,12 +119,14 @@ class WebApp:
             list_name=self.name,
             expiry_days=self.web.confirm_seconds // 86_400,
             privacy_url=self.web.privacy_url,
+            welcome=self.web.welcome,
         )
         self.links = links = Links(settings, self.web)
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
         web = self.web
-        self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail, self.per_client)
+        guard = Guard(settings.unsubscribe_secret, web.mails_per_hour, web.guard_work)
+        self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail, self.per_client, guard)
         self.routes: dict[str, Handler] = {
             self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
             web.subscribe_path: Signup(self.pages, self._db, web, sender, self.name),

@@ -38,6 +38,9 @@ WEB_DEFAULTS: dict[str, str] = {
     "NEWSLETTER_PREFERENCES_DAYS": "365",
     "NEWSLETTER_SIGNUP_PER_IP": "10",
     "NEWSLETTER_SIGNUP_RESEND_MINUTES": "60",
+    "NEWSLETTER_SIGNUP_MAILS_PER_HOUR": "100",
+    "NEWSLETTER_SIGNUP_GUARD_WORK": "50000",
+    "NEWSLETTER_WELCOME": "on",
     "NEWSLETTER_SERVE_TRUSTED_PROXY": "",
     "NEWSLETTER_SERVE_REQUEST_LOG": "yes",
 }
@@ -65,6 +68,9 @@ class WebSettings:
     resend_seconds: int
     trusted_proxy: str
     request_log: bool = True
+    mails_per_hour: int = 100  # signup emails an hour before the form is guarded (guard.py)
+    guard_work: int = 50_000
+    welcome: bool = True
 
     @property
     def subscribe_path(self) -> str:
@@ -100,9 +106,9 @@ def _whole(env: Mapping[str, str], name: str, minimum: int) -> int:
 
 def _yes_no(env: Mapping[str, str], name: str) -> bool:
     value = _value(env, name).lower()
-    if value not in ("yes", "no"):
-        raise ConfigError(f"{name}: {value[:20]!r} must be yes or no")
-    return value == "yes"
+    if value not in ("yes", "no", "on", "off"):
+        raise ConfigError(f"{name}: {value[:20]!r} must be yes or no (or on or off)")
+    return value in ("yes", "on")
 
 
 def _https(env: Mapping[str, str], name: str, default: str) -> str:
@@ -138,4 +144,7 @@ def load_web_settings(settings: Settings) -> WebSettings:
         resend_seconds=_whole(env, "NEWSLETTER_SIGNUP_RESEND_MINUTES", 1) * 60,
         trusted_proxy=_value(env, "NEWSLETTER_SERVE_TRUSTED_PROXY"),
         request_log=_yes_no(env, "NEWSLETTER_SERVE_REQUEST_LOG"),
+        mails_per_hour=_whole(env, "NEWSLETTER_SIGNUP_MAILS_PER_HOUR", 1),
+        guard_work=_whole(env, "NEWSLETTER_SIGNUP_GUARD_WORK", 10),
+        welcome=_yes_no(env, "NEWSLETTER_WELCOME"),
     )

@@ -1,8 +1,10 @@
-"""The pages: one Jinja template per page under `web/templates/`, plain HTML, no JavaScript.
+"""The pages: one Jinja template per page under `web/templates/`, plain HTML.
 
 Every value is escaped (autoescape, StrictUndefined). The one stylesheet is inline in
-`base.html`; its SHA-256 goes into the Content-Security-Policy, so a page may use exactly
-that style and nothing else (no scripts, images, frames or other origins).
+`base.html` and the one script (the guarded signup form's proof of work) in `_guard.html`; their
+SHA-256 go into the Content-Security-Policy, so a page may use exactly that style and that script
+and nothing else (no other scripts, no images, frames or other origins). Every page works
+without the script; only the guarded form needs it, and says so.
 """
 
 from __future__ import annotations
@@ -56,13 +58,19 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def _digest(template: str, tag: str) -> str:
+    """The CSP hash of the text inside `template`'s one <tag> element, as a browser computes it."""
+    source = files("newsletter.web").joinpath(f"templates/{template}").read_text(encoding="utf-8")
+    found = re.search(f"<{tag}>(.*?)</{tag}>", source, re.S)
+    return base64.b64encode(hashlib.sha256((found.group(1) if found else "").encode()).digest()).decode()
+
+
 @lru_cache(maxsize=1)
 def content_security_policy() -> str:
-    source = files("newsletter.web").joinpath("templates/base.html").read_text(encoding="utf-8")
-    style = re.search(r"<style>(.*?)</style>", source, re.S)
-    digest = base64.b64encode(hashlib.sha256((style.group(1) if style else "").encode()).digest()).decode()
     return (
-        f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"default-src 'none'; style-src 'sha256-{_digest('base.html', 'style')}'; "
+        f"script-src 'sha256-{_digest('_guard.html', 'script')}'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 
 

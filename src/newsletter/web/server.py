@@ -99,10 +99,11 @@ def run(server: Any, grace: float = GRACE) -> None:
 
 def drain(server: Any, grace: float) -> None:
     """Stop listening, then turn the loop until no connection is busy or `grace` has passed."""
-    log.info("stopping (SIGTERM): %d request(s) in flight, new connections refused", busy(server))
     server.accepting = False
     server.del_channel()
     server.socket.close()
+    # Logged once the socket is closed: what the line says is then true (a test relies on it).
+    log.info("stopping (SIGTERM): %d request(s) in flight, new connections refused", busy(server))
     deadline = time.monotonic() + grace
     while busy(server) and time.monotonic() < deadline:
         loop(timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
