@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("__main__",),
     ("cli",),
     ("preview", "web"),
+    ("reports",),
     ("sending",),
     ("publish", "checks", "delivery"),
     ("mail",),

@@ -46,6 +46,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
         "log": ["log", "--verify"],
         "new-issue": ["new-issue", "summer-2019", "--articles", "standing-down"],
         "preview": ["preview", "spring-2018", "--no-browser", "--port", "0"],
+        "report": ["report"],
         "send": ["send", "spring-2018", "--dry-run"],
         "serve": ["serve", "--port", "0"],
         "status": ["status", "spring-2018"],

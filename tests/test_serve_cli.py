@@ -89,7 +89,7 @@ def test_dev_serves_the_example_settings_on_loopback_with_a_banner_on_every_page
     for path, (_, _, page) in pages.items():
         assert re.search(rf'<p class="dev" role="note">{BANNER}[^<]*</p>\s*<header>', page), path
     assert server.banner.startswith("Serving http://127.0.0.1:")
-    assert server.process.stderr is not None and "development server" in server.process.stderr.read()
+    assert "development server" in "\n".join(server.log)
 
 
 def test_without_dev_real_settings_serve_with_no_banner(project: Path) -> None:

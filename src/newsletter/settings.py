@@ -37,6 +37,9 @@ DEFAULTS: dict[str, str] = {
     "NEWSLETTER_WEBSITE": "https://www.example.org",
     "NEWSLETTER_ARCHIVE_URL": "https://www.example.org/newsletter/",
     "NEWSLETTER_FOOTER_NOTE": "",
+    "NEWSLETTER_CONTACT_PHONE": "",
+    "NEWSLETTER_CONTACT_EMAIL": "",  # empty: the address of NEWSLETTER_REPLY_TO
+    "NEWSLETTER_CONTACT_URL": "",  # empty: no contact page linked
     "UNSUBSCRIBE_URL": "https://www.example.org/unsubscribe",
     "UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
     "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
@@ -168,6 +171,9 @@ class Settings:
     previous_secrets: tuple[str, ...] = ()
     preferences_url: str = "https://www.example.org/preferences"
     journal_path: Path | str = Path(DEFAULTS["NEWSLETTER_JOURNAL"])  # a file, or a postgresql:// URL
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_url: str = ""
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -230,6 +236,19 @@ def _url(env: Mapping[str, str], name: str, **rules: Any) -> str:
     return values.web_url(name, _text(env, name), **rules)
 
 
+def subscribe_page(settings: Settings) -> str:
+    """The signup form's address: NEWSLETTER_SUBSCRIBE_URL, else UNSUBSCRIBE_URL's origin + /subscribe
+    (read here too because the archive links to it; `web.config` checks the setting)."""
+    given = settings.env.get("NEWSLETTER_SUBSCRIBE_URL", "").strip()
+    return (given or origin(settings.unsubscribe_url) + "/subscribe").rstrip("/")
+
+
+def privacy_page(settings: Settings) -> str:
+    """The privacy notice: NEWSLETTER_PRIVACY_URL, else NEWSLETTER_WEBSITE + /privacy."""
+    given = settings.env.get("NEWSLETTER_PRIVACY_URL", "").strip()
+    return (given or settings.website.rstrip("/") + "/privacy").rstrip("/")
+
+
 def origin(url: str) -> str:
     """`https://www.example.org/a/b?c` -> `https://www.example.org`."""
     parts = urlsplit(url)
@@ -263,7 +282,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from a mapping (default: `.env` merged under the process environment)."""
     env = read_environment() if env is None else env
     from_name, from_address = _mailbox(env, "NEWSLETTER_FROM")
-    _mailbox(env, "NEWSLETTER_REPLY_TO")
+    reply_address = _mailbox(env, "NEWSLETTER_REPLY_TO")[1]
     mailto = values.mailto_address("UNSUBSCRIBE_MAILTO", _text(env, "UNSUBSCRIBE_MAILTO"))
     secret = _text(env, "UNSUBSCRIBE_SECRET")
     if not secret:
@@ -300,5 +319,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         previous_secrets=previous,
         preferences_url=preferences_url,
         journal_path=_database(_text(env, "NEWSLETTER_JOURNAL")),
+        contact_phone=_text(env, "NEWSLETTER_CONTACT_PHONE")[:40],
+        contact_email=_contact_email(env, reply_address),
+        contact_url=_url(env, "NEWSLETTER_CONTACT_URL") if _text(env, "NEWSLETTER_CONTACT_URL") else "",
         env=dict(env),
     )
+
+
+def _contact_email(env: Mapping[str, str], reply_address: str) -> str:
+    """The address the pages give for writing to the office (NEWSLETTER_REPLY_TO's by default)."""
+    given = _text(env, "NEWSLETTER_CONTACT_EMAIL")
+    if not given:
+        return reply_address
+    try:
+        found = headers.mailbox(given, "NEWSLETTER_CONTACT_EMAIL").addr_spec
+    except HeaderError:
+        found = ""
+    if "@" not in found or found != given:
+        raise ConfigError(f"NEWSLETTER_CONTACT_EMAIL: {given[:80]!r} is not an email address")
+    return found

@@ -7,11 +7,12 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -20,6 +21,25 @@ class Server:
     base: str  # http://127.0.0.1:PORT
     process: subprocess.Popen[str]
     banner: str = ""  # the line `serve` printed when it started
+    log: list[str] = field(default_factory=list)  # its standard error so far, line by line (the request log)
+    logged: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for_log(self, text: str, timeout: float = 10) -> str:
+        """The first line of standard error containing `text`, waiting for it to be written."""
+        with self.logged:
+            self.logged.wait_for(lambda: any(text in line for line in self.log), timeout=timeout)
+            found = [line for line in self.log if text in line]
+        assert found, f"serve never logged {text!r}; it logged {self.log[-5:]}"
+        return found[0]
+
+
+def _read_log(server: Server) -> None:
+    """Keeps the stderr pipe drained (a full pipe would block the server) and the lines kept."""
+    assert server.process.stderr is not None
+    for line in server.process.stderr:
+        with server.logged:
+            server.log.append(line.rstrip("\n"))
+            server.logged.notify_all()
 
 
 @contextmanager
@@ -40,6 +60,7 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    reader: threading.Thread | None = None
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -47,7 +68,10 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
         if not match:
             process.kill()
             raise AssertionError(f"serve printed {line!r}; stderr: {process.communicate(timeout=10)[1]}")
-        yield Server(f"http://127.0.0.1:{match.group(1)}", process, line)
+        server = Server(f"http://127.0.0.1:{match.group(1)}", process, line)
+        reader = threading.Thread(target=_read_log, args=(server,), daemon=True)
+        reader.start()
+        yield server
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -56,6 +80,8 @@ def serving(project: Path, env: dict[str, str], *args: str) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if reader is not None:
+            reader.join(timeout=10)  # every line it wrote is in `log` once the block ends
 
 
 def request(url: str, data: bytes | None = None, method: str | None = None) -> tuple[int, dict[str, str], str]:

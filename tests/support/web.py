@@ -110,3 +110,14 @@ def over_http(app: WebApp) -> Iterator[str]:
         server.trigger.pull_trigger(close_all)
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
+
+
+def relayed_app(root: Path, relay_port: int, **env: str) -> WebApp:
+    """The app with real outward settings, mailing through a relay on 127.0.0.1:`relay_port`
+    (confirmations are real mail, so no example value may remain)."""
+    from tests.conftest import REAL_SETTINGS
+
+    real = {k: v for k, v in REAL_SETTINGS.items() if k not in ("NEWSLETTER_LIST_ID", "UNSUBSCRIBE_SECRET")}
+    real["UNSUBSCRIBE_URL"] = "https://www.stockport-office.test/newsletter/unsubscribe"
+    relay = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(relay_port), "SMTP_SECURITY": "none"}
+    return web_app(root, **{**real, **relay, **env})

@@ -57,6 +57,7 @@ def _register() -> None:
         preview,
         privacy,
         publish,
+        report,
         send,
         serve,
         status,
@@ -66,7 +67,22 @@ def _register() -> None:
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, log, publish, dkim, db):
+    for module in (
+        init,
+        build,
+        send,
+        worker,
+        subscribers,
+        consent,
+        serve,
+        preview,
+        status,
+        log,
+        report,
+        publish,
+        dkim,
+        db,
+    ):
         module.register(cli)
     vocabulary.apply(cli)
 

@@ -57,7 +57,8 @@ def _address(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
 def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv_path: Path | None) -> None:
     """Preview ISSUE in the browser, live: every save of an article, the issue, a template or
     .env shows within a second. The page shows the real message (HTML at desktop and phone
-    width, plain text, headers, size) and the findings of `check`. Nothing is sent.
+    width, plain text, headers, size) and the findings of `check`. Nothing is sent. At /report
+    on the same address, staff see how every issue did (`newsletter report` as a page).
 
     \b
     Example:
@@ -87,9 +88,11 @@ def preview(issue: str, port: int, no_browser: bool, subscriber: str | None, csv
         watch_trees=trees,
         port=port,
         log=lambda line: err_console().print(line, highlight=False, markup=False),
+        database=home.database_path,
     ) as server:
         console = out_console()
         console.print(f"Previewing {issue_path.stem} at {server.url}  (Ctrl-C to stop; nothing is sent)")
+        console.print(f"How the issues did: {server.url}report", highlight=False)
         console.file.flush()
         err_console().print(describe(server.snapshot), highlight=False, markup=False)
         if not no_browser:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-import signal
 import sys
 from collections.abc import Iterable, Mapping
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -74,7 +72,9 @@ def refuse_examples(example: Iterable[str]) -> None:
 def serve(host: str | None, port: int | None, dev: bool) -> None:
     """Run the web pages with waitress until Ctrl-C: signup with double opt-in
     (NEWSLETTER_SUBSCRIBE_URL and its /confirm), the preference centre
-    (NEWSLETTER_PREFERENCES_URL), one-click unsubscribe (UNSUBSCRIBE_URL) and /healthz.
+    (NEWSLETTER_PREFERENCES_URL), one-click unsubscribe (UNSUBSCRIBE_URL), /healthz and
+    /readyz, with a log line per request on standard error. SIGTERM finishes the requests
+    in flight, then stops.
     Refuses to start while a setting still holds an example value; --dev tries the
     pages on this machine meanwhile (newsletter serve --dev).
 
@@ -82,9 +82,8 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     Example:
         newsletter serve --port 8080
     """
-    from waitress import create_server
-
     from newsletter.web import make_app
+    from newsletter.web import server as web_server
 
     home = project()
     config = home.settings()
@@ -94,14 +93,6 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     web = load_web_settings(config)  # every setting checked before anything is written
     if not dev:
         refuse_examples(config.example_values_in_use())
-    proxy: dict[str, object] = {}
-    if web.trusted_proxy:  # the reverse proxy's X-Forwarded-For names the client (for the per-IP limit)
-        proxy = {
-            "trusted_proxy": web.trusted_proxy,
-            "trusted_proxy_count": 1,
-            "trusted_proxy_headers": {"x-forwarded-for"},
-            "clear_untrusted_proxy_headers": True,
-        }
     # Listen before the app opens (and perhaps creates) the database: a busy port writes nothing.
     apps: list[WSGIApplication] = []
 
@@ -109,16 +100,7 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
         return apps[0](environ, start_response)
 
     try:
-        server = create_server(
-            application,
-            host=host,
-            port=port,
-            threads=4,
-            max_request_body_size=64 * 1024,
-            ident="newsletter",
-            channel_timeout=30,
-            **proxy,
-        )
+        server = web_server.listen(application, host, port, web.trusted_proxy)
     except (OSError, ValueError) as exc:
         hint = "another server may be using the port; try --port 0 for any free port"
         raise cannot_listen(host, port, exc, hint=hint) from exc
@@ -128,11 +110,7 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
         server.close()
         raise
     apps.append(app)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
+    web_server.log_to_stderr(requests=web.request_log)
     if dev:
         err_console().print(f"development server: {app.pages.banner}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
@@ -143,7 +121,7 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
         soft_wrap=True,
     )
     sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
-    server.run()  # waitress closes its sockets on Ctrl-C or SystemExit
+    web_server.run(server)  # SIGTERM finishes the requests in flight; Ctrl-C stops at once
     err_console().print("stopped")
 
 

@@ -3,7 +3,8 @@
 It serves a fixed set of routes and nothing from disk by path, so no request can reach a file
 outside them. It answers only to Host 127.0.0.1 or localhost, so a web page that rebinds its
 DNS name to this machine cannot read the subscriber names the picker shows. It never sends mail
-and never opens the journal.
+and never writes the database. It is also where staff see the report of each issue (`/report`,
+`/report/ISSUE`): on their own machine, on loopback, never on the public site of `serve`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from newsletter.audience.people import Subscriber
 from newsletter.content.images import IMAGES_DIR
-from newsletter.errors import cannot_listen
+from newsletter.errors import InputError, cannot_listen
 from newsletter.preview.payload import state_payload
 from newsletter.preview.readers import Readers
 from newsletter.preview.state import Rebuilder, Snapshot
 from newsletter.preview.watch import Watcher
+from newsletter.reports.report import build_report
+from newsletter.store import Location
 
 HOST = "127.0.0.1"
 IMAGES_ROUTE = f"/{IMAGES_DIR}/"
@@ -39,6 +42,11 @@ MESSAGE_CSP = (
     "default-src 'none'; img-src 'self' https: http: data:; style-src 'unsafe-inline'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
+# The report pages: inline styles and SVG only, nothing fetched, no script.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+REPORT_ROUTE = "/report"
 ASSETS = {
     "/": ("page.html", "text/html; charset=utf-8"),
     "/assets/page.js": ("page.js", "text/javascript; charset=utf-8"),
@@ -63,8 +71,10 @@ class PreviewServer:
         watch_trees: Iterable[Path],
         port: int = 8025,
         log: Log = lambda _line: None,
+        database: Location | None = None,
     ) -> None:
         self.readers = readers
+        self.database = database  # read for the report pages only
         self.log = log
         self.instance = secrets.token_hex(4)
         self.assets = {route: (_asset(name), kind) for route, (name, kind) in ASSETS.items()}
@@ -224,6 +234,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._message(preview.snapshot, url.path, reader)
         elif url.path == "/events":
             self._events(preview)
+        elif url.path == REPORT_ROUTE or url.path.startswith(REPORT_ROUTE + "/"):
+            self._report(preview.database, unquote(url.path.removeprefix(REPORT_ROUTE).removeprefix("/")))
         elif url.path.startswith(IMAGES_ROUTE):
             self._picture(preview.snapshot, url.path.removeprefix(IMAGES_ROUTE))
         else:
@@ -246,6 +258,21 @@ class _Handler(BaseHTTPRequestHandler):
                 "message/rfc822",
                 extra={"Content-Disposition": f'attachment; filename="{name}"'},
             )
+
+    def _report(self, database: Location | None, slug: str) -> None:
+        """Every send (`/report`) or one issue's figures (`/report/ISSUE`), as `newsletter report
+        --html` writes them; an issue never sent is a 404 saying so."""
+        if database is None:
+            self._not_found()
+            return
+        try:
+            page = build_report(
+                database, slug or None, link=lambda s: f"{REPORT_ROUTE}/{quote(s)}" if s else REPORT_ROUTE
+            )
+        except InputError as exc:
+            self._send(HTTPStatus.NOT_FOUND, f"{exc}\n".encode(), "text/plain; charset=utf-8")
+            return
+        self._send(HTTPStatus.OK, page.html, "text/html; charset=utf-8", csp=REPORT_CSP)
 
     def _picture(self, snapshot: Snapshot, name: str) -> None:
         """A picture the current rebuild made (content/images.py), by its name only: nothing

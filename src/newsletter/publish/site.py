@@ -13,11 +13,11 @@ from importlib.resources import files
 from types import SimpleNamespace
 
 import jinja2
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from newsletter.content.render import nl2br
 from newsletter.errors import RenderError
-from newsletter.settings import Settings
+from newsletter.settings import Settings, privacy_page, subscribe_page
 
 FEED = "feed.xml"
 INDEX = "index.html"
@@ -58,21 +58,57 @@ def index_page(settings: Settings, issues: Sequence[object]) -> bytes:
         website=settings.website,
         website_text=website_text,
         postal_address=settings.postal_address,
+        footer=Markup(web_footer(settings)),
         index_url=index_url(settings),
         feed_title=feed_title(settings),
     )
     return _index_template().render(site=site, issues=issues).encode("utf-8")
 
 
+# The email footer's lines that make no sense on the web: "you are receiving this because your
+# address signed up" and the mailto unsubscribe / tokenless preferences links.
+_EMAIL_ONLY = re.compile(
+    r"<p\b[^>]*>(?:(?!</p>).)*?(?:You are receiving this because|\?subject=unsubscribe)(?:(?!</p>).)*</p>", re.S
+)
+_WEB_FOOTER = (
+    '<footer style="max-width:600px;margin:0 auto;padding:16px;text-align:center;'
+    "font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif;font-size:15px;"
+    'line-height:1.5;color:#1b1f23">{}</footer>\n'
+)
+
+
+def web_footer(settings: Settings) -> str:
+    """The archive's footer: sign up, contact the office, the privacy notice (no email footer)."""
+    link = '<a href="{}" style="color:#00573f">{}</a>'
+    contact = [str(escape(line.strip())) for line in settings.postal_address.splitlines() if line.strip()]
+    if settings.contact_phone:
+        contact.append(
+            link.format(escape("tel:" + re.sub(r"[^0-9+]", "", settings.contact_phone)), escape(settings.contact_phone))
+        )
+    contact.append(link.format(escape("mailto:" + settings.contact_email), escape(settings.contact_email)))
+    if settings.contact_url:
+        contact.append(link.format(escape(settings.contact_url), "contact page"))
+    parts = [
+        f"<p>{link.format(escape(subscribe_page(settings)), 'Sign up for the newsletter')}</p>",
+        f"<p><strong>Contact the office</strong>: {', '.join(contact)}</p>",
+        f"<p>{link.format(escape(privacy_page(settings)), 'How the office uses your information')}</p>",
+    ]
+    return _WEB_FOOTER.format("".join(parts))
+
+
 def issue_page(html: str, settings: Settings, slug: str) -> bytes:
     """The web copy of an issue as the archive serves it: the same HTML, plus a canonical
-    address and the feed in its head, and a link back to the index above it."""
+    address and the feed in its head, a link back to the index above it, and the web footer
+    (signup, contact, privacy) in place of the email-only lines of the email's footer."""
     head = (
         f'<link rel="canonical" href="{escape(settings.view_online_url(slug))}">\n'
         f'<link rel="alternate" type="application/atom+xml" title="{escape(feed_title(settings))}" href="{FEED}">\n'
     )
     html, heads = re.subn(r"(</title>\s*)", lambda m: m.group(1) + head, html, count=1)
     html, bodies = re.subn(r"(<body\b[^>]*>)", lambda m: m.group(1) + "\n" + _NAV, html, count=1)
+    html = _EMAIL_ONLY.sub("", html)
+    footer = web_footer(settings)
+    html = re.sub(r"(</body>)", lambda m: footer + m.group(1), html, count=1)
     if not (heads and bodies):
         raise RenderError(f"issues/{slug}.yaml: its template gives no <title> or <body> for the archive page")
     return html.encode("utf-8")

@@ -68,6 +68,14 @@ def hit(db: Connection, window: Window, scope: str, client: str, now: float | No
     return 0
 
 
+def recent(db: Connection, scope: str, client: str, period: float, now: float | None = None) -> int:
+    """How many requests of `client` the last `period` seconds hold (counting none)."""
+    at = time.time() if now is None else now
+    key = client_key(db, scope, client)
+    found = db.execute("SELECT count(*) FROM client_limits WHERE key = ? AND at > ?", (key, at - period)).fetchone()
+    return int(found[0])
+
+
 def _forget(db: Connection, window: Window, at: float) -> None:
     """Delete rows too old to count, or from a clock since set back by more than a window."""
     db.execute("DELETE FROM client_limits WHERE at <= ?", (at - window.period,))

@@ -1,6 +1,7 @@
 """The WSGI application of `newsletter serve`: a router over small handlers, and the rules
 every answer follows. Routes: the path of UNSUBSCRIBE_URL (one-click unsubscribe), of
-NEWSLETTER_SUBSCRIBE_URL (signup) and `<it>/confirm`, of NEWSLETTER_PREFERENCES_URL, and `/healthz`.
+NEWSLETTER_SUBSCRIBE_URL (signup) and `<it>/confirm`, of NEWSLETTER_PREFERENCES_URL, `/healthz`
+(the process answers) and `/readyz` (the database answers and its schema is current; else 503).
 
 - Each path has one handler with `get` and `post`; HEAD is GET without a body; anything else
   is 405. `/healthz` answers `ok`.
@@ -10,6 +11,9 @@ NEWSLETTER_SUBSCRIBE_URL (signup) and `<it>/confirm`, of NEWSLETTER_PREFERENCES_
   busy or cannot be opened is 503 with Retry-After ("try again"). Anything else that raises is
   a fault of ours: 500, with the traceback in the log, so a broken handler cannot pass for a
   busy database.
+- One log line per request (logger `newsletter.web.requests`): client address, method, path,
+  status, bytes, milliseconds. The path is logged only when it is one of the routes, and never
+  the query string: links carry tokens, and a stranger's path could carry an email address.
 - `--dev` (`dev=True`) puts a banner on every page: a development server, example settings.
 - There are no redirects at all, so there is no open redirect.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -26,9 +31,10 @@ from urllib.parse import urlsplit
 
 from newsletter.errors import ConfigError
 from newsletter.settings import Settings
-from newsletter.store import Connection, DatabaseError, StorageError, connect
+from newsletter.store import Connection, DatabaseError, StorageError, connect, schema
 from newsletter.store.connection import is_transient
 from newsletter.web.config import WebSettings, load_web_settings
+from newsletter.web.guard import Guard
 from newsletter.web.http import BadRequest, Response, read_request, security_headers
 from newsletter.web.limits import HOUR, ClientLimit
 from newsletter.web.links import Links
@@ -45,6 +51,8 @@ if TYPE_CHECKING:
     from newsletter.web.http import Request
 
 log = logging.getLogger("newsletter.web")
+requests_log = logging.getLogger("newsletter.web.requests")
+PROBES = ("/healthz", "/readyz")
 
 # SQLite's primary result codes for "not now": BUSY, LOCKED, IOERR, FULL, CANTOPEN.
 
@@ -84,7 +92,16 @@ class WebApp:
         self.settings = settings
         self.web: WebSettings = load_web_settings(settings)
         self.name = list_name(settings)
-        site = Site(settings.representative, settings.constituency, settings.website)
+        site = Site(
+            settings.representative,
+            settings.constituency,
+            settings.website,
+            settings.postal_address,
+            settings.contact_phone,
+            settings.contact_email,
+            settings.contact_url,
+            self.web.subscribe_url,
+        )
         self.pages = Pages(site, self.web.privacy_url, banner=dev_banner(settings) if dev else "")
         self._local = threading.local()
         self.per_client = ClientLimit(self.web.signups_per_ip_hour, HOUR)
@@ -102,12 +119,14 @@ class WebApp:
             list_name=self.name,
             expiry_days=self.web.confirm_seconds // 86_400,
             privacy_url=self.web.privacy_url,
+            welcome=self.web.welcome,
         )
         self.links = links = Links(settings, self.web)
         self.path = url_path(settings.unsubscribe_url, "/unsubscribe")
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
         web = self.web
-        self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail, self.per_client)
+        guard = Guard(settings.unsubscribe_secret, web.mails_per_hour, web.guard_work)
+        self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail, self.per_client, guard)
         self.routes: dict[str, Handler] = {
             self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
             web.subscribe_path: Signup(self.pages, self._db, web, sender, self.name),
@@ -137,11 +156,25 @@ class WebApp:
                 db.close()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         response = self.respond(environ)
         headers = security_headers(response.content_type, len(response.body), content_security_policy())
         start_response(response.status, headers + response.extra)
-        return [b"" if method == "HEAD" else response.body]
+        body = b"" if method == "HEAD" else response.body
+        if requests_log.isEnabledFor(logging.INFO):
+            path = str(environ.get("PATH_INFO") or "/").rstrip("/") or "/"
+            shown = path if path in self.routes or path in PROBES else "(not a page)"
+            requests_log.info(
+                "%s %s %s %s %d B %.1f ms",
+                str(environ.get("REMOTE_ADDR", "-"))[:64],
+                method[:10] if method.isalpha() else "(bad method)",
+                shown,
+                response.status.split()[0],
+                len(body),
+                (time.perf_counter() - started) * 1000,
+            )
+        return [body]
 
     def respond(self, environ: WSGIEnvironment) -> Response:
         try:
@@ -172,6 +205,8 @@ class WebApp:
         path = str(environ.get("PATH_INFO") or "/").rstrip("/") or "/"
         if path == "/healthz":
             return Response("200 OK", b"ok\n", "text/plain; charset=utf-8")
+        if path == "/readyz":
+            return self._ready()
         handler = self.routes.get(path)
         if handler is None:
             return Response("404 Not Found", self.pages.message("Not found", "There is no page here."))
@@ -180,6 +215,22 @@ class WebApp:
             return Response("405 Method Not Allowed", page, extra=[("Allow", "GET, HEAD, POST")])
         request = read_request(environ)
         return handler.post(request) if method == "POST" else handler.get(request)
+
+    def _ready(self) -> Response:
+        """200 when this process's database answers and its schema is this release's; 503
+        otherwise (the reason in the log, not in the answer: it may name the server)."""
+        text = "text/plain; charset=utf-8"
+        try:
+            found = schema.version(self._db())
+        except (DatabaseError, StorageError) as exc:
+            self._forget_connection()
+            log.warning("not ready: the database does not answer: %s", exc)
+            return Response("503 Service Unavailable", b"not ready: the database does not answer\n", text)
+        if not found.current:
+            log.warning("not ready: the database is at schema %s, this release needs %s", found.revision, schema.head())
+            body = b"not ready: the database schema is not this release's (newsletter db upgrade)\n"
+            return Response("503 Service Unavailable", body, text)
+        return Response("200 OK", b"ready\n", text)
 
 
 def make_app(settings: Settings, root: Path, *, dev: bool = False) -> WebApp:

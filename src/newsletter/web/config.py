@@ -38,7 +38,11 @@ WEB_DEFAULTS: dict[str, str] = {
     "NEWSLETTER_PREFERENCES_DAYS": "365",
     "NEWSLETTER_SIGNUP_PER_IP": "10",
     "NEWSLETTER_SIGNUP_RESEND_MINUTES": "60",
+    "NEWSLETTER_SIGNUP_MAILS_PER_HOUR": "100",
+    "NEWSLETTER_SIGNUP_GUARD_WORK": "50000",
+    "NEWSLETTER_WELCOME": "on",
     "NEWSLETTER_SERVE_TRUSTED_PROXY": "",
+    "NEWSLETTER_SERVE_REQUEST_LOG": "yes",
 }
 # Where `newsletter serve` listens when --host/--port are not given (read by cli/serve.py).
 SERVE_SETTINGS = ("NEWSLETTER_SERVE_HOST", "NEWSLETTER_SERVE_PORT")
@@ -63,6 +67,10 @@ class WebSettings:
     signups_per_ip_hour: int
     resend_seconds: int
     trusted_proxy: str
+    request_log: bool = True
+    mails_per_hour: int = 100  # signup emails an hour before the form is guarded (guard.py)
+    guard_work: int = 50_000
+    welcome: bool = True
 
     @property
     def subscribe_path(self) -> str:
@@ -94,6 +102,13 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 def _whole(env: Mapping[str, str], name: str, minimum: int) -> int:
     return values.whole_number(name, _value(env, name), minimum=minimum, maximum=1_000_000)
+
+
+def _yes_no(env: Mapping[str, str], name: str) -> bool:
+    value = _value(env, name).lower()
+    if value not in ("yes", "no", "on", "off"):
+        raise ConfigError(f"{name}: {value[:20]!r} must be yes or no (or on or off)")
+    return value in ("yes", "on")
 
 
 def _https(env: Mapping[str, str], name: str, default: str) -> str:
@@ -128,4 +143,8 @@ def load_web_settings(settings: Settings) -> WebSettings:
         signups_per_ip_hour=_whole(env, "NEWSLETTER_SIGNUP_PER_IP", 1),
         resend_seconds=_whole(env, "NEWSLETTER_SIGNUP_RESEND_MINUTES", 1) * 60,
         trusted_proxy=_value(env, "NEWSLETTER_SERVE_TRUSTED_PROXY"),
+        request_log=_yes_no(env, "NEWSLETTER_SERVE_REQUEST_LOG"),
+        mails_per_hour=_whole(env, "NEWSLETTER_SIGNUP_MAILS_PER_HOUR", 1),
+        guard_work=_whole(env, "NEWSLETTER_SIGNUP_GUARD_WORK", 10),
+        welcome=_yes_no(env, "NEWSLETTER_WELCOME"),
     )

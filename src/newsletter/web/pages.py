@@ -1,8 +1,10 @@
-"""The pages: one Jinja template per page under `web/templates/`, plain HTML, no JavaScript.
+"""The pages: one Jinja template per page under `web/templates/`, plain HTML.
 
 Every value is escaped (autoescape, StrictUndefined). The one stylesheet is inline in
-`base.html`; its SHA-256 goes into the Content-Security-Policy, so a page may use exactly
-that style and nothing else (no scripts, images, frames or other origins).
+`base.html` and the one script (the guarded signup form's proof of work) in `_guard.html`; their
+SHA-256 go into the Content-Security-Policy, so a page may use exactly that style and that script
+and nothing else (no other scripts, no images, frames or other origins). Every page works
+without the script; only the guarded form needs it, and says so.
 """
 
 from __future__ import annotations
@@ -20,11 +22,25 @@ import jinja2
 
 @dataclass(frozen=True)
 class Site:
-    """What every page shows of the office: the look of the newsletter's masthead."""
+    """What every page shows of the office: the newsletter's masthead, and in the footer how to
+    reach the office and where to sign up, so no page is a dead end."""
 
     representative: str
     constituency: str
     website: str
+    postal_address: str = ""
+    phone: str = ""
+    email: str = ""
+    contact_url: str = ""
+    subscribe_url: str = ""
+
+    @property
+    def address_line(self) -> str:
+        return ", ".join(line.strip() for line in self.postal_address.splitlines() if line.strip())
+
+    @property
+    def phone_uri(self) -> str:
+        return "tel:" + re.sub(r"[^0-9+]", "", self.phone)
 
     @property
     def website_name(self) -> str:
@@ -42,13 +58,19 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def _digest(template: str, tag: str) -> str:
+    """The CSP hash of the text inside `template`'s one <tag> element, as a browser computes it."""
+    source = files("newsletter.web").joinpath(f"templates/{template}").read_text(encoding="utf-8")
+    found = re.search(f"<{tag}>(.*?)</{tag}>", source, re.S)
+    return base64.b64encode(hashlib.sha256((found.group(1) if found else "").encode()).digest()).decode()
+
+
 @lru_cache(maxsize=1)
 def content_security_policy() -> str:
-    source = files("newsletter.web").joinpath("templates/base.html").read_text(encoding="utf-8")
-    style = re.search(r"<style>(.*?)</style>", source, re.S)
-    digest = base64.b64encode(hashlib.sha256((style.group(1) if style else "").encode()).digest()).decode()
     return (
-        f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"default-src 'none'; style-src 'sha256-{_digest('base.html', 'style')}'; "
+        f"script-src 'sha256-{_digest('_guard.html', 'script')}'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 
 
@@ -77,8 +99,9 @@ class Pages:
         )
         return page.encode("utf-8")
 
-    def message(self, title: str, *paragraphs: str) -> bytes:
-        return self.render("message.html", title, paragraphs=paragraphs)
+    def message(self, title: str, *paragraphs: str, signup: bool = False) -> bytes:
+        """A page of plain paragraphs; `signup` adds a link to the signup form after them."""
+        return self.render("message.html", title, paragraphs=paragraphs, signup=signup)
 
     def invalid_link(self, what: str = "unsubscribe") -> bytes:
         return self.message(
@@ -86,4 +109,5 @@ class Pages:
             f"This {what} link is incomplete or has been changed, so nothing was done.",
             "Use the link from the email exactly as it is, or reply to the newsletter and the office "
             "will do it for you.",
+            signup=True,
         )

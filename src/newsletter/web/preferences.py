@@ -2,7 +2,8 @@
 
 GET shows what is held (name, ward, topics) in a form; POST with `action=save` changes it,
 `action=unsubscribe` stops everything. Each change is a consent event with the IP address
-and user agent. Without a token the page explains where the link is; a forged or altered
+and user agent. Without a token the page explains where the link is and offers to email it
+(`lost_link.py`); a forged or altered
 token changes nothing (400), and an expired one says so and offers to email a fresh link
 (`fresh_link.py`).
 """
@@ -20,6 +21,8 @@ from newsletter.web.forms import Details, read_details
 from newsletter.web.fresh_link import ACTION, FreshLink
 from newsletter.web.http import Request, Response
 from newsletter.web.links import Links
+from newsletter.web.lost_link import ACTION as EMAIL_LINK
+from newsletter.web.lost_link import LostLink
 from newsletter.web.pages import Pages, mask
 from newsletter.web.sender import LinkSender
 
@@ -43,6 +46,7 @@ class Preferences:
         self.web = web
         self.links = links
         self.list_name = list_name
+        self.lost = LostLink(pages, sender)
         self.fresh = FreshLink(
             pages,
             sender,
@@ -53,13 +57,7 @@ class Preferences:
     def _address(self, request: Request) -> tuple[str, Response | None]:
         token = request.arg("token")
         if not token:
-            page = self.pages.message(
-                "Manage your preferences",
-                "To change your name, ward or topics, or to unsubscribe, use the \u201cManage your "
-                "preferences\u201d link at the bottom of any newsletter email: it opens your own page.",
-                "Not subscribed yet? Use the signup form on the office website.",
-            )
-            return "", Response("200 OK", page)
+            return "", self.lost.form()
         checked = self.links.check(token, PREFERENCES)
         if checked is None:
             return "", Response("400 Bad Request", self.pages.invalid_link("preferences"))
@@ -114,6 +112,8 @@ class Preferences:
 
     def post(self, request: Request) -> Response:
         action = request.field("action")
+        if action == EMAIL_LINK and not request.arg("token"):
+            return self.lost.post(request)
         if action == ACTION:
             checked = self.links.check(request.arg("token"), PREFERENCES)
             if checked is None:

@@ -10,6 +10,10 @@ the page of an expired one. Both go through the same limits:
 Which email an address gets depends only on what the list holds, and never changes it:
 pending -> the confirmation link; subscribed -> their preference link; unsubscribed or unknown
 -> nothing (a fresh link never re-subscribes anyone; only a new signup and its confirmation do).
+
+Every email sent here counts towards NEWSLETTER_SIGNUP_MAILS_PER_HOUR (`guard.Guard`), which
+guards the signup form once reached. The welcome after a confirmation goes out through the same
+relay (NEWSLETTER_WELCOME), once: only the request whose commit confirmed the signup sends it.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from collections.abc import Callable
 from newsletter.audience.tokens import PREFERENCES
 from newsletter.store import Connection, now
 from newsletter.store import subscribers as store
+from newsletter.store.journal import sent_issues
 from newsletter.store.suppressions import is_suppressed
 from newsletter.web.config import WebSettings
+from newsletter.web.guard import Guard
 from newsletter.web.http import Request, Response
 from newsletter.web.limits import Claims, ClientLimit
 from newsletter.web.links import Links
@@ -42,6 +48,7 @@ class LinkSender:
         links: Links,
         mail: ConfirmationMail,
         per_client: ClientLimit,
+        guard: Guard,
     ) -> None:
         self.pages = pages
         self.db = db
@@ -50,6 +57,7 @@ class LinkSender:
         self.mail = mail
         self.per_client = per_client
         self.claims = Claims()
+        self.guard = guard
 
     def over_limit(self, request: Request, title: str = "Too many sign-ups", what: str = "sign-ups") -> Response | None:
         """Count this request against its client; the 429 page when there were too many."""
@@ -84,6 +92,18 @@ class LinkSender:
                 return
             self.mail.send(message)
             store.mark_confirmation_sent(db, current.email, now())
+            self.guard.mailed(db)
+
+    def welcome(self, email: str) -> None:
+        """The welcome for a signup this request just confirmed (NEWSLETTER_WELCOME): their
+        preference link and the newest sent issue's page in the archive. Raises `MailNotSent`."""
+        db = self.db()
+        if not self.mail.welcomes_on or is_suppressed(db, email) is not None:
+            return
+        sent = sent_issues(db)
+        latest = self.links.settings.view_online_url(sent[-1][0]) if sent else ""  # the newest first send
+        message = self.mail.welcome(email, self.links.preferences_url(email), latest)
+        self.mail.send(message, welcome=True)
 
     def _recent(self, sent_at: str | None) -> bool:
         if not sent_at:

@@ -7,15 +7,21 @@
 - Abuse: a honeypot field (a filled one gets the same page and nothing is stored), at most
   NEWSLETTER_SIGNUP_PER_IP signups per client address an hour (429, counted in the database
   so a restart forgets nothing), and at most one email per address every
-  NEWSLETTER_SIGNUP_RESEND_MINUTES, however many signups arrive (`sender.py`).
+  NEWSLETTER_SIGNUP_RESEND_MINUTES, however many signups arrive (`sender.py`); and once
+  NEWSLETTER_SIGNUP_MAILS_PER_HOUR signup emails have left in the last hour, a proof of work
+  solved by the page's script before anyone is emailed (`guard.py`), checked before the signup
+  is counted or stored, so a flood without it costs one read and writes nothing.
 - The confirmation link opens a page with a button: a GET (a mail scanner, a preview)
-  confirms nobody; the button's POST does. An expired one offers to email a new one.
+  confirms nobody; the button's POST does. An expired one offers to email a new one. The
+  request that confirms sends the welcome email (`sender.LinkSender.welcome`); a relay that is
+  down then is logged, and the person is subscribed all the same.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from newsletter.audience.tokens import CONFIRM
 from newsletter.store import Connection
@@ -24,6 +30,7 @@ from newsletter.store.consent import Evidence
 from newsletter.web.config import WebSettings
 from newsletter.web.forms import SignupForm, read_signup
 from newsletter.web.fresh_link import ACTION, FreshLink
+from newsletter.web.guard import FIELDS
 from newsletter.web.http import Request, Response
 from newsletter.web.links import Links
 from newsletter.web.mail import MailNotSent
@@ -31,6 +38,11 @@ from newsletter.web.pages import Pages, mask
 from newsletter.web.sender import LinkSender
 
 log = logging.getLogger("newsletter.web")
+BUSY = (
+    "Sign-ups are very busy just now, and this form could not check that you are a person (it needs "
+    "JavaScript for that). Please try again later, or contact the office: the details are at the "
+    "bottom of this page."
+)
 
 
 class Signup:
@@ -45,7 +57,7 @@ class Signup:
         self.sender = sender
         self.list_name = list_name
 
-    def _form(self, status: str, form: SignupForm) -> Response:
+    def _form(self, status: str, form: SignupForm, *, guarded: bool) -> Response:
         page = self.pages.render(
             "subscribe.html",
             "Sign up for the newsletter",
@@ -57,11 +69,12 @@ class Signup:
             statement=self.web.consent_statement,
             version=self.web.consent_version,
             action=self.web.subscribe_path,
+            guard=self.sender.guard.challenge() if guarded else None,
         )
         return Response(status, page)
 
     def get(self, request: Request) -> Response:
-        return self._form("200 OK", SignupForm())
+        return self._form("200 OK", SignupForm(), guarded=self.sender.guard.active(self.db()))
 
     def _check_inbox(self) -> Response:
         page = self.pages.render("check_inbox.html", "Check your inbox", expiry_days=self.web.confirm_seconds // 86_400)
@@ -70,12 +83,17 @@ class Signup:
     def post(self, request: Request) -> Response:
         if request.field("website"):
             return self._check_inbox()  # a bot filled the hidden field: look the same, do nothing
+        guard, db = self.sender.guard, self.db()
+        guarded = guard.active(db)
+        if guarded and not guard.accept(db, {name: request.field(name) for name in FIELDS}):
+            form = read_signup(request, self.web)
+            return self._form("400 Bad Request", replace(form, errors={"guard": BUSY}), guarded=True)
         limited = self.sender.over_limit(request)
         if limited is not None:
             return limited
         form = read_signup(request, self.web)
         if form.errors:
-            return self._form("400 Bad Request", form)
+            return self._form("400 Bad Request", form, guarded=guarded)
         detail = f"form: {form.form}; consent statement version {self.web.consent_version}"
         if form.consent_version and form.consent_version != self.web.consent_version:
             detail += f" (the form sent version {form.consent_version})"
@@ -106,6 +124,7 @@ class Confirm:
         self.links = links
         self.list_name = list_name
         self.subscribe_url = sender.web.subscribe_url
+        self.sender = sender
         self.fresh = FreshLink(pages, sender, CONFIRM, fallback=f"Or sign up again at {self.subscribe_url}.")
 
     def _refused(self, request: Request) -> tuple[str, Response | None]:
@@ -153,6 +172,11 @@ class Confirm:
                 f"To get the newsletter, sign up again at {self.subscribe_url}.",
             )
             return Response("409 Conflict", page)
+        if confirmed:
+            try:
+                self.sender.welcome(address)
+            except MailNotSent as exc:
+                log.warning("welcome email not sent: %s", exc)
         page = self.pages.render(
             "confirmed.html",
             "You are subscribed",
