@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -144,6 +145,18 @@ def pg_cluster() -> Iterator[Cluster]:
     cluster = Cluster(bindir).start()
     yield cluster
     cluster.remove()
+
+
+def own_server() -> Iterator[Cluster]:
+    """A PostgreSQL server for the tests that stop or restart it (yield from it in a fixture):
+    the session's shared one (`pg_cluster`) must never be while other tests use it."""
+    bindir = binaries()
+    require(bindir is not None, "PostgreSQL's initdb (Debian package postgresql)")
+    assert bindir is not None
+    cluster = Cluster(bindir).start()
+    yield cluster
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped if a test failed mid-outage
+        cluster.remove()
 
 
 BACKENDS = ("sqlite", "postgresql")

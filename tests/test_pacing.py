@@ -1,15 +1,20 @@
 """Pacing that tells throttling from faults: outcomes against a misbehaving aiosmtpd relay,
-and the concurrency window's feedback rules (no timings: those live in the benchmark)."""
+and the concurrency window's feedback rules (no timings: those live in the benchmark).
+
+The attempts a recipient used up are the journal's, so that test runs on both backends; the
+others are about the relay and the window and keep the default SQLite journal.
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from newsletter.delivery.pacing import Window
+from newsletter.store import Location
+from tests.support.db import scalar
 from tests.support.sending import addresses, relay_settings
 from tests.support.smtpd import Server
 from tests.test_smtp_delivery import send
@@ -42,15 +47,14 @@ def test_a_relay_refusing_everything_for_a_while_is_waited_for(project: Path) ->
     assert {state for state, _ in rows.values()} == {"sent"}
 
 
-def test_a_recipients_own_temporary_failure_still_uses_up_its_attempts(project: Path) -> None:
+def test_a_recipients_own_temporary_failure_still_uses_up_its_attempts(project: Path, database: Location) -> None:
     emails = addresses(6)
     with Server() as server:
         server.handler.refuse[emails[2]] = "452 4.2.2 mailbox full"
-        report, rows = send(project, relay_settings(server.port, retry_attempts=3, retry_delay=0.01), emails)
+        smtp = relay_settings(server.port, retry_attempts=3, retry_delay=0.01)
+        report, rows = send(project, smtp, emails, database)
     assert rows[emails[2]][0] == "failed" and report.sent == 5
-    with sqlite3.connect(project / "journal.sqlite3") as db:
-        (attempts,) = db.execute("SELECT attempts FROM deliveries WHERE email = ?", (emails[2],)).fetchone()
-    assert attempts == 3
+    assert scalar(database, "SELECT attempts FROM deliveries WHERE email = ?", (emails[2],)) == 3
 
 
 def test_a_failed_cohort_lowers_the_window_and_successes_raise_it_step_by_step() -> None:

@@ -1,10 +1,15 @@
-"""The send loop against a real aiosmtpd server: pooling, pacing, injected failures, relays."""
+"""The send loop against a real aiosmtpd server: pooling, pacing, injected failures, relays.
+
+The tests whose subject is what the journal records (message ids, failed, pending, unknown)
+run on SQLite and a real PostgreSQL server (`database`); those about the wire (pacing,
+pipelining, connections, relays, each injected failure) keep the default SQLite journal: the
+database plays no part in them beyond what the others already check on both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import sqlite3
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,21 +21,27 @@ from newsletter.delivery.smtp import SmtpBackend
 from newsletter.sending.plan import plan
 from newsletter.sending.report import SendReport
 from newsletter.sending.run import loop_options, send_issue
+from newsletter.store import Location
 from newsletter.store.journal import Journal
+from tests.support.db import query
 from tests.support.sending import addresses, audience, composed_issue, relay_settings
 from tests.support.smtpd import Server
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def send(project: Path, smtp: SmtpSettings, emails: list[str]) -> tuple[SendReport, dict[str, tuple[str, str]]]:
+def send(
+    project: Path, smtp: SmtpSettings, emails: list[str], location: Location | None = None
+) -> tuple[SendReport, dict[str, tuple[str, str]]]:
+    """Send to `emails` with the journal at `location` (default: a SQLite file in the project)."""
+    location = location or project / "journal.sqlite3"
     composed = composed_issue(project)
-    with Journal(project / "journal.sqlite3") as journal:
+    with Journal(location) as journal:
         planned = plan(journal, composed.issue.slug, audience(emails))
         report = send_issue(
             composed, planned, SmtpBackend(smtp, composed.settings.from_address), journal, loop_options(smtp)
         )
-    return report, journal_rows(project)
+    return report, journal_rows(location)
 
 
 def paced_send(project: Path, smtp: SmtpSettings, emails: list[str]) -> float:
@@ -43,16 +54,15 @@ def paced_send(project: Path, smtp: SmtpSettings, emails: list[str]) -> float:
     return started
 
 
-def journal_rows(project: Path) -> dict[str, tuple[str, str]]:
-    with sqlite3.connect(project / "journal.sqlite3") as db:
-        rows = db.execute("SELECT email, state, coalesce(last_reply, '') FROM deliveries")
-        return {email: (state, reply) for email, state, reply in rows}
+def journal_rows(location: Location) -> dict[str, tuple[str, str]]:
+    rows = query(location, "SELECT email, state, coalesce(last_reply, '') FROM deliveries")
+    return {email: (state, reply) for email, state, reply in rows}
 
 
-def test_many_messages_over_a_few_persistent_connections(project: Path) -> None:
+def test_many_messages_over_a_few_persistent_connections(project: Path, database: Location) -> None:
     emails = addresses(60)
     with Server() as server:
-        report, rows = send(project, relay_settings(server.port, connections=4), emails)
+        report, rows = send(project, relay_settings(server.port, connections=4), emails, database)
     received = server.handler.received
     assert sorted(server.handler.recipients()) == emails
     assert report.sent == 60 and report.failed == 0
@@ -60,8 +70,7 @@ def test_many_messages_over_a_few_persistent_connections(project: Path) -> None:
     assert len(connections) == 4, "each worker keeps one connection"
     assert min(connections.values()) >= 5, "every connection carries many messages"
     assert {state for state, _ in rows.values()} == {"sent"}
-    with sqlite3.connect(project / "journal.sqlite3") as db:
-        ids = dict(db.execute("SELECT email, message_id FROM deliveries"))
+    ids = dict(query(database, "SELECT email, message_id FROM deliveries"))
     assert {ids[m.recipients[0]] for m in received} == {m.message_id for m in received}
     assert all(m.mail_from == "news@stockport-office.test" for m in received)
 
@@ -133,19 +142,19 @@ def test_a_reply_refusing_the_message_after_the_dot_is_retried(project: Path) ->
     assert report.retried == 2
 
 
-def test_a_recipient_that_keeps_failing_temporarily_gives_up(project: Path) -> None:
+def test_a_recipient_that_keeps_failing_temporarily_gives_up(project: Path, database: Location) -> None:
     emails = addresses(4)
     with Server() as server:
         server.handler.refuse[emails[0]] = "452 4.2.2 mailbox full"
-        report, rows = send(project, relay_settings(server.port, retry_attempts=3), emails)
+        report, rows = send(project, relay_settings(server.port, retry_attempts=3), emails, database)
     assert rows[emails[0]][0] == "failed" and "452 4.2.2 mailbox full" in rows[emails[0]][1]
     assert report.sent == 3
 
 
-def test_sender_refused_stops_the_send_with_nothing_marked_sent(project: Path) -> None:
+def test_sender_refused_stops_the_send_with_nothing_marked_sent(project: Path, database: Location) -> None:
     with Server() as server:
         server.inject("MAIL", *["550 5.7.1 sender not allowed"] * 20)
-        report, rows = send(project, relay_settings(server.port), addresses(20))
+        report, rows = send(project, relay_settings(server.port), addresses(20), database)
     assert report.error is not None
     assert str(report.error) == f"127.0.0.1:{server.port}: 550 5.7.1 sender not allowed (sender refused)"
     assert server.handler.received == []
@@ -176,11 +185,11 @@ def test_no_relay_reachable_stops_with_host_and_port(project: Path) -> None:
     assert {state for state, _ in rows.values()} == {"pending"}
 
 
-def test_no_reply_after_the_message_leaves_that_recipient_unknown(project: Path) -> None:
+def test_no_reply_after_the_message_leaves_that_recipient_unknown(project: Path, database: Location) -> None:
     emails = addresses(5)
     with Server() as server:
         server.handler.after_data.append(("sleep", 60.0))  # never answered: held until the client hangs up
-        report, rows = send(project, relay_settings(server.port, connections=1, timeout=3.0), emails)
+        report, rows = send(project, relay_settings(server.port, connections=1, timeout=3.0), emails, database)
         first = emails[0]
     assert report.unknown == [first] and rows[first][0] == "sending"
     assert "no reply within 3 s after the message was sent" in rows[first][1]

@@ -3,8 +3,6 @@ test_unsubscribe_e2e.py): RFC 8058 one-click, the page and its form, bad tokens,
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +12,9 @@ import pytest
 from newsletter.audience.tokens import make_token
 from newsletter.web.app import WebApp
 from newsletter.web.pages import mask
-from tests.conftest import require
+from tests.conftest import own_server
 from tests.support.db import query, write
-from tests.support.postgres import Cluster, binaries
+from tests.support.postgres import Cluster
 from tests.support.web import Answer, web_app
 from tests.support.web import call as web_call
 
@@ -154,15 +152,8 @@ def test_mask(address: str, masked: str) -> None:
 
 @pytest.fixture
 def own_cluster() -> Iterator[Cluster]:
-    """A PostgreSQL server of this test's own: it is stopped and restarted, which the session's
-    shared server (`pg_cluster`) must never be while other tests use it."""
-    bindir = binaries()
-    require(bindir is not None, "PostgreSQL's initdb (Debian package postgresql)")
-    assert bindir is not None
-    cluster = Cluster(bindir).start()
-    yield cluster
-    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped if the test failed mid-outage
-        cluster.remove()
+    """A PostgreSQL server of this test's own: it is stopped and restarted."""
+    yield from own_server()
 
 
 def one_click(app: WebApp, address: str) -> Answer:

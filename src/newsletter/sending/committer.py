@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+from newsletter.delivery.pacing import backoff
 from newsletter.errors import DeliveryError
 from newsletter.store import Connection, Location, StorageError, connect
-from newsletter.store.journal import Journal, commit_writes
+from newsletter.store.connection import is_transient, reason, shown
+from newsletter.store.journal import PATIENCE, Journal, Write, commit_writes
 
 
 class JournalWriter:
@@ -28,10 +31,12 @@ class JournalWriter:
     (a store connection is used by one thread at a time: this one is opened, used and closed by
     the writer thread only)."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location, patience: float = PATIENCE) -> None:
         self.location = location
+        self.patience = patience  # seconds an outage may last, in all, before the send stops
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
         self._db: Connection | None = None
+        self._down_since: float | None = None  # when the database stopped answering (None: it answers)
 
     def _commit(self, journal: Journal) -> None:
         # Read and trimmed here, in the writer thread, so that commits follow one another in
@@ -40,22 +45,52 @@ class JournalWriter:
         writes = journal.buffered()
         if not writes:
             return
-        if self._db is None:
-            try:
-                self._db = connect(self.location)
-            except StorageError as exc:
-                raise DeliveryError(str(exc)) from exc
-        lost = commit_writes(self._db, self.location, writes)
+        lost = self._write(writes)
         journal.committed(len(writes), lost)
+
+    def _write(self, writes: list[Write]) -> list[str]:
+        """Commit `writes`, waiting out a database that restarts: a transient failure (the server
+        gone, refusing connections while it starts, a busy file) closes the connection and tries
+        again on a new one, backing off up to two seconds, until the outage has lasted `patience`
+        seconds in all; then, and on any other failure, DeliveryError in one line. The writes are
+        the same each time, so a commit that failed is tried again whole or not at all; until it
+        succeeds the workers waiting for it send no body."""
+        tries = 0
+        while True:
+            try:
+                if self._db is None:
+                    self._db = connect(self.location)
+                lost = commit_writes(self._db, self.location, writes)
+                self._down_since = None
+                return lost
+            except (DeliveryError, StorageError) as exc:
+                cause = exc.__cause__
+                if cause is None or not is_transient(cause):
+                    raise DeliveryError(str(exc)) from exc
+                self._forget()
+                now = time.monotonic()
+                self._down_since = self._down_since or now
+                if now - self._down_since >= self.patience:
+                    raise DeliveryError(
+                        f"{shown(self.location)}: the database did not answer for {self.patience:g} s; "
+                        f"the send stops, unsent recipients stay pending: {reason(cause)}"
+                    ) from exc
+                tries += 1
+                time.sleep(min(backoff(tries, 0.1, 2.0), self._down_since + self.patience - now))
+
+    def _forget(self) -> None:
+        """Close a connection that failed (its server may be gone); the next try opens another."""
+        if self._db is not None:
+            with contextlib.suppress(Exception):
+                self._db.close()
+            self._db = None
 
     async def commit(self, journal: Journal) -> None:
         """Commit everything `journal` has buffered by the time the writer thread gets to it."""
         await asyncio.get_running_loop().run_in_executor(self._thread, self._commit, journal)
 
     def _close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._forget()
 
     def close(self) -> None:
         """Wait for a commit under way, close the connection, end the thread."""
@@ -87,7 +122,10 @@ class JournalCommitter:
         waiters, self.waiters = self.waiters, []
         try:
             await self.writer.commit(self.journal)
-        except DeliveryError as exc:
+        except Exception as exc:
+            # Never raised here: `run` must go on committing for the workers that wait. The
+            # waiters raise it (a DeliveryError stops the send in one line; anything else is a bug
+            # the loop shows); what is buffered stays for the journal's own last flush.
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(exc)

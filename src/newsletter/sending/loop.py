@@ -24,6 +24,7 @@ from newsletter.sending.committer import JournalCommitter
 from newsletter.sending.outcomes import Outcomes
 from newsletter.sending.report import Progress, SendReport, tick
 from newsletter.sending.schedule import Item, Schedule
+from newsletter.store.connection import DatabaseError, reason, shown
 from newsletter.store.journal import PENDING, Journal
 
 __all__ = ["CLAIMED_ELSEWHERE", "ClaimLost", "SendLoop"]
@@ -85,7 +86,8 @@ class SendLoop:
 
     async def run(self, recipients: Iterator[Subscriber] | AsyncIterator[Subscriber]) -> None:
         started = time.perf_counter()
-        helpers = [asyncio.create_task(self.committer.run()), asyncio.create_task(self.schedule.feed(recipients))]
+        feed = asyncio.create_task(self.schedule.feed(recipients))
+        helpers = [asyncio.create_task(self.committer.run()), feed]
         if self.progress is not None:
             helpers.append(
                 asyncio.create_task(tick(self.progress, self.report, self.options.progress_interval, started))
@@ -104,6 +106,16 @@ class SendLoop:
             self.report.elapsed = time.perf_counter() - started
             if self.progress is not None:
                 self.progress(self.report)
+        # The stream of recipients failing (the database gone for good while reading the plan or
+        # claiming) ends the send out loud, never as a short send that looks complete.
+        if not feed.cancelled() and (problem := feed.exception()) is not None:
+            if isinstance(problem, DatabaseError):
+                where = shown(self.journal.path)
+                problem = DeliveryError(f"{where}: the list could not be read: {reason(problem)}")
+            if not isinstance(problem, DeliveryError):
+                raise problem
+            if self.report.error is None:
+                self.report.error = problem
         # A worker's unexpected exception is a bug to show, never a silent "0 sent, 0 failed".
         for outcome in outcomes:
             if isinstance(outcome, BaseException) and not isinstance(outcome, asyncio.CancelledError):

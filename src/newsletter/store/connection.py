@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import URL, CursorResult, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from newsletter.settings import is_database_url
@@ -104,6 +104,10 @@ class Result:
         return list(self._cursor.keys())
 
 
+class ConnectionLost(Exception):
+    """The driver-level cause of a statement refused because its connection died earlier."""
+
+
 class Connection:
     """An open connection (autocommit): `execute` one statement, `executemany` one statement for
     many rows; write through `transaction(db)`. `backend` is "sqlite" or "postgresql"."""
@@ -116,6 +120,7 @@ class Connection:
         self.in_transaction = False
 
     def execute(self, sql: str, params: Params = ()) -> Result:
+        self._revive(sql)
         if self.backend != SQLITE:
             sql = _for_postgresql(sql)
         return Result(self._sa.exec_driver_sql(sql, tuple(params)))
@@ -123,9 +128,23 @@ class Connection:
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         batch = [tuple(row) for row in rows]
         if batch:
+            self._revive(sql)
             if self.backend != SQLITE:
                 sql = _for_postgresql(sql)
             self._sa.exec_driver_sql(sql, batch)
+
+    def _revive(self, sql: str) -> None:
+        """A connection whose server went away (a restart, a failover) failed one statement with a
+        transient error; without this, SQLAlchemy would refuse every later one with an error no
+        caller catches. Outside a transaction the next statement runs on a new connection to the
+        server; inside one it fails as transient too, so the transaction's caller starts it
+        again from BEGIN, never halfway through on a connection that never saw it begin."""
+        if not self._sa.invalidated:
+            return
+        if self.in_transaction:
+            lost = ConnectionLost(f"{self.where}: the connection to the database was lost mid-transaction")
+            raise OperationalError(sql, None, lost, connection_invalidated=True)
+        self._sa.rollback()  # forgets the dead connection; the next statement opens a new one
 
     @property
     def sa(self) -> sqlalchemy.Connection:
@@ -227,4 +246,6 @@ def is_transient(exc: BaseException) -> bool:
     state = getattr(original, "sqlstate", None) or ""
     if state:
         return state.startswith(_RETRY_PG_CLASSES)
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    # No SQLSTATE: the server never answered (connection refused while it restarts, or closed
+    # under a statement): the driver's OperationalError, or a connection SQLAlchemy gave up on.
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))

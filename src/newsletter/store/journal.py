@@ -110,8 +110,8 @@ class Journal:
     def __init__(self, path: Location, *, route: str = SMTP, claimant: str | None = None) -> None:
         self.path = path
         self.route = route
-        # A worker sharing a send: its writes hold only while it holds the rows' claims, and it
-        # waits out a database that restarts (`PATIENCE`) instead of stopping the send.
+        # A worker sharing a send: its writes hold only while it holds the rows' claims. Every
+        # journal waits out a database that restarts (`PATIENCE`) instead of stopping the send.
         self.claimant = claimant
         self.lost: set[str] = set()  # recipients whose claim was gone when they were to be marked sending
         # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
@@ -163,7 +163,7 @@ class Journal:
                 break
             except DeliveryError as exc:
                 cause = exc.__cause__
-                if self.claimant is None or cause is None or not is_transient(cause) or time.monotonic() > deadline:
+                if cause is None or not is_transient(cause) or time.monotonic() > deadline:
                     raise
                 self.reconnect(deadline)
         self.committed(len(writes), lost)
@@ -242,6 +242,7 @@ class Journal:
         return int(run)
 
     def finish_run(self, run: int, outcome: str) -> None:
+        self.revive()  # idle while the send loop's writer thread committed: its server may have restarted
         self.flush()
         with transaction(self.db):
             self.db.execute("UPDATE sends SET finished_at = ?, outcome = ? WHERE id = ?", (now(), outcome, run))
