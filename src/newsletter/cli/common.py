@@ -12,7 +12,6 @@ from newsletter import settings as publication
 from newsletter.audience import bounces
 from newsletter.audit.identity import Staff
 from newsletter.checks import images as image_checks
-from newsletter.cli.console import err_console
 from newsletter.content.issue import find_issue
 from newsletter.delivery import relays
 from newsletter.mail import dkim
@@ -74,14 +73,24 @@ def subscribers_path(given: Path | None, home: Project) -> tuple[Path, str | Non
     return (given, None) if given is not None else home.subscriber_list()
 
 
+_STAFF_NOTES: list[str] = []  # said once the command has done (and so recorded) what it was asked
+
+
 def staff(home: Project | None = None) -> Staff:
-    """Who the audit log records for this command; a one-line note when it is only the OS user
-    (NEWSLETTER_STAFF unset), so the person at the desk knows what the record says."""
+    """Who the audit log records for this command. When that is only the OS user (NEWSLETTER_STAFF
+    unset), a one-line note says so after the command succeeds (`said_notes`): never before a
+    refusal, which stays one line."""
     who = audit.identity.of((home or project()).env)
-    if not who.named:
-        err_console().print(
+    if not who.named and not _STAFF_NOTES:
+        _STAFF_NOTES.append(
             f"note: recorded in the audit log as {who.name} ({who.source}); "
-            "set NEWSLETTER_STAFF in .env to record your own name",
-            highlight=False,
+            "set NEWSLETTER_STAFF in .env to record your own name"
         )
     return who
+
+
+def said_notes(succeeded: bool) -> list[str]:
+    """The staff notes of this command (none when it failed), each given once."""
+    notes = list(_STAFF_NOTES) if succeeded else []
+    _STAFF_NOTES.clear()
+    return notes

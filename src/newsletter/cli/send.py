@@ -220,7 +220,7 @@ def send(
     with prepare_send(issue, home, options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)
         if not dry_run:
-            staff(home)  # says so when the audit log will name only the OS user
+            staff(home)  # a note at the end when the audit log names only the OS user
         for note in prepared.notes:
             err_console().print(f"note: {note}", highlight=False)
         if prepared.audience is not None:
