@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mail",),
     ("audience",),
     ("content",),
+    ("audit",),
     ("store",),
     ("project",),
     ("settings",),

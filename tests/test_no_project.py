@@ -33,6 +33,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
     """Each command with arguments that are good in themselves, so only the missing project is wrong."""
     csv = str(inputs / "subscribers.csv")
     return {
+        "approve": ["approve", "spring-2018", "--yes"],
         "archive": ["archive"],
         "bounces import": ["bounces", "import", str(inputs / "bounces.mbox")],
         "build": ["build", "spring-2018"],
@@ -43,6 +44,7 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
         "db upgrade": ["db", "upgrade"],
         "dkim keygen": ["dkim", "keygen", "--selector", "news2026", "--domain", "office.example", "--key", "k.pem"],
         "import": ["import", str(inputs / "feed.xml")],
+        "log": ["log", "--verify"],
         "new-issue": ["new-issue", "summer-2019", "--articles", "standing-down"],
         "preview": ["preview", "spring-2018", "--no-browser", "--port", "0"],
         "report": ["report"],

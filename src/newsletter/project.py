@@ -78,18 +78,25 @@ class Project:
         """Who made a staff change, for the consent log: NEWSLETTER_STAFF when set (an office
         whose staff share one computer account), else the OS user; the text says which, since
         an account name is not always a person's."""
-        named = clean_name(self.env.get(STAFF_SETTING, ""))
-        if named:
-            return f"{named} ({STAFF_SETTING})"
-        try:
-            user = clean_name(getpass.getuser())
-        except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
-            user = ""
-        return f"{user or 'unknown'} (OS user)"
+        name, named = staff_identity(self.env)
+        return f"{name} ({STAFF_SETTING})" if named else f"{name} (OS user)"
 
     def settings(self) -> Settings:
         """The publication settings, with the database path resolved against the root."""
         return dataclasses.replace(load_settings(self.env), journal_path=self.database_path)
+
+
+def staff_identity(env: Mapping[str, str]) -> tuple[str, bool]:
+    """The staff member's name and whether NEWSLETTER_STAFF gave it (else it is the OS user's,
+    or "unknown" in a bare container with no login name)."""
+    named = clean_name(env.get(STAFF_SETTING, ""))
+    if named:
+        return named, True
+    try:
+        user = clean_name(getpass.getuser())
+    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
+        user = ""
+    return user or "unknown", False
 
 
 def holds_project(folder: Path) -> bool:

@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from newsletter.errors import ConfigError
-from newsletter.gates import headers, values
+from newsletter.gates import election, headers, values
+from newsletter.gates.election import ElectionPeriod
 from newsletter.gates.headers import HeaderError
 from newsletter.gates.text import ASCII_CONTROL
 
@@ -40,6 +41,9 @@ DEFAULTS: dict[str, str] = {
     "NEWSLETTER_CONTACT_PHONE": "",
     "NEWSLETTER_CONTACT_EMAIL": "",  # empty: the address of NEWSLETTER_REPLY_TO
     "NEWSLETTER_CONTACT_URL": "",  # empty: no contact page linked
+    "NEWSLETTER_IMPRINT": "",  # the digital imprint (Elections Act 2022), in every message and archive page
+    election.DISSOLUTION: "",  # with NEWSLETTER_POLLING_DAY: no send to the list in between (gates/election.py)
+    election.POLLING_DAY: "",
     "UNSUBSCRIBE_URL": "https://www.example.org/unsubscribe",
     "UNSUBSCRIBE_MAILTO": "unsubscribe@example.org",
     "UNSUBSCRIBE_SECRET": EXAMPLE_SECRET,
@@ -174,6 +178,8 @@ class Settings:
     contact_phone: str = ""
     contact_email: str = ""
     contact_url: str = ""
+    imprint: str = ""
+    election_period: ElectionPeriod | None = None  # NEWSLETTER_DISSOLUTION to NEWSLETTER_POLLING_DAY
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -322,6 +328,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         contact_phone=_text(env, "NEWSLETTER_CONTACT_PHONE")[:40],
         contact_email=_contact_email(env, reply_address),
         contact_url=_url(env, "NEWSLETTER_CONTACT_URL") if _text(env, "NEWSLETTER_CONTACT_URL") else "",
+        imprint=_text(env, "NEWSLETTER_IMPRINT"),
+        election_period=election.election_period(env),
         env=dict(env),
     )
 

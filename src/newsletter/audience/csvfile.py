@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.audience.people import DUPLICATE, INVALID, NO_CONSENT, UNREADABLE, Skipped, Subscriber
+from newsletter.audience.people import CASEWORK, DUPLICATE, INVALID, NO_CONSENT, UNREADABLE, Skipped, Subscriber
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address, clean_name
 from newsletter.gates.dates import DEFAULT, DateFormat, fits_both, month_first_only, read_date
@@ -27,7 +27,11 @@ from newsletter.store.subscribers import STATUSES, SUBSCRIBED
 
 COLUMNS = ("email", "first_name", "last_name", "ward", "tags", "consented_at")
 NAME = "name"  # one column for the whole name, split at its last word when there are no others
-READ = (*COLUMNS, NAME, "status")  # status: what `subscribers export` writes; only `subscribed` is kept
+READ = (*COLUMNS, NAME, "status", "source")  # status: what `subscribers export` writes; only `subscribed` is kept
+# A `source` cell saying `casework` (or `casework: housing`, any case) marks a contact the office
+# has from casework. The ICO's guidance: such details may not be used for the newsletter unless
+# the person consented to the newsletter itself, so the row needs its own consented_at.
+CASEWORK_SOURCE = re.compile(r"casework(?!\w)")  # matched on the cell stripped and lower-cased
 
 
 @dataclass
@@ -179,6 +183,9 @@ class SubscriberRows:
                 return Skipped(line, email, UNREADABLE, f"status: {shown(status, 40)}: {why}")
             return Skipped(line, email, NO_CONSENT, f"{status} in the file's status column")
         consent_text = record.get("consented_at", "")
+        if not consent_text and CASEWORK_SOURCE.match(record.get("source", "").lower()):
+            why = "source is casework and the row has no newsletter consent of its own (consented_at is empty)"
+            return Skipped(line, email, CASEWORK, why)
         if not consent_text:
             return Skipped(line, email, NO_CONSENT, "consented_at is empty")
         try:

@@ -18,8 +18,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter import audit
 from newsletter.audience.csvfile import read_rows
-from newsletter.audience.people import INVALID_REASONS, UNREADABLE, Skipped, Subscriber
+from newsletter.audience.people import CASEWORK, INVALID_REASONS, UNREADABLE, Skipped, Subscriber
+from newsletter.audit.actions import file_facts
+from newsletter.audit.identity import Staff
 from newsletter.errors import InputError
 from newsletter.gates.dates import date_format
 from newsletter.gates.text import shown
@@ -92,18 +95,26 @@ def read_import(path: Path, dates: str | None = None, *, skip_invalid: bool = Fa
         ]
         dated = any(row.detail.startswith("consented_at:") for row in bad)
         how = ", or say how the list writes dates: --date-format iso, dmy, mdy or a pattern like %m/%d/%Y"
+        casework = sum(1 for row in bad if row.reason == CASEWORK)
+        what = f"{len(bad):,} {'row' if len(bad) == 1 else 'rows'} of {path}"
+        what += " cannot be read" if not casework else " cannot be imported"
+        fix = f" correct them{how if dated else ''}"
+        if casework:
+            fix += "; a casework contact joins the newsletter only with a consented_at date of newsletter consent"
         raise InvalidRows(
             "\n".join(lines),
-            hint=f"nothing was imported: {len(bad):,} {'row' if len(bad) == 1 else 'rows'} of {path} cannot be read;"
-            f" correct them{how if dated else ''}, or pass --skip-invalid to import the other rows",
+            hint=f"nothing was imported: {what};{fix}, or pass --skip-invalid to import the other rows",
         )
     return ImportFile(path, listed, rows.header.ignored, rows.header.split_name)
 
 
-def import_subscribers(db: Connection, path: Path, note: str = "", rows: ImportFile | None = None) -> ImportReport:
+def import_subscribers(
+    db: Connection, path: Path, note: str = "", rows: ImportFile | None = None, *, staff: Staff | None = None
+) -> ImportReport:
     """Add or update every consenting row of `path`; `note` says where the list came from.
     `rows` is the file already read (`read_import`, so a bad file is refused before the
-    database is even opened), if the caller has it; else the file is read here, strictly."""
+    database is even opened), if the caller has it; else the file is read here, strictly.
+    With `staff`, the import's audit entry (file name, checksum, counts) commits with it."""
     if rows is None:
         rows = read_import(path)  # checks the file and its rows before the transaction starts
     report = ImportReport(path, ignored=rows.ignored, split_name=rows.split_name)
@@ -116,6 +127,10 @@ def import_subscribers(db: Connection, path: Path, note: str = "", rows: ImportF
                 continue
             evidence = Evidence("import", f"{where} line {row.line}" + (f"; {note}" if note else ""))
             _import_row(db, row, evidence, report)
+        if staff is not None:
+            counts = {"rows": report.rows, "added": report.added, "updated": report.updated}
+            counts |= {"unchanged": report.unchanged, "skipped": len(report.skipped)}
+            audit.record(db, "import", staff=staff, details={**file_facts(path), **counts, "source": note})
     return report
 
 

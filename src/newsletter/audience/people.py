@@ -9,8 +9,10 @@ INVALID = "invalid address"
 DUPLICATE = "duplicate"
 NO_CONSENT = "no consent"
 UNREADABLE = "unreadable value"
-# What an import refuses unless told to skip it: a value that names nobody or no date for sure.
-INVALID_REASONS = frozenset({INVALID, UNREADABLE})
+CASEWORK = "casework without newsletter consent"
+# What an import refuses unless told to skip it: a value that names nobody or no date for sure,
+# and a casework contact with no newsletter consent of its own (audience/csvfile.py).
+INVALID_REASONS = frozenset({INVALID, UNREADABLE, CASEWORK})
 
 
 @dataclass(frozen=True, slots=True)

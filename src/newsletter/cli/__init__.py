@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from newsletter import __version__
-from newsletter.cli import vocabulary
+from newsletter.cli import common, vocabulary
 from newsletter.cli.console import err_console, styled
 from newsletter.errors import NewsletterError
 
@@ -48,11 +48,13 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 def _register() -> None:
     from newsletter.cli import (
+        approve,
         build,
         consent,
         db,
         dkim,
         init,
+        log,
         preview,
         privacy,
         publish,
@@ -66,7 +68,23 @@ def _register() -> None:
 
     del privacy  # its commands join the `subscribers` group on import
 
-    for module in (init, build, send, worker, subscribers, consent, serve, preview, status, report, publish, dkim, db):
+    for module in (
+        init,
+        build,
+        approve,
+        send,
+        worker,
+        subscribers,
+        consent,
+        serve,
+        preview,
+        status,
+        log,
+        report,
+        publish,
+        dkim,
+        db,
+    ):
         module.register(cli)
     vocabulary.apply(cli)
 
@@ -76,8 +94,10 @@ _register()
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (tests call this directly)."""
+    succeeded = False
     try:
         result = cli.main(args=list(argv) if argv is not None else None, prog_name="newsletter", standalone_mode=False)
+        succeeded = True
     except NewsletterError as exc:
         for line in str(exc).splitlines() or [""]:  # a refusal listing several rows: one line each
             err_console().print(styled(("error:", "bold red"), f" {line}"), highlight=False, soft_wrap=True)
@@ -85,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             err_console().print(f"hint: {exc.hint}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
+        succeeded = True  # a command that did its work and chose its exit code (failures counted)
         return int(exc.exit_code)
     except click.Abort:
         err_console().print("aborted", highlight=False)
@@ -98,4 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 1
+    finally:
+        for note in common.said_notes(succeeded):
+            err_console().print(note, highlight=False, soft_wrap=True)
     return result if isinstance(result, int) else 0

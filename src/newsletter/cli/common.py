@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from newsletter import audit
 from newsletter import project as project_home
 from newsletter import settings as publication
 from newsletter.audience import bounces
+from newsletter.audit.identity import Staff
 from newsletter.checks import images as image_checks
 from newsletter.content.issue import find_issue
 from newsletter.delivery import relays
@@ -16,6 +18,7 @@ from newsletter.mail import dkim
 from newsletter.mail.compose import Composed, compose
 from newsletter.project import Project, find_project
 from newsletter.publish import feedimport
+from newsletter.sending import approval
 from newsletter.settings import Settings, refuse_unknown_settings
 from newsletter.web import config as web_config
 
@@ -34,6 +37,7 @@ KNOWN_SETTINGS = frozenset(
         *bounces.SETTINGS,
         *feedimport.SETTINGS,
         *image_checks.SETTINGS,
+        *approval.SETTINGS,
     )
 )
 
@@ -67,3 +71,26 @@ def composed_issue(issue: str, home: Project | None = None) -> Composed:
 def subscribers_path(given: Path | None, home: Project) -> tuple[Path, str | None]:
     """The subscriber list to use, and a note when it is the shipped example list."""
     return (given, None) if given is not None else home.subscriber_list()
+
+
+_STAFF_NOTES: list[str] = []  # said once the command has done (and so recorded) what it was asked
+
+
+def staff(home: Project | None = None) -> Staff:
+    """Who the audit log records for this command. When that is only the OS user (NEWSLETTER_STAFF
+    unset), a one-line note says so after the command succeeds (`said_notes`): never before a
+    refusal, which stays one line."""
+    who = audit.identity.of((home or project()).env)
+    if not who.named and not _STAFF_NOTES:
+        _STAFF_NOTES.append(
+            f"note: recorded in the audit log as {who.name} ({who.source}); "
+            "set NEWSLETTER_STAFF in .env to record your own name"
+        )
+    return who
+
+
+def said_notes(succeeded: bool) -> list[str]:
+    """The staff notes of this command (none when it failed), each given once."""
+    notes = list(_STAFF_NOTES) if succeeded else []
+    _STAFF_NOTES.clear()
+    return notes

@@ -9,15 +9,15 @@ import click
 from rich.table import Table
 
 from newsletter.audience.bounces import import_mailbox
-from newsletter.cli.common import settings
+from newsletter.audit import actions
+from newsletter.cli.common import settings, staff
 from newsletter.cli.console import out_console
 from newsletter.cli.listing import format_option, tab_line, write_rows
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address
 from newsletter.store import suppressions
 from newsletter.store.connection import shown as database_shown
-from newsletter.store.database import transaction
-from newsletter.store.subscribers import Evidence, record_unsubscribe
+from newsletter.store.subscribers import Evidence
 
 
 @click.command()
@@ -38,11 +38,11 @@ def unsubscribe(emails: tuple[str, ...], note: str) -> None:
             checked.append(check_address(raw.strip()))
         except ValueError as exc:
             raise InputError(f"EMAIL {position} ({raw!r}): {exc}") from exc
+    who = staff()
     db = suppressions.connect(settings().journal_path)
     try:
-        with transaction(db):
-            evidence = Evidence(source="staff", detail=note, actor="newsletter unsubscribe")
-            added = [record_unsubscribe(db, email, evidence) for email in checked]
+        evidence = Evidence(source="staff", detail=note, actor="newsletter unsubscribe")
+        added = actions.unsubscribe(db, checked, evidence, who)
     finally:
         db.close()
     for email, new in zip(checked, added, strict=True):
@@ -95,9 +95,11 @@ def export_suppressions(csv_path: Path) -> None:
     Example:
         newsletter suppressions export suppressions.csv
     """
+    who = staff()
     db = suppressions.connect(settings().journal_path)
     try:
         count = suppressions.export_csv(db, csv_path)
+        actions.export(db, "suppressions", csv_path, count, who)
     finally:
         db.close()
     out_console().print(f"{count:,} suppressed addresses written to {csv_path}")
@@ -115,9 +117,10 @@ def import_suppressions(csv_path: Path) -> None:
         newsletter suppressions import old-system-unsubscribes.csv
     """
     items = suppressions.read_csv(csv_path)  # validate before creating or touching the journal
+    who = staff()
     db = suppressions.connect(settings().journal_path)
     try:
-        added, existing = suppressions.import_csv(db, csv_path, items)
+        added, existing = actions.import_suppressions(db, csv_path, items, who)
     finally:
         db.close()
     out_console().print(f"{csv_path}: {len(items):,} rows, {added:,} added, {existing:,} already suppressed")
@@ -140,9 +143,10 @@ def remove_suppression(email: str) -> None:
     path = settings().journal_path
     if address.lower() not in suppressions.suppressed_addresses(path):
         raise InputError(f"{address}: not on the suppression list in {database_shown(path)}")
+    who = staff()
     db = suppressions.connect(path)
     try:
-        removed = suppressions.remove(db, address)
+        removed = actions.lift_suppression(db, address, who)
     finally:
         db.close()
     if removed:

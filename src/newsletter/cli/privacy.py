@@ -8,12 +8,14 @@ from pathlib import Path
 
 import click
 
+from newsletter.audit import actions
+from newsletter.cli.common import staff
 from newsletter.cli.console import out_console
 from newsletter.cli.subscribers import checked_address, open_list, subscribers
 from newsletter.cli.vocabulary import renamed
 from newsletter.errors import DeliveryError, InputError
 from newsletter.fileio import write_atomic
-from newsletter.store.privacy import erase, export_person
+from newsletter.store.privacy import export_person
 
 
 @subscribers.command("export-person")
@@ -36,16 +38,19 @@ def export_person_command(email: str, out_path: Path | None) -> None:
         newsletter subscribers export-person margaret.hughes@example.org --out margaret.json
     """
     address = checked_address(email)
+    who = staff()
     with open_list() as store:
         held = export_person(store.db, address)
-    text = json.dumps(held, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(held, indent=2, ensure_ascii=False) + "\n"
+        if out_path is not None:
+            try:
+                write_atomic(out_path, text.encode("utf-8"))
+            except OSError as exc:
+                raise DeliveryError(f"{out_path}: cannot write: {exc.strerror}") from exc
+        actions.export(store.db, "person", out_path, 1, who, address_hash=actions.address_hash(store.db, address))
     if out_path is None:
         click.echo(text, nl=False)
         return
-    try:
-        write_atomic(out_path, text.encode("utf-8"))
-    except OSError as exc:
-        raise DeliveryError(f"{out_path}: cannot write: {exc.strerror}") from exc
     out_console().print(f"{address}: written to {out_path}", markup=False)
 
 
@@ -70,8 +75,9 @@ def erase_command(email: str, yes: bool) -> None:
             )
         if not click.confirm(f"Erase everything held about {address}? This cannot be undone", default=False):
             raise click.Abort()
+    who = staff()
     with open_list() as store:
-        done = erase(store.db, address)
+        done = actions.erase(store.db, address, who)
     out_console().print(
         f"{address}: erased {done.total:,} records (subscriber {done.subscriber}, consent events "
         f"{done.consent_events}, deliveries {done.deliveries}, suppressions {done.suppressions}, bounces "

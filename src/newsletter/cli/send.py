@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from newsletter.cli.common import issue_argument, project
+from newsletter.cli.common import issue_argument, project, staff
 from newsletter.cli.console import err_console, styled
 from newsletter.cli.progress import print_summary, progress_display
 from newsletter.cli.subscribers import print_audience
@@ -159,6 +159,14 @@ def confirm(subject: str, count: int, destination: str, yes: bool) -> bool:
     help="Send to the list even though the issue's pictures do not answer at NEWSLETTER_ARCHIVE_URL "
     "(readers see broken pictures until the archive is uploaded).",
 )
+@click.option(
+    "--override-rule",
+    "override_rule",
+    metavar="TEXT",
+    default=None,
+    help="Send although today is in the election period (NEWSLETTER_DISSOLUTION to NEWSLETTER_POLLING_DAY); "
+    "the reason is kept in the audit log.",
+)
 @click.option("--yes", is_flag=True, help="Send without asking for confirmation (for scripts).")
 def send(
     issue: str,
@@ -178,6 +186,7 @@ def send(
     workers: int | None,
     lease: float,
     allow_missing_images: bool,
+    override_rule: str | None,
     yes: bool,
 ) -> int:
     """Send ISSUE to every subscriber who consented: over SMTP when SMTP_HOST (or SMTP_URLS) is
@@ -205,9 +214,13 @@ def send(
         not_after=not_after_raw,
         share=Share(workers, lease, journal_path) if workers is not None else None,
         allow_missing_images=allow_missing_images,
+        override_rule=override_rule,
     )
-    with prepare_send(issue, project(issue), options) as prepared:
+    home = project(issue)
+    with prepare_send(issue, home, options) as prepared:
         err_console().print(prepared.headline, highlight=False, soft_wrap=True)
+        if not dry_run:
+            staff(home)  # a note at the end when the audit log names only the OS user
         for note in prepared.notes:
             err_console().print(f"note: {note}", highlight=False)
         if prepared.audience is not None:
@@ -233,6 +246,7 @@ def send(
         *(f"--tag={t}" for t in tags),
         *(["--retry-failed"] if retry_failed else []),
         *(["--allow-missing-images"] if allow_missing_images else []),
+        *(["--override-rule", override_rule] if override_rule else []),
         "--yes",
     ]
     print_summary(report, again=shlex.join(again))

@@ -11,7 +11,8 @@ from rich.table import Table
 from newsletter.audience.csvfile import Audience, load_audience
 from newsletter.audience.importing import import_subscribers, read_import
 from newsletter.audience.people import Skipped
-from newsletter.cli.common import project
+from newsletter.audit import actions
+from newsletter.cli.common import project, staff
 from newsletter.cli.console import out_console
 from newsletter.cli.listing import format_option, tab_line, write_rows
 from newsletter.errors import InputError
@@ -28,7 +29,6 @@ from newsletter.store.subscribers import (
     export_csv,
     get,
     iterate,
-    unsubscribe,
 )
 from newsletter.store.suppressions import is_suppressed
 
@@ -120,8 +120,9 @@ def import_command(csv_path: Path, source: str, dates: str | None, skip_invalid:
         newsletter subscribers import subscribers.csv --source "paper forms, 2018 surgeries"
     """
     checked = read_import(csv_path, dates, skip_invalid=skip_invalid)  # refused before the database is opened
+    who = staff()
     with open_list() as store:
-        report = import_subscribers(store.db, csv_path, source.strip(), checked)
+        report = import_subscribers(store.db, csv_path, source.strip(), checked, staff=who)
     counts = "".join(f", {n:,} {reason}" for reason, n in sorted(report.counts().items()))
     console = out_console()
     console.print(
@@ -212,8 +213,10 @@ def export_command(csv_path: Path, status: str) -> None:
     Example:
         newsletter subscribers export list-backup.csv
     """
+    who = staff()
     with open_list() as store:
         count = export_csv(store.db, csv_path, None if status == "all" else status)
+        actions.export(store.db, "subscribers", csv_path, count, who, status=status)
     out_console().print(f"{count:,} subscribers written to {csv_path}", markup=False)
 
 
@@ -288,7 +291,7 @@ def edit_command(
     if change.asks_nothing():
         raise InputError(f"{address}: nothing to change; give --first-name, --last-name, --ward, --tag or --untag")
     home = project()
-    changed = edit_in(home.database_path, address, change, home.staff_member())
+    changed = edit_in(home.database_path, address, change, home.staff_member(), actions.edit_logger(staff(home)))
     console = out_console()
     for name, (old, new) in changed.items():
         console.print(f"{address}: {name} {old or '(none)'} -> {new or '(none)'}", markup=False)
@@ -308,13 +311,15 @@ def remove_command(email: str, note: str) -> None:
         newsletter subscribers remove anne@example.org --note "asked by letter"
     """
     address = checked_address(email)
+    who = staff()
     with open_list() as store:
         if get(store.db, address) is None:
             raise InputError(
                 f"{address}: not on the list in {store.path}",
                 hint="`newsletter unsubscribe` suppresses an address that is not on the list",
             )
-        unsubscribe(store.db, address, Evidence("staff", clean_name(note) or "newsletter subscribers remove"))
+        evidence = Evidence("staff", clean_name(note) or "newsletter subscribers remove")
+        actions.unsubscribe(store.db, [address], evidence, who)
     out_console().print(f"{address}: removed (unsubscribed and suppressed)", markup=False)
 
 

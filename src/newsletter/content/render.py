@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -110,7 +111,23 @@ class Renderer:
         html = compile_mjml(mjml_source, self.templates / f"{issue.template}.mjml.j2")
         text = self._template(self._text_env, f"{issue.template}.txt.j2", context)
         text = flowed.finish(text)
+        if settings.imprint:
+            self._imprint_printed(settings.imprint, html, text, issue.template)
         return RenderedIssue(issue=issue, subject=issue.subject, html=html, text=text, images=tuple(used.values()))
+
+    def _imprint_printed(self, imprint: str, html: str, text: str, template: str) -> None:
+        """NEWSLETTER_IMPRINT must be in both parts of every message. A project's own templates
+        (copied by `init` before the imprint existed, or edited since) may not print
+        `site.imprint`: such a message is refused, not sent without the line the law asks for."""
+        wanted = " ".join(imprint.split())
+        for part, body, name in (("HTML", unescape(html), "mjml"), ("plain text", text, "txt")):
+            if wanted not in " ".join(body.split()):
+                raise RenderError(
+                    f"{self.templates / f'{template}.{name}.j2'}: NEWSLETTER_IMPRINT is set but the {part} part "
+                    "does not show it",
+                    hint="print {{ site.imprint }} in the footer (see templates/partials/footer.mjml.j2 and "
+                    "newsletter.txt.j2 of the example project)",
+                )
 
     def render_mjml(self, issue: Issue, settings: Settings) -> str:
         """The MJML source before compilation (for the reference validator)."""
@@ -254,6 +271,7 @@ def _context(
         postal_address=settings.postal_address,
         view_online_url=settings.view_online_url(web_name or issue.slug),
         footer_note=settings.footer_note,
+        imprint=settings.imprint,
     )
     return {
         "issue": issue,

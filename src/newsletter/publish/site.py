@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from html import unescape
 from importlib.resources import files
 from types import SimpleNamespace
 
@@ -23,6 +24,10 @@ FEED = "feed.xml"
 INDEX = "index.html"
 SITEMAP = "sitemap.xml"
 
+_IMPRINT_STYLE = (
+    "max-width:600px;margin:0 auto;padding:12px 16px 28px;text-align:center;font-size:13px;line-height:1.5;"
+    "color:#3d4642;font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Helvetica,Arial,sans-serif"
+)
 # The bar above an archived issue: styled inline, as the email's own markup is.
 _NAV = (
     '<nav aria-label="Newsletter archive" style="max-width:600px;margin:0 auto;padding:12px 16px;'
@@ -61,6 +66,7 @@ def index_page(settings: Settings, issues: Sequence[object]) -> bytes:
         footer=Markup(web_footer(settings)),
         index_url=index_url(settings),
         feed_title=feed_title(settings),
+        imprint=settings.imprint,
     )
     return _index_template().render(site=site, issues=issues).encode("utf-8")
 
@@ -111,4 +117,15 @@ def issue_page(html: str, settings: Settings, slug: str) -> bytes:
     html = re.sub(r"(</body>)", lambda m: footer + m.group(1), html, count=1)
     if not (heads and bodies):
         raise RenderError(f"issues/{slug}.yaml: its template gives no <title> or <body> for the archive page")
-    return html.encode("utf-8")
+    return with_imprint(html, settings.imprint).encode("utf-8")
+
+
+def with_imprint(html: str, imprint: str) -> str:
+    """The page with NEWSLETTER_IMPRINT at its foot if it does not show it already: an issue
+    sent before the imprint was set is kept as it was sent (its snapshot), but a page published
+    now carries the imprint like every other."""
+    if not imprint or " ".join(imprint.split()) in " ".join(unescape(html).split()):
+        return html
+    line = f'<p style="{_IMPRINT_STYLE}">{escape(imprint)}</p>\n'
+    html, found = re.subn(r"(</body>)", lambda m: line + m.group(1), html, count=1, flags=re.I)
+    return html if found else html + line

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from newsletter import audit
 from newsletter.audience.csvfile import Audience, load_audience, read_rows
 from newsletter.audience.recipients import select
 from newsletter.checks import images as image_checks
@@ -34,6 +35,7 @@ from newsletter.gates.address import check_address
 from newsletter.gates.headers import addr_spec
 from newsletter.mail.compose import Composed, ComposedEdition, compose
 from newsletter.project import Project
+from newsletter.sending import approval, audited, rules
 from newsletter.sending.plan import Plan, plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.sending.run import dry_run, loop_options, send_issue, test_send
@@ -63,6 +65,7 @@ class SendOptions:
     not_after: str | None = None
     share: Share | None = None  # --workers N: shared by N local worker processes (and any that join)
     allow_missing_images: bool = False
+    override_rule: str | None = None  # --override-rule REASON: send in an election period (sending/rules.py)
 
 
 class LateStart(NewsletterError):
@@ -127,6 +130,9 @@ class PreparedSend:
         self.not_after: dt.datetime | None = None
         self.share: Share | None = None
         self.home: Project | None = None
+        # Issue 21: a rule overridden (recorded as the send starts) and the approval it goes out under.
+        self.override: rules.Override | None = None
+        self.approval: approval.Approval | None = None
 
     @property
     def destination(self) -> str:
@@ -188,6 +194,9 @@ class PreparedSend:
             return dry_run(self.composed, self.planned)
         if self.audience is not None and self.audience.rows == 0:
             raise InputError(f"{self.audience.path}: the subscriber list has a header but no rows: nothing to send")
+        if self.override is not None:
+            staff = audit.current(self.composed.settings)
+            rules.record_override(self.journal.db, self.override, staff, self.composed.issue.slug)
         lock = self.lock
         if self.share is not None and lock is not None and self.home is not None:
             return share_send(
@@ -244,7 +253,17 @@ def published_pictures(composed: Composed, options: SendOptions) -> list[str]:
 
 
 def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSend:
-    """Decide everything about a send of `issue` (see the module's docstring); sends nothing."""
+    """Decide everything about a send of `issue` (see the module's docstring); sends nothing.
+    A refusal of a send (not a dry run) is logged in the audit log when the database exists."""
+    try:
+        return _prepare(issue, home, options)
+    except NewsletterError as exc:
+        if not options.dry_run:
+            audited.refusal(issue, home, options.journal_path, exc)
+        raise
+
+
+def _prepare(issue: str, home: Project, options: SendOptions) -> PreparedSend:
     addresses = tuple(test_address(raw) for raw in options.test_addresses)
     if options.edition is not None and not addresses:
         raise InputError("--edition chooses the edition of a test copy: use it with --to EMAIL")
@@ -282,6 +301,10 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
         outbox = Outbox(options.outbox_dir or home.root / "outbox" / folder)
         backend, where = outbox, f"the outbox folder {outbox.folder}"
     picture_notes = published_pictures(composed, options) if smtp is not None and not addresses else []
+    # Issue 21: the election-period rule, before the database is opened (sending/rules.py).
+    real = smtp is not None and not addresses and not options.dry_run
+    reason = rules.override_reason(options.override_rule)
+    override, rule_notes = rules.election_rule(settings, real=real, reason=reason) if not addresses else (None, [])
     journal_file = options.journal_path or settings.journal_path
     seed_list = home.subscriber_list()[0]
     # Files are read before the database is opened: a refused one creates nothing.
@@ -298,6 +321,10 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             prepared.test_addresses = addresses
             prepared.edition = edition
             prepared.journal = stack.enter_context(Journal(journal_file, route=backend.name))
+            edition_key = {"edition": edition.edition.key} if edition is not None and edition.edition.key else {}
+            audited.attach(
+                prepared.journal, home, composed.issue.slug, where, test_addresses=addresses, segment=edition_key
+            )
             return prepared
         # A dry run writes nothing: without a database yet it plans against an empty journal.
         opened = journal_file if exists(journal_file) or not options.dry_run else Path(":memory:")
@@ -314,7 +341,8 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             tags=options.tags,
             write=not options.dry_run,
         )
-        prepared.notes = [*picture_notes, *chosen.notes]
+        prepared.notes = [*picture_notes, *rule_notes, *chosen.notes]
+        prepared.override = override
         prepared.audience = chosen.audience
         prepared.planned = plan(
             prepared.journal,
@@ -324,6 +352,17 @@ def prepare_send(issue: str, home: Project, options: SendOptions) -> PreparedSen
             retry_failed=options.retry_failed,
             limit=options.limit,
         )
+        if smtp is not None:  # Issue 21: two-person approval of a send through a relay (sending/approval.py)
+            described = approval.segment(options.wards, options.tags, options.csv_path, composed.issue.audience)
+            prepared.approval, notes = approval.check(
+                prepared.journal.db, settings, composed, chosen.recipients, described, refuse=real
+            )
+            prepared.notes += notes
+        if not options.dry_run:
+            segment = {"wards": list(options.wards), "tags": list(options.tags), **approval.facts(prepared.approval)}
+            audited.attach(
+                prepared.journal, home, composed.issue.slug, where, planned=prepared.planned, segment=segment
+            )
     except BaseException:
         stack.close()
         raise

@@ -8,6 +8,7 @@ who changed what from what.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsletter.errors import InputError
@@ -56,7 +57,12 @@ def database_file(db: Connection) -> str:
     return db.where
 
 
-def edit(db: Connection, email: str, change: Edit, actor: str) -> dict[str, tuple[str, str]]:
+Logger = Callable[[Connection, str, dict[str, tuple[str, str]]], None]  # the audit entry of an edit
+
+
+def edit(
+    db: Connection, email: str, change: Edit, actor: str, logged: Logger | None = None
+) -> dict[str, tuple[str, str]]:
     """Change only the fields `change` names and return {field: (old, new)} for those that
     differ; the same in one "edited" event (source "staff", `actor` the staff member), so the
     log can say who changed what from what. Nothing that does not differ is written. An address
@@ -83,16 +89,20 @@ def edit(db: Connection, email: str, change: Edit, actor: str) -> dict[str, tupl
                 (after["first_name"], after["last_name"], after["ward"], after["tags"], now(), key),
             )
             consent.record(db, key, "edited", Evidence("staff", describe(changed), actor=actor))
+            if logged is not None:
+                logged(db, key, changed)
     return changed
 
 
-def edit_in(path: Location, email: str, change: Edit, actor: str) -> dict[str, tuple[str, str]]:
+def edit_in(
+    path: Location, email: str, change: Edit, actor: str, logged: Logger | None = None
+) -> dict[str, tuple[str, str]]:
     """`edit` in the database at `path`; a database that does not exist yet is not created
     (nobody is on a list that was never made)."""
     if not exists(path):
         raise InputError(f"{email.strip().lower()}: not on the list ({shown(path)} does not exist); nothing changed")
     with open_store(path) as store:
-        return edit(store.db, email, change, actor)
+        return edit(store.db, email, change, actor, logged)
 
 
 def describe(changed: dict[str, tuple[str, str]]) -> str:

@@ -22,6 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
+from typing import Protocol
 
 from newsletter.errors import DeliveryError
 from newsletter.store.claims import CLOCK
@@ -93,6 +94,15 @@ class Failure:
     updated_at: str
 
 
+class RunAudit(Protocol):
+    """The audit log's side of a run (`newsletter.audit.sends.SendRecord`), called inside the
+    run's own transactions; the store only knows this shape, not the log above it."""
+
+    def run_started(self, db: Connection, kind: str) -> None: ...
+
+    def run_finished(self, db: Connection, kind: str, outcome: str) -> None: ...
+
+
 class Journal:
     """A connection to the journal of one route with a write buffer; `flush()` commits it in one
     transaction. Every read and write concerns `route` only (see the module's docstring)."""
@@ -111,6 +121,9 @@ class Journal:
         # One ordered buffer: a retried recipient can be `sending`, `pending`, `sending` again
         # within one commit, and the last write must win.
         self._writes: list[Write] = []
+        # Who is sending, for the audit log: the run's entries commit with its `sends` row.
+        self.audit: RunAudit | None = None
+        self._kinds: dict[int, str] = {}
 
     def close(self) -> None:
         self.flush()
@@ -223,6 +236,9 @@ class Journal:
                 "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (issue, kind, destination, recipients, now(), self.route),
             ).scalar_one()
+            if self.audit is not None:
+                self.audit.run_started(self.db, kind)
+            self._kinds[int(run)] = kind
         return int(run)
 
     def finish_run(self, run: int, outcome: str) -> None:
@@ -230,6 +246,8 @@ class Journal:
         self.flush()
         with transaction(self.db):
             self.db.execute("UPDATE sends SET finished_at = ?, outcome = ? WHERE id = ?", (now(), outcome, run))
+            if self.audit is not None:
+                self.audit.run_finished(self.db, self._kinds.get(run, "send"), outcome)
 
     # --- reading ----------------------------------------------------------------------------
     def counts(self, issue: str) -> Counter[str]:

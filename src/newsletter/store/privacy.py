@@ -83,6 +83,12 @@ class Erasure:
         )
 
 
+def scrub(db: Connection) -> None:
+    """After an erasure commits: old copies of the deleted pages leave SQLite's write-ahead log too."""
+    if db.backend == "sqlite":
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def erase(db: Connection, email: str) -> Erasure:
     """Delete every row about `email` and remember it only as a keyed hash, in one transaction."""
     key = email.strip().lower()
@@ -101,7 +107,7 @@ def erase(db: Connection, email: str) -> Erasure:
             kept = ", ".join(ERASED if r.strip().lower() == key else r.strip() for r in recipients.split(","))
             db.execute("UPDATE sends SET recipients = ? WHERE id = ?", (kept, run))
         suppressions.add_hash(db, key)
-    if db.backend == "sqlite":
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # old copies of the pages leave the write-ahead log too
+    if not db.in_transaction:  # else the caller's transaction (an audited erasure) calls it after its commit
+        scrub(db)
     subscriber, events, deliveries, suppressed, bounces = counts
     return Erasure(key, subscriber, events, deliveries, suppressed, bounces, len(runs))

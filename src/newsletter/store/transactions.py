@@ -7,6 +7,10 @@ list of record queue one behind another exactly as on SQLite, so code that reads
 inside one transaction is correct on both without per-statement retries. The send's claims are
 the exception (`shared=True`): they lock only their own rows (`FOR UPDATE SKIP LOCKED`), so many
 workers claim at once.
+
+A transaction opened while one is already open on the connection joins it: the outer one's
+commit or rollback covers both. That is how an action and its audit entry (`newsletter.audit`)
+commit together although the action's own module opens its transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ def now(timespec: str = "milliseconds") -> str:
 
 @contextmanager
 def transaction(db: Connection, *, shared: bool = False) -> Iterator[Connection]:
-    """BEGIN ... COMMIT, rolled back on any error (see the module's docstring for the lock)."""
+    """BEGIN ... COMMIT, rolled back on any error (see the module's docstring for the lock and
+    for a transaction inside one)."""
+    if db.in_transaction:
+        yield db
+        return
     if db.backend == SQLITE:
         db.execute("BEGIN IMMEDIATE")
     else:
