@@ -115,13 +115,16 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
         err_console().print(f"development server: {app.pages.banner}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     paths = ", ".join((app.web.subscribe_path, app.web.preferences_path, app.path))
-    out_console().print(
-        f"Serving http://{shown}:{server.effective_port} ({paths}; database {database_shown(config.journal_path)};"
-        f" confirmation emails to {app.mail.describe()}); Ctrl-C stops",
-        soft_wrap=True,
-    )
-    sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
-    web_server.run(server)  # SIGTERM finishes the requests in flight; Ctrl-C stops at once
+
+    def announce() -> None:
+        out_console().print(
+            f"Serving http://{shown}:{server.effective_port} ({paths}; database {database_shown(config.journal_path)};"
+            f" confirmation emails to {app.mail.describe()}); Ctrl-C stops",
+            soft_wrap=True,
+        )
+        sys.stdout.flush()  # a supervisor or a test reads the URL while the server runs
+
+    web_server.run(server, ready=announce)  # SIGTERM finishes the requests in flight; Ctrl-C stops at once
     err_console().print("stopped")
 
 

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -75,8 +76,12 @@ def busy(server: Any) -> int:
     )
 
 
-def run(server: Any, grace: float = GRACE) -> None:
-    """Serve until SIGTERM (finishing the requests in flight) or Ctrl-C (at once)."""
+def run(server: Any, grace: float = GRACE, ready: Callable[[], None] | None = None) -> None:
+    """Serve until SIGTERM (finishing the requests in flight) or Ctrl-C (at once).
+
+    `ready` runs once the SIGTERM handler is in place: a supervisor that signals as soon as it
+    reads the address printed there must find the handler, not Python's default (death, exit -15).
+    """
     stopping = threading.Event()
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -86,6 +91,8 @@ def run(server: Any, grace: float = GRACE) -> None:
     previous = signal.signal(signal.SIGTERM, on_term)
     adj = server.adj
     try:
+        if ready is not None:
+            ready()
         while not stopping.is_set():
             loop(timeout=adj.asyncore_loop_timeout, map=server._map, use_poll=adj.asyncore_use_poll, count=1)
         drain(server, grace)
