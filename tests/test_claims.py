@@ -128,6 +128,4 @@ def test_a_claim_judges_only_its_own_batch(database: Path | str) -> None:
         second = claims.claim(db, JOB, "w", 3, 30.0)
     assert len(held) == 3 and first.skipped == []
     assert second.skipped == [rest[0]] and [p[0] for p in second.people] == rest[1:]
-    assert query(database, "SELECT state, claimed_by FROM deliveries WHERE email = ?", (held[0],)) == [
-        ("pending", "w")
-    ]
+    assert query(database, "SELECT state, claimed_by FROM deliveries WHERE email = ?", (held[0],)) == [("pending", "w")]
