@@ -21,14 +21,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from newsletter.audience.tokens import make_token
 from newsletter.store import connect, transaction
 from newsletter.store.connection import engine
 from newsletter.web.app import WebApp
 from newsletter.web.server import THREADS
 from tests.support.db import query, scalar, write
 from tests.support.web import LIST_ID, SECRET, over_http, web_app
-
-from newsletter.audience.tokens import make_token  # isort: skip
 
 GROUP = THREADS  # one request per server thread: every one of them can be waiting at once
 PATH = "/newsletter/unsubscribe"

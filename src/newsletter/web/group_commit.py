@@ -55,7 +55,7 @@ class GroupCommit:
         self._changed = threading.Condition()
         self._queued: list[_Waiting] = []
         self._committing: list[_Waiting] = []
-        self.commits = 0  # groups committed or failed, for the benchmark and the tests
+        self.commits = 0  # groups committed or failed, and the largest group: for the tests
         self.largest = 0
 
     def pending(self) -> int:
