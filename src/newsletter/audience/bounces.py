@@ -4,7 +4,9 @@ Hard bounces (5.x.x), complaints and unsubscribe requests suppress at once. Soft
 (4.x.x) are counted per issue and suppress once an address has soft-bounced on
 NEWSLETTER_SOFT_BOUNCE_LIMIT separate issues (default 3): a full mailbox on one send is not
 a dead address, the same one three sends running is. Every event is stored under the
-bounce's own Message-ID, so importing the same mailbox again changes nothing.
+bounce's own Message-ID, so importing the same mailbox again changes nothing but the audit log:
+each import writes one `suppression.add` entry (the mailbox's name and digest, what it added, by
+whom) in the transaction of the suppressions it adds, never an address.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
+from newsletter import audit
 from newsletter.audience.dsn import COMPLAINT, HARD, SOFT, UNSUBSCRIBE, Finding, classify
 from newsletter.audience.tokens import verify_token
+from newsletter.audit.actions import file_facts
 from newsletter.errors import InputError
 from newsletter.gates import values
 from newsletter.gates.address import check_address
@@ -172,8 +176,10 @@ class Importer:
         return int(row[0])
 
 
-def import_mailbox(path: Path, settings: Settings) -> ImportReport:
-    """Read every message of a mailbox and apply what it says, all in one transaction."""
+def import_mailbox(path: Path, settings: Settings, staff: audit.Staff | None = None) -> ImportReport:
+    """Read every message of a mailbox and apply what it says, all in one transaction, with its
+    audit entry naming `staff` (the settings' staff member when not given)."""
+    who = staff or audit.current(settings)
     limit = soft_limit(settings.env)  # a bad setting is refused before the database is opened
     box = open_mailbox(path)
     report = ImportReport(path)
@@ -198,7 +204,21 @@ def import_mailbox(path: Path, settings: Settings) -> ImportReport:
                     report.counts["not a bounce"] += 1
                 for finding in findings:
                     importer.apply(event_key, finding, token)
+            audit.record(db, "suppression.add", staff=who, details=_entry_details(report))
     finally:
         db.close()
         box.close()
     return report
+
+
+def _entry_details(report: ImportReport) -> dict[str, object]:
+    """The import's audit entry: the mailbox, and counts by reason (never an address)."""
+    added = {reason: report.counts[f"{reason} suppressed"] for reason in sorted(set(REASON_OF.values()))}
+    return {
+        **file_facts(report.path),
+        "source": "bounces import",
+        "messages": report.messages,
+        "added": sum(added.values()),
+        "reasons": {reason: n for reason, n in added.items() if n},
+        "already": report.counts["already suppressed"],
+    }

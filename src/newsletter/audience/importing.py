@@ -109,12 +109,19 @@ def read_import(path: Path, dates: str | None = None, *, skip_invalid: bool = Fa
 
 
 def import_subscribers(
-    db: Connection, path: Path, note: str = "", rows: ImportFile | None = None, *, staff: Staff | None = None
+    db: Connection,
+    path: Path,
+    note: str = "",
+    rows: ImportFile | None = None,
+    *,
+    staff: Staff | None = None,
+    issue: str | None = None,
 ) -> ImportReport:
     """Add or update every consenting row of `path`; `note` says where the list came from.
     `rows` is the file already read (`read_import`, so a bad file is refused before the
     database is even opened), if the caller has it; else the file is read here, strictly.
-    With `staff`, the import's audit entry (file name, checksum, counts) commits with it."""
+    With `staff`, the import's audit entry (file name, checksum, counts; `issue` when a send
+    did it) commits with it."""
     if rows is None:
         rows = read_import(path)  # checks the file and its rows before the transaction starts
     report = ImportReport(path, ignored=rows.ignored, split_name=rows.split_name)
@@ -130,7 +137,7 @@ def import_subscribers(
         if staff is not None:
             counts = {"rows": report.rows, "added": report.added, "updated": report.updated}
             counts |= {"unchanged": report.unchanged, "skipped": len(report.skipped)}
-            audit.record(db, "import", staff=staff, details={**file_facts(path), **counts, "source": note})
+            audit.record(db, "import", staff=staff, issue=issue, details={**file_facts(path), **counts, "source": note})
     return report
 
 
@@ -191,10 +198,16 @@ def never_used(db: Connection) -> bool:
     ).fetchone()[0]
 
 
-def seed(db: Connection, path: Path) -> ImportReport | None:
+SEEDED = "automatic import by the first send (the list was empty)"
+
+
+def seed(db: Connection, path: Path, staff: Staff | None = None, issue: str | None = None) -> ImportReport | None:
     """The first use of an empty list imports `path` (subscribers.csv, or the example list);
-    None when the list was already filled or there is no such file."""
+    None when the list was already filled or there is no such file. With `staff` (a send always
+    gives it) the import is logged like `subscribers import`, as the send's automatic one: it
+    fills the list of record as surely as a staff member's import does."""
     if not never_used(db) or not path.is_file():
         return None
     # A send's first use reports its skipped rows (and a dry run lists them) rather than refusing.
-    return import_subscribers(db, path, "first use of an empty list", read_import(path, skip_invalid=True))
+    checked = read_import(path, skip_invalid=True)
+    return import_subscribers(db, path, SEEDED, checked, staff=staff, issue=issue)

@@ -21,6 +21,7 @@ from newsletter.audience.csvfile import Audience, load_audience
 from newsletter.audience.importing import never_used, seed
 from newsletter.audience.people import DUPLICATE, Skipped, Subscriber
 from newsletter.audience.targeting import NOT_IN_SEGMENT, SUPPRESSED, Targeting, target, targeting
+from newsletter.audit.identity import Staff
 from newsletter.content.issue import Issue
 from newsletter.store import Connection, Location, connect, exists
 from newsletter.store.connection import shown
@@ -207,10 +208,12 @@ def select(
     wards: Sequence[str] = (),
     tags: Sequence[str] = (),
     write: bool = True,
+    staff: Staff | None = None,
 ) -> Selection:
     """A one-off CSV when given (read by the caller before the database was opened, so a refused
     file creates nothing); else the database's list, filled from `seed_list` on first use (a dry
-    run, which writes nothing, reads `seed_list` instead and says so). `journal` is open on
+    run, which writes nothing, reads `seed_list` instead and says so; `staff` is who the import's
+    audit entry names). `journal` is open on
     `database` (or, for a dry run before the file exists, on an empty database in memory)."""
     if one_off is not None:
         return _from_file(journal, database, issue, one_off, wards, tags, [])
@@ -222,7 +225,7 @@ def select(
                     f"the list in {shown(database)} is empty: this dry run reads {seed_list}, which a real send imports"
                 )
                 return _from_file(journal, database, issue, load_audience(seed_list), wards, tags, [note])
-        elif (report := seed(journal.db, seed_list)) is not None:
+        elif (report := seed(journal.db, seed_list, staff, issue.slug)) is not None:
             notes.append(
                 f"the list was empty: imported {seed_list} into {shown(database)} ({report.added:,} added, "
                 f"{len(report.skipped):,} skipped); from now on the database is the list "

@@ -40,12 +40,23 @@ def address_hash(db: Connection, email: str) -> str:
 
 
 def file_facts(path: Path) -> dict[str, object]:
-    """A file as the log names it: its name and the SHA-256 of its bytes (what exactly came in or went out)."""
+    """A file as the log names it: its name and the SHA-256 of its bytes (what exactly came in or
+    went out). A folder (a Maildir) is the SHA-256 of a line per file under it, in name order: its
+    path inside the folder and the SHA-256 of its bytes, so a message added, removed or changed shows."""
+    if not path.is_dir():
+        return {"file": path.name, "sha256": _sha256(path)}
+    digest = hashlib.sha256()
+    for inner in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{inner.relative_to(path).as_posix()}\0{_sha256(inner)}\n".encode("utf-8", "surrogateescape"))
+    return {"file": path.name, "sha256": digest.hexdigest()}
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return {"file": path.name, "sha256": digest.hexdigest()}
+    return digest.hexdigest()
 
 
 def erase(db: Connection, email: str, staff: Staff) -> privacy.Erasure:

@@ -174,7 +174,7 @@ def import_bounces(mailbox_path: Path) -> None:
     Example:
         newsletter bounces import bounces.mbox
     """
-    report = import_mailbox(mailbox_path, settings())
+    report = import_mailbox(mailbox_path, settings(), staff())
     console = out_console()
     for line in report.lines:
         console.print(line)

@@ -340,6 +340,7 @@ def _prepare(issue: str, home: Project, options: SendOptions) -> PreparedSend:
             wards=options.wards,
             tags=options.tags,
             write=not options.dry_run,
+            staff=audit.current(settings),
         )
         prepared.notes = [*picture_notes, *rule_notes, *chosen.notes]
         prepared.override = override
