@@ -8,7 +8,12 @@
   same issue, which every send start already pays; and the whole `newsletter send` of the
   issue to the outbox for a 10-person list, which pays both.
 
-    python benchmarks/archive_snapshots.py [--issues 30]
+    .venv/bin/python benchmarks/archive_snapshots.py [--issues 30] [--database URL_OR_PATH]
+
+`--database` names the project's database (default: a SQLite file in the throwaway project);
+a PostgreSQL URL must name an empty database, which the project's `.env` then names. The
+snapshot at send start is measured on a second database: a SQLite file beside the project, or,
+on PostgreSQL, the same database once the archive's snapshot of that issue is deleted.
 """
 
 from __future__ import annotations
@@ -27,14 +32,35 @@ from newsletter.mail.compose import compose
 from newsletter.mail.webcopy import web_copy
 from newsletter.sending.run import keep_snapshot
 from newsletter.settings import load_settings
-from newsletter.store import open_store, snapshots
+from newsletter.store import Location, connect, open_store, snapshots, transaction
 from newsletter.store.journal import SENT, Journal
 from publish import cli, make_project
 
 DATABASE = Path(".newsletter") / "newsletter.sqlite3"
+WARDS = ("Heatons North", "Heatons South")  # spring-2016's ward edition
 
 
-def record_sent(database: Path, slugs: list[str]) -> None:
+def project_database(project: Path, named: str | None) -> Location:
+    """The project's database: its default SQLite file, a file named, or a URL its `.env` names."""
+    if named is None:
+        return project / DATABASE
+    location: Location = named if "://" in named else Path(named).resolve()
+    (project / ".env").write_text(f"NEWSLETTER_DATABASE={location}\n", encoding="utf-8")
+    return location
+
+
+def send_database(project: Path, location: Location, issue: str) -> Location:
+    """Where the send-start snapshot is measured: a fresh SQLite file, or (a server) the same
+    database without the archive's snapshot of `issue`, so the send takes the first one."""
+    if not isinstance(location, str):
+        return project / "send.sqlite3"
+    with connect(location) as db, transaction(db):
+        db.execute("DELETE FROM issue_snapshot_editions WHERE issue = ?", (issue,))
+        db.execute("DELETE FROM issue_snapshots WHERE issue = ?", (issue,))
+    return location
+
+
+def record_sent(database: Location, slugs: list[str]) -> None:
     with Journal(database) as journal:
         for slug in slugs:
             journal.prepare(slug, ["reader@example.org"], [])
@@ -54,6 +80,7 @@ def best(runs: int, work: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=30)
+    parser.add_argument("--database", help="the project's database: a SQLite path or a PostgreSQL URL")
     args = parser.parse_args()
     print(f"machine: {describe()}")
     with tempfile.TemporaryDirectory() as folder:
@@ -61,11 +88,12 @@ def main() -> None:
         make_project(project, args.issues)
         paths = sorted((project / "issues").glob("*.yaml"))
         settings = load_settings({})
-        record_sent(project / DATABASE, [p.stem for p in paths])
+        location = project_database(project, args.database)
+        record_sent(location, [p.stem for p in paths])
         startup = min(cli(project, "--version") for _ in range(3))
         rerendered = cli(project, "archive", "--out", "rerendered")
         renderer = Renderer(project / "templates")
-        with open_store(project / DATABASE) as store:
+        with open_store(location) as store:
             for path in paths:
                 snapshots.keep(store.db, web_copy(compose(path, settings, renderer)), "2026-11-23T00:00:00+00:00")
         kept = cli(project, "archive", "--out", "kept")
@@ -82,8 +110,7 @@ def main() -> None:
         issue = project / "issues" / "spring-2016.yaml"  # the example with a ward edition
         composing = best(5, lambda: compose(issue, settings, renderer))
         composed = compose(issue, settings, renderer)
-        database = project / "send.sqlite3"
-        with Journal(database) as journal:
+        with Journal(send_database(project, location, issue.stem)) as journal:
             started = time.perf_counter()
             keep_snapshot(composed, journal)
             first = time.perf_counter() - started
@@ -96,7 +123,8 @@ def main() -> None:
         print(f"  ratio snapshot / compose: first {first / composing:.2f}x, resumed {resumed / composing:.2f}x")
         csv = project / "ten.csv"
         csv.write_text(
-            "email,first_name,consented_at\n" + "".join(f"reader{n}@example.org,Reader,2018-01-01\n" for n in range(10))
+            "email,first_name,ward,consented_at\n"  # the issue's ward edition must match somebody
+            + "".join(f"reader{n}@example.org,Reader,{WARDS[n % 2]},2018-01-01\n" for n in range(10))
         )
         whole = cli(project, "send", "spring-2016", "--subscribers", "ten.csv", "--yes")
         print(

@@ -11,6 +11,11 @@ both tools; then peak memory for a long list.
 
     .venv/bin/python benchmarks/send_throughput.py                 # everything
     .venv/bin/python benchmarks/send_throughput.py --count 20000 --connections 4 --skip-latency
+    .venv/bin/python benchmarks/send_throughput.py --database postgresql://localhost/empty --skip-memory
+
+`--database URL_OR_PATH`: where the sends' list of record is (default: a SQLite file in a
+throwaway folder, copied afresh for each send). A PostgreSQL URL must name an empty database; its
+journal is emptied before each send. The in-process memory measure keeps a SQLite file.
 
 Needs /usr/sbin/smtp-sink and smtp-source (Debian package `postfix`; its daemon is never
 started). Everything runs on 127.0.0.1 with bounded loops.
@@ -31,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,13 +55,15 @@ from newsletter.mail.compose import compose  # noqa: E402
 from newsletter.sending.plan import plan  # noqa: E402
 from newsletter.sending.run import loop_options, send_issue  # noqa: E402
 from newsletter.settings import load_settings  # noqa: E402
-from newsletter.store.database import connect  # noqa: E402
+from newsletter.store import Location, connect, open_store, transaction  # noqa: E402
 from newsletter.store.journal import Journal  # noqa: E402
 
 SINK = "/usr/sbin/smtp-sink"
 SOURCE = "/usr/sbin/smtp-source"
 PROXY = Path(__file__).resolve().parent / "latency_proxy.py"
 SENDER = "news@stockport-office.test"
+SEEDED = "seeded.sqlite3"  # the list of record as an office's database holds it, copied for each send
+JOURNAL = ("deliveries", "sends", "send_locks", "issue_snapshot_editions", "issue_snapshots")
 # Outward-facing settings that are not example values, so a real send is allowed.
 ENV = {
     "NEWSLETTER_FROM": f"Ann Coffey MP <{SENDER}>",
@@ -146,26 +153,54 @@ def write_list(path: Path, count: int) -> Path:
     return path
 
 
-def project(workdir: Path, count: int) -> Path:
-    """A project folder like an office's: the example issue and a subscriber list of `count` rows."""
+def project(workdir: Path, count: int, database: str | None = None) -> Path:
+    """A project folder like an office's: the example issue and a subscriber list of `count` rows,
+    imported into `database` (a PostgreSQL URL, or a SQLite path; default: a file in the folder)."""
     root = workdir / f"office-{count}"
     if not root.exists():
         root.mkdir()
         for name in ("issues", "articles", "templates", "images"):
             shutil.copytree(REPO / name, root / name)
         write_list(root / "subscribers.csv", count)
-        db = connect(root / "seeded.sqlite3")
-        seed(db, root / "subscribers.csv")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.close()
+        with open_store(seeded(root, database)) as store:
+            seed(store.db, root / "subscribers.csv")
+            if store.db.backend == "sqlite":
+                store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return root
 
 
-def cli_send(port: int, count: int, connections: int, workdir: Path, extra: dict[str, str] | None = None) -> float:
-    """Seconds for the whole `newsletter send spring-2018 --yes` command, start-up included."""
-    root = project(workdir, count)
-    journal = workdir / f"journal-{time.monotonic_ns()}.sqlite3"
-    shutil.copy(root / "seeded.sqlite3", journal)  # the list of record, as an office's database holds it
+def seeded(root: Path, database: str | None) -> Location:
+    if database is not None and "://" in database:
+        return database
+    return Path(database).resolve() if database else root / SEEDED
+
+
+def fresh_database(root: Path, workdir: Path, database: str | None) -> Location:
+    """What one send starts from: the seeded list with an empty journal (a copy of the SQLite
+    file; on a server, the same database with its journal emptied through the store)."""
+    location = seeded(root, database)
+    if isinstance(location, str):
+        with connect(location) as db, transaction(db):
+            for table in JOURNAL:
+                db.execute(f"DELETE FROM {table}")
+        return location
+    copy = workdir / f"journal-{time.monotonic_ns()}.sqlite3"
+    shutil.copy(location, copy)
+    return copy
+
+
+def cli_send(
+    port: int,
+    count: int,
+    connections: int,
+    workdir: Path,
+    extra: dict[str, str] | None = None,
+    *,
+    args: Sequence[str] = (),
+    database: str | None = None,
+) -> float:
+    """Seconds for the whole `newsletter send spring-2018 --yes [args]` command, start-up included."""
+    root = project(workdir, count, database)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
     env.update(ENV)
     env.update(
@@ -174,14 +209,15 @@ def cli_send(port: int, count: int, connections: int, workdir: Path, extra: dict
             "SMTP_PORT": str(port),
             "SMTP_SECURITY": "none",
             "SMTP_CONNECTIONS": str(connections),
-            "NEWSLETTER_JOURNAL": str(journal),
+            "NEWSLETTER_DATABASE": str(fresh_database(root, workdir, database)),
             "NO_COLOR": "1",
         }
     )
     env.update(extra or {})
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes"],
+        # The example archive site is not on line: the pictures are not checked.
+        [sys.executable, "-m", "newsletter", "send", "spring-2018", "--yes", "--allow-missing-images", *args],
         cwd=root,
         env=env,
         capture_output=True,
@@ -220,7 +256,7 @@ def smtp_source(port: int, count: int, sessions: int, size: int, *, keep_open: b
     return time.perf_counter() - started
 
 
-def throughput(count: int, connection_counts: list[int], rounds: int, workdir: Path) -> None:
+def throughput(count: int, connection_counts: list[int], rounds: int, workdir: Path, database: str | None) -> None:
     size = message_size()
     print(f"\n## {count:,} messages of {size:,} bytes to smtp-sink on 127.0.0.1, end to end")
     print("newsletter = the whole `newsletter send` command (start-up, list load, journal)")
@@ -236,7 +272,7 @@ def throughput(count: int, connection_counts: list[int], rounds: int, workdir: P
             with smtp_sink() as port:
                 fresh = count / smtp_source(port, count, connections, size, keep_open=False)
             with smtp_sink() as port:
-                ours = count / cli_send(port, count, connections, workdir)
+                ours = count / cli_send(port, count, connections, workdir, database=database)
             ratios.append(ours / keep)
             print(
                 f"{connections:>5} {round_:>5} {keep:>10,.0f} {fresh:>8,.0f} {ours:>11,.0f} "
@@ -246,7 +282,7 @@ def throughput(count: int, connection_counts: list[int], rounds: int, workdir: P
         print(f"{connections:>5} median ratio to smtp-source -d: {statistics.median(ratios):.2f}")
 
 
-def latency(rtt_ms: float, count: int, connection_counts: list[int], workdir: Path) -> None:
+def latency(rtt_ms: float, count: int, connection_counts: list[int], workdir: Path, database: str | None) -> None:
     size = message_size()
     print(f"\n## {count:,} messages through a latency proxy ({rtt_ms:g} ms round trip) to smtp-sink")
     print(f"{'conns':>5} {'source -d':>10} {'newsletter':>11} {'ratio':>6}   (msg/s; newsletter end to end)")
@@ -254,11 +290,11 @@ def latency(rtt_ms: float, count: int, connection_counts: list[int], workdir: Pa
         with smtp_sink() as sink, latency_proxy(sink, rtt_ms) as port:
             keep = count / smtp_source(port, count, connections, size)
         with smtp_sink() as sink, latency_proxy(sink, rtt_ms) as port:
-            ours = count / cli_send(port, count, connections, workdir)
+            ours = count / cli_send(port, count, connections, workdir, database=database)
         print(f"{connections:>5} {keep:>10,.1f} {ours:>11,.1f} {ours / keep:>6.2f}", flush=True)
 
 
-def dkim_cost(count: int, connections: int, workdir: Path) -> None:
+def dkim_cost(count: int, connections: int, workdir: Path, database: str | None) -> None:
     """Per-message cost of DKIM signing, and the whole command's throughput with it on."""
     from newsletter.mail.dkim import generate_key
 
@@ -281,7 +317,8 @@ def dkim_cost(count: int, connections: int, workdir: Path) -> None:
     print(f"whole `newsletter send` of {count:,} to smtp-sink, {connections} connections:")
     for name, extra in (("unsigned", {}), ("signed", signing), ("unsigned", {}), ("signed", signing)):
         with smtp_sink() as port:
-            print(f"  {name:<9} {count / cli_send(port, count, connections, workdir, extra):>7,.0f} msg/s", flush=True)
+            took = cli_send(port, count, connections, workdir, extra, database=database)
+            print(f"  {name:<9} {count / took:>7,.0f} msg/s", flush=True)
 
 
 def memory_child(count: int, port: int, workdir: Path) -> None:
@@ -311,6 +348,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=20.0, help="round trip of the latency proxy, ms")
     parser.add_argument("--latency-count", type=int, default=1000)
     parser.add_argument("--memory-count", type=int, default=100_000)
+    parser.add_argument("--database", help="the list of record: a SQLite path or a PostgreSQL URL (an empty database)")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
@@ -329,11 +367,11 @@ def main() -> None:
     connections = [int(c) for c in args.connections.split(",")]
     try:
         if not args.skip_throughput:
-            throughput(args.count, connections, args.rounds, workdir)
+            throughput(args.count, connections, args.rounds, workdir, args.database)
         if not args.skip_latency:
-            latency(args.latency, args.latency_count, connections, workdir)
+            latency(args.latency, args.latency_count, connections, workdir, args.database)
         if not args.skip_dkim:
-            dkim_cost(args.count, connections[0], workdir)
+            dkim_cost(args.count, connections[0], workdir, args.database)
         if not args.skip_memory:
             memory(args.memory_count, workdir)
     finally:

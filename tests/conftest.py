@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.support.forked_cli import ForkServer
 from tests.support.postgres import Cluster, binaries
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,9 +76,24 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.fixture(scope="session")
+def fork_server() -> Iterator[ForkServer | None]:
+    """One fork server per test process (`tests/support/zygote.py`), or None with
+    NEWSLETTER_TESTS_SUBPROCESS=1, which makes `run_cli` start a whole new Python every time."""
+    if os.environ.get("NEWSLETTER_TESTS_SUBPROCESS") or not hasattr(os, "fork"):
+        yield None
+        return
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_"))}
+    server = ForkServer({**env, "PYTHONUTF8": "1"})
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def run_cli(project: Path) -> Run:
-    """Run the real `newsletter` CLI in a subprocess in the project folder."""
+def run_cli(project: Path, fork_server: ForkServer | None) -> Run:
+    """Run the real `newsletter` CLI in a new process in the project folder: forked from a
+    process that has already imported it (the same code, a second less each call), or with
+    NEWSLETTER_TESTS_SUBPROCESS=1 a whole new `python -m newsletter`."""
 
     def run(
         *args: str,
@@ -94,6 +110,8 @@ def run_cli(project: Path) -> Run:
         }
         full_env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUTF8": "1"})
         full_env.update(env or {})
+        if fork_server is not None:
+            return fork_server.run(list(args), full_env, cwd or project, input, timeout)
         return subprocess.run(
             [sys.executable, "-m", "newsletter", *args],
             cwd=cwd or project,

@@ -112,3 +112,20 @@ def test_the_relays_rate_and_hourly_budget_are_shared(database: Path | str) -> N
     with connect(database) as db:
         claims.throttle(db, "relay", 30.0)
         assert 25.0 < claims.paused(db, "relay") <= 30.0, "every worker of the relay sees the pause"
+
+
+def test_a_claim_judges_only_its_own_batch(database: Path | str) -> None:
+    """A claim looks at the rows it takes, not every row the worker holds: someone of an earlier
+    batch who leaves meanwhile is the send loop's to settle (its `sending` mark still needs the
+    claim), and the second batch's count of skipped people is the second batch's own."""
+    emails = planned(database, 6)
+    with connect(database) as db:
+        first = claims.claim(db, JOB, "w", 3, 30.0)
+        held = [p[0] for p in first.people]
+        write(database, "UPDATE subscribers SET status = 'unsubscribed' WHERE email = ?", (held[0],))
+        rest = [e for e in emails if e not in held]
+        write(database, "UPDATE subscribers SET status = 'unsubscribed' WHERE email = ?", (rest[0],))
+        second = claims.claim(db, JOB, "w", 3, 30.0)
+    assert len(held) == 3 and first.skipped == []
+    assert second.skipped == [rest[0]] and [p[0] for p in second.people] == rest[1:]
+    assert query(database, "SELECT state, claimed_by FROM deliveries WHERE email = ?", (held[0],)) == [("pending", "w")]

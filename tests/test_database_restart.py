@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from newsletter.errors import DeliveryError
 from newsletter.sending.committer import JournalWriter
-from newsletter.store import connect, transaction
+from newsletter.store import StorageError, connect, connect_waiting, exists, transaction
 from newsletter.store.connection import DatabaseError, is_transient
 from newsletter.store.journal import Journal
 from tests.conftest import own_server
@@ -141,3 +142,40 @@ def test_a_database_gone_longer_than_the_patience_stops_the_send_in_one_line(clu
     finally:
         writer.close()
         journal.close()
+
+
+def test_a_process_joining_a_send_waits_for_a_server_that_is_down_then_opens_it(cluster: Cluster, url: str) -> None:
+    """A worker that starts while the server restarts (as `send --workers` starts its workers,
+    or another host's `newsletter worker`) waits it out, as the send's other processes do,
+    where a plain `connect` fails at once; the wait is for the outage, and a database that will
+    never answer (a name the server does not have) fails at once, not after the patience."""
+    write(url, "SELECT 1")  # the test's database exists and has the store's tables
+    cluster.stop("fast")
+    opened: dict[str, object] = {}
+    started = threading.Event()
+
+    def join() -> None:
+        started.set()
+        try:
+            opened["exists"] = exists(url, patience=90)
+            with connect_waiting(url, patience=90) as db:
+                opened["answer"] = db.execute("SELECT 1").scalar_one()
+        except Exception as exc:  # reported below, not lost in the thread
+            opened["error"] = exc
+
+    joining = threading.Thread(target=join)
+    try:
+        with pytest.raises(StorageError):
+            connect(url)
+        joining.start()
+        started.wait(10)
+        joining.join(1.0)
+        assert joining.is_alive(), f"gave up while the server was down: {opened}"
+    finally:
+        cluster.start_again()
+    joining.join(60)
+    assert opened == {"exists": True, "answer": 1}
+    missing = url.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(StorageError):
+        connect_waiting(missing, patience=600)  # the test's timeout (120 s) says it did not wait
+    assert exists(missing, patience=600) is False

@@ -16,6 +16,7 @@ import pytest
 from newsletter.cli import cli
 from newsletter.settings import EXAMPLE_SECRET, load_settings, read_environment
 from tests.conftest import REPO
+from tests.support.forked_cli import ForkServer
 
 # Every command that does not need a project; all the others must refuse outside one.
 NO_PROJECT_NEEDED = {"init", "subscribers check"}
@@ -69,9 +70,13 @@ def arguments(inputs: Path) -> dict[str, list[str]]:
     }
 
 
-def newsletter(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def newsletter(*args: str, cwd: Path, home: Path, forked: ForkServer | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a new process: a whole `python -m newsletter`, or forked from `forked` (the
+    fork server of tests/support/zygote.py) for the many commands of the parametrized test."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "SMTP_", "UNSUBSCRIBE_", "DKIM_"))}
     env.update({"NO_COLOR": "1", "COLUMNS": "200", "PYTHONUTF8": "1", "HOME": str(home)})
+    if forked is not None:
+        return forked.run(list(args), env, cwd, None, 60)
     return subprocess.run(
         [sys.executable, "-m", "newsletter", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
@@ -96,10 +101,10 @@ def test_every_command_that_needs_a_project_is_listed() -> None:
 
 @pytest.mark.parametrize("command", sorted(arguments(Path())))
 def test_outside_a_project_a_command_says_how_to_pick_one_and_writes_nothing(
-    command: str, places: tuple[Path, Path, Path]
+    command: str, places: tuple[Path, Path, Path], fork_server: ForkServer | None
 ) -> None:
     empty, home, inputs = places
-    result = newsletter(*arguments(inputs)[command], cwd=empty, home=home)
+    result = newsletter(*arguments(inputs)[command], cwd=empty, home=home, forked=fork_server)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2, result.stdout + result.stderr
     assert len(lines) == 1, result.stderr

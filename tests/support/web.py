@@ -91,10 +91,10 @@ def call(
 
 
 @contextmanager
-def over_http(app: WebApp) -> Iterator[str]:
+def over_http(app: WebApp, threads: int = 2) -> Iterator[str]:
     """The app behind a real waitress server on 127.0.0.1 (a free port), in this process so a
     test can change the app object first; yields the base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="newsletter")
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="newsletter")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
 

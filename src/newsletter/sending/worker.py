@@ -34,7 +34,7 @@ from newsletter.sending.loop import SendLoop
 from newsletter.sending.plan import Plan
 from newsletter.sending.report import Progress, SendReport
 from newsletter.sending.run import install_signals, keep_snapshot, loop_options
-from newsletter.store import claims, connect, exists
+from newsletter.store import claims, connect, connect_waiting, exists
 from newsletter.store.connection import Connection, DatabaseError, Location, shown
 from newsletter.store.errors import StorageError
 from newsletter.store.journal import PATIENCE, Journal
@@ -64,8 +64,8 @@ def find_job(location: Location, issue: str | None, job: int | None, wait: float
     deadline = time.monotonic() + wait
     found = []
     while True:
-        if exists(location):
-            with connect(location) as db:
+        if exists(location, PATIENCE):  # a server restarting as a worker starts is waited out
+            with connect_waiting(location, PATIENCE) as db:
                 found = running(db, issue, job)
         if found or time.monotonic() >= deadline:
             break
@@ -131,8 +131,10 @@ def run_worker(home: Project, options: WorkerOptions, *, progress: Progress | No
 
 def _batch(connections: int) -> int:
     """Recipients per claim: enough to keep every lane busy between claims, few enough that a
-    worker that dies holds little for its lease."""
-    return max(8, min(100, 8 * connections))
+    worker that dies holds little for its lease. A claim is a write transaction (one commit, one
+    fsync on a durable database) run between sends on the event loop, every lane waiting on it:
+    at 8 a lane, claims took about a quarter of a worker's time (docs/benchmarks.md)."""
+    return max(25, min(100, 25 * connections))
 
 
 async def _work(loop: SendLoop, share: Claims, relay: str) -> None:

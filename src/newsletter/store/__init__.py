@@ -9,7 +9,17 @@ revisions in `revisions/versions/` (`schema.py`). Read first: `connection`, then
 """
 
 from newsletter.store.connection import Connection, DatabaseError, Location
-from newsletter.store.database import SchemaError, StorageError, Store, connect, exists, now, open_store, transaction
+from newsletter.store.database import (
+    SchemaError,
+    StorageError,
+    Store,
+    connect,
+    connect_waiting,
+    exists,
+    now,
+    open_store,
+    transaction,
+)
 
 __all__ = [
     "Connection",
@@ -19,6 +29,7 @@ __all__ = [
     "StorageError",
     "Store",
     "connect",
+    "connect_waiting",
     "exists",
     "now",
     "open_store",

@@ -234,6 +234,16 @@ def reason(exc: BaseException) -> str:
 # time. A moment later the same request can succeed.
 _RETRY_SQLITE = {5, 6, 10, 13, 14}  # busy, locked, I/O error, full, cannot open
 _RETRY_PG_CLASSES = ("08", "57P", "53300", "40001", "40P01", "55P03")
+# A failure to connect carries no SQLSTATE (psycopg gives the server's FATAL as text): these say
+# that no wait will help (a wrong database name, user or password), unlike "connection refused"
+# or "not yet accepting connections" from a server that restarts.
+_NEVER_CONNECTS = (
+    "does not exist",
+    "authentication failed",
+    "pg_hba.conf",
+    "no password supplied",
+    "permission denied",
+)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -247,5 +257,8 @@ def is_transient(exc: BaseException) -> bool:
     if state:
         return state.startswith(_RETRY_PG_CLASSES)
     # No SQLSTATE: the server never answered (connection refused while it restarts, or closed
-    # under a statement): the driver's OperationalError, or a connection SQLAlchemy gave up on.
+    # under a statement): the driver's OperationalError, or a connection SQLAlchemy gave up on;
+    # unless its words say it refused us for good.
+    if any(words in str(original if original is not None else exc) for words in _NEVER_CONNECTS):
+        return False
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))

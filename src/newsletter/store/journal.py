@@ -27,7 +27,7 @@ from typing import Protocol
 from newsletter.errors import DeliveryError
 from newsletter.store.claims import CLOCK
 from newsletter.store.connection import Connection, DatabaseError, Location, is_transient, shown
-from newsletter.store.database import StorageError, connect, now, transaction
+from newsletter.store.database import StorageError, connect, connect_waiting, now, transaction
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
@@ -117,7 +117,9 @@ class Journal:
         # synchronous=FULL (connect's default): every grouped commit is fsynced. NORMAL survives a
         # killed process but a power cut could lose a `sending` commit after the body went out,
         # and the re-run would send that recipient a second copy (docs/benchmarks.md: the cost).
-        self.db = connect(path)
+        # A worker joins a send already running, whose other processes wait out a restarting
+        # server: so does its first connection.
+        self.db = connect(path) if claimant is None else connect_waiting(path, PATIENCE)
         # One ordered buffer: a retried recipient can be `sending`, `pending`, `sending` again
         # within one commit, and the last write must win.
         self._writes: list[Write] = []

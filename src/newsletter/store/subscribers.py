@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ __all__ = [
     "get",
     "mark_confirmation_sent",
     "unsubscribe",
+    "unsubscribe_all",
     "update_preferences",
 ]
 
@@ -239,6 +240,14 @@ def unsubscribe(db: Connection, email: str, evidence: Evidence) -> None:
     """Status unsubscribed (if on the list), event "unsubscribed", and the address suppressed."""
     with transaction(db):
         record_unsubscribe(db, email, evidence)
+
+
+def unsubscribe_all(db: Connection, requests: Sequence[tuple[str, Evidence]]) -> None:
+    """`unsubscribe` for each (address, evidence) in one transaction: one commit (one fsync on
+    SQLite) for a burst of them, all or none (`web.group_commit`)."""
+    with transaction(db):
+        for email, evidence in requests:
+            record_unsubscribe(db, email, evidence)
 
 
 def record_unsubscribe(db: Connection, email: str, evidence: Evidence) -> bool:

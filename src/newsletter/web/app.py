@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 from newsletter.errors import ConfigError
 from newsletter.settings import Settings
 from newsletter.store import Connection, DatabaseError, StorageError, connect, schema
-from newsletter.store.connection import is_transient
 from newsletter.web.config import WebSettings, load_web_settings
+from newsletter.web.group_commit import GroupCommit, unavailable
 from newsletter.web.guard import Guard
 from newsletter.web.http import BadRequest, Response, read_request, security_headers
 from newsletter.web.limits import HOUR, ClientLimit
@@ -65,13 +65,6 @@ class Handler(Protocol):
 
 def list_name(settings: Settings) -> str:
     return settings.list_id.rpartition("<")[0].strip().strip('"') or f"{settings.representative}'s newsletter"
-
-
-def unavailable(exc: DatabaseError | StorageError) -> bool:
-    """A database that is busy, locked, restarting or cannot be opened: it may work in a minute,
-    so the answer is 503 with Retry-After. Anything else (a constraint, a corrupt file) is a
-    fault to fix, not to retry."""
-    return isinstance(exc, StorageError) or is_transient(exc)
 
 
 def dev_banner(settings: Settings) -> str:
@@ -126,9 +119,10 @@ class WebApp:
         secrets = [settings.unsubscribe_secret, *settings.previous_secrets]
         web = self.web
         guard = Guard(settings.unsubscribe_secret, web.mails_per_hour, web.guard_work)
+        self.unsubscribes = GroupCommit(self._db)  # one commit for a burst of one-click unsubscribes
         self.sender = sender = LinkSender(self.pages, self._db, web, links, self.mail, self.per_client, guard)
         self.routes: dict[str, Handler] = {
-            self.path: Unsubscribe(self.pages, self._db, settings.list_id, secrets, self.name, self.path),
+            self.path: Unsubscribe(self.pages, self.unsubscribes, settings.list_id, secrets, self.name, self.path),
             web.subscribe_path: Signup(self.pages, self._db, web, sender, self.name),
             web.confirm_path: Confirm(self.pages, self._db, links, self.name, sender),
             web.preferences_path: Preferences(self.pages, self._db, web, links, self.name, sender),

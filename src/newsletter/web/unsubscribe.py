@@ -3,7 +3,8 @@
 - POST (the mailbox provider's one-click button, body `List-Unsubscribe=One-Click`, or the
   page's form): verify the token, unsubscribe and suppress the address (a consent event
   with the IP address and user agent), commit, then answer 200. No redirect,
-  no cookie, no second step, as RFC 8058 section 3.2 requires.
+  no cookie, no second step, as RFC 8058 section 3.2 requires. Unsubscribes arriving together
+  share one commit (`group_commit`); each still answers only once its own is committed.
 - GET: never unsubscribes (link scanners fetch every URL in a message); it shows the masked
   address and a button that POSTs.
 - A token that does not verify: 400 and nothing changes. Repeating an unsubscribe is harmless.
@@ -11,11 +12,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from newsletter.audience.tokens import verify_token
-from newsletter.store import Connection, subscribers
 from newsletter.store.consent import Evidence
+from newsletter.web.group_commit import GroupCommit
 from newsletter.web.http import Request, Response
 from newsletter.web.pages import Pages, mask
 
@@ -28,14 +27,14 @@ class Unsubscribe:
     def __init__(
         self,
         pages: Pages,
-        db: Callable[[], Connection],
+        commits: GroupCommit,
         list_id: str,
         secrets: list[str],
         list_name: str,
         path: str,
     ) -> None:
         self.pages = pages
-        self.db = db
+        self.commits = commits
         self.list_id = list_id
         self.secrets = secrets
         self.list_name = list_name
@@ -63,7 +62,7 @@ class Unsubscribe:
         one_click = request.field("List-Unsubscribe") == ONE_CLICK
         source = "one-click (RFC 8058)" if one_click else "unsubscribe page"
         evidence = Evidence(source, "via " + self.path, "", request.client, request.user_agent)
-        subscribers.unsubscribe(self.db(), address, evidence)
+        self.commits.unsubscribe(address, evidence)  # returns once committed
         page = self.pages.render(
             "unsubscribed.html", "You are unsubscribed", list_name=self.list_name, masked=mask(address)
         )
