@@ -7,13 +7,16 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from newsletter.settings import EXAMPLE_SECRET
 from tests.conftest import REAL_SETTINGS, Run
 from tests.support.consent_server import request, serving
+from tests.support.smtpd import Server as SmtpServer
 
 BANNER = "Development server with example settings"
 
@@ -90,6 +93,32 @@ def test_dev_serves_the_example_settings_on_loopback_with_a_banner_on_every_page
         assert re.search(rf'<p class="dev" role="note">{BANNER}[^<]*</p>\s*<header>', page), path
     assert server.banner.startswith("Serving http://127.0.0.1:")
     assert "development server" in "\n".join(server.log)
+
+
+def sign_up(base: str, address: str) -> int:
+    form = urlencode({"email": address, "first_name": "Sam", "consent": "yes"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/subscribe", data=form), timeout=10) as response:
+        return int(response.status)
+
+
+@pytest.mark.parametrize("dev", [True, False])
+def test_dev_mails_the_outbox_never_the_relay_and_says_so(project: Path, dev: bool) -> None:
+    """`--dev` with SMTP_HOST set (a real office trying its pages): the confirmation is a file in
+    the outbox and the relay gets nothing, and the start-up lines say where emails go and which
+    setting is left aside. Without --dev the same settings mail the relay (so this can fail)."""
+    with SmtpServer() as relay:
+        env = {**REAL_SETTINGS, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(relay.port), "SMTP_SECURITY": "none"}
+        with serving(project, env, *(["--dev"] if dev else [])) as server:
+            assert sign_up(server.base, "sam@example.org") == 200
+            log = "\n".join(server.log)
+        eml = project / "outbox" / "confirmations" / "sam@example.org.eml"
+        if not dev:
+            assert [r.recipients for r in relay.handler.received] == [("sam@example.org",)] and not eml.exists()
+            assert "127.0.0.1" in server.banner and "not to SMTP_HOST" not in log
+            return
+        assert not relay.handler.received, "--dev mailed the relay"
+        assert eml.exists() and "confirmation emails to the outbox" in server.banner, server.banner
+        assert "Emails go to the outbox" in log and "not to SMTP_HOST." in log, log
 
 
 def test_without_dev_real_settings_serve_with_no_banner(project: Path) -> None:

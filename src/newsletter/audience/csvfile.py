@@ -21,6 +21,7 @@ from pathlib import Path
 from newsletter.audience.people import CASEWORK, DUPLICATE, INVALID, NO_CONSENT, UNREADABLE, Skipped, Subscriber
 from newsletter.errors import InputError
 from newsletter.gates.address import check_address, clean_name
+from newsletter.gates.cells import repeated_column
 from newsletter.gates.dates import DEFAULT, DateFormat, fits_both, month_first_only, read_date
 from newsletter.gates.text import shown
 from newsletter.store.subscribers import STATUSES, SUBSCRIBED
@@ -85,6 +86,7 @@ def _header(path: Path, text: str) -> Header:
             f"{path}:1: no 'email' column in the header; found: {found}"
             f" (expected at least email; also read: {', '.join(COLUMNS[1:])})"
         )
+    repeated_column(path, header, READ)
     both = [h for h in ("first_name", "last_name") if h in header]
     if NAME in header and both:
         raise InputError(

@@ -97,8 +97,8 @@ def issue_segment(issue: Issue) -> Segment:
     return segment
 
 
-def _suggestion(name: str, known: Iterable[str]) -> str:
-    """The closest known name, or the known names themselves when none is close."""
+def suggestion(name: str, known: Iterable[str], holder: str = "the list") -> str:
+    """The closest known name, or the known names themselves (`holder` has them) when none is close."""
     spelled = {norm(k): k for k in sorted(known) if k.strip()}
     close = difflib.get_close_matches(norm(name), list(spelled), n=1, cutoff=0.6)
     if close:
@@ -106,7 +106,7 @@ def _suggestion(name: str, known: Iterable[str]) -> str:
     names = sorted(spelled.values())
     more = len(names) - KNOWN_SHOWN
     listed = ", ".join(names[:KNOWN_SHOWN]) + (f" and {more} more" if more > 0 else "")
-    return f" (the list has: {listed})" if names else " (the list has none)"
+    return f" ({holder} has: {listed})" if names else f" ({holder} has none)"
 
 
 def check_names(names: Iterable[Name], wards: Iterable[str], tags: Iterable[str]) -> None:
@@ -118,8 +118,20 @@ def check_names(names: Iterable[Name], wards: Iterable[str], tags: Iterable[str]
         if norm(name.written) not in known[name.kind]:
             raise InputError(
                 f"{name.field}: {shown(name.written)} matches nobody in the subscriber list"
-                f"{_suggestion(name.written, known[name.kind].values())}"
+                f"{suggestion(name.written, known[name.kind].values())}"
             )
+
+
+def known_ward(field: str, given: str, wards: Sequence[str], setting: str) -> str:
+    """`given` as `setting` spells it, when that setting lists the wards: a ward set by hand that
+    no ward in the list matches would put the person in no ward's edition, without a word.
+    An empty `given` (no ward) and an empty list (the office lists none) pass unchanged."""
+    if not given or not wards:
+        return given
+    spelled = {norm(w): w for w in wards}
+    if norm(given) in spelled:
+        return spelled[norm(given)]
+    raise InputError(f"{field}: {shown(given)} is not one of {setting}{suggestion(given, wards, setting)}")
 
 
 def _in_issue_segment(subscriber: Subscriber, segment: Segment) -> bool:

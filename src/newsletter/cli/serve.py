@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import sys
 from collections.abc import Iterable, Mapping
@@ -13,6 +14,7 @@ from newsletter.cli.common import project
 from newsletter.cli.console import err_console, out_console
 from newsletter.errors import InputError, cannot_listen
 from newsletter.gates import values
+from newsletter.settings import Settings
 from newsletter.store.connection import shown as database_shown
 from newsletter.web.config import load_web_settings
 
@@ -20,6 +22,17 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 DEV_HOST = "127.0.0.1"
+RELAY_SETTINGS = ("SMTP_URLS", "SMTP_HOST")  # either one sends the web app's emails through a relay
+
+
+def without_relay(config: Settings) -> tuple[Settings, list[str]]:
+    """`--dev` writes every email (confirmation, fresh link, welcome) to the outbox folder: the
+    pages are being tried on this machine, and an address typed into them is nobody's consent to
+    be mailed through the office's relay. Returns the settings without a relay and the relay
+    settings left aside, which the start-up line names (never ignored in silence)."""
+    aside = [name for name in RELAY_SETTINGS if config.env.get(name, "").strip()]
+    env = {name: value for name, value in config.env.items() if name not in RELAY_SETTINGS}
+    return dataclasses.replace(config, env=env), aside
 
 
 def is_loopback(host: str) -> bool:
@@ -67,7 +80,8 @@ def refuse_examples(example: Iterable[str]) -> None:
 @click.option(
     "--dev",
     is_flag=True,
-    help="Try the pages on this computer with the example settings: loopback only, every page says so.",
+    help="Try the pages on this computer with the example settings: loopback only, every page says so,"
+    " and every email goes to the outbox folder, never to SMTP_HOST or SMTP_URLS.",
 )
 def serve(host: str | None, port: int | None, dev: bool) -> None:
     """Run the web pages with waitress until Ctrl-C: signup with double opt-in
@@ -88,6 +102,9 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     home = project()
     config = home.settings()
     host = listen_host(host, config.env, dev)
+    relay_aside: list[str] = []
+    if dev:
+        config, relay_aside = without_relay(config)
     if port is None:
         port = values.port("NEWSLETTER_SERVE_PORT", config.env.get("NEWSLETTER_SERVE_PORT", "8080"))
     web = load_web_settings(config)  # every setting checked before anything is written
@@ -112,7 +129,8 @@ def serve(host: str | None, port: int | None, dev: bool) -> None:
     apps.append(app)
     web_server.log_to_stderr(requests=web.request_log)
     if dev:
-        err_console().print(f"development server: {app.pages.banner}", highlight=False, soft_wrap=True)
+        aside = f" Emails go to {app.mail.describe()}, not to {' or '.join(relay_aside)}." if relay_aside else ""
+        err_console().print(f"development server: {app.pages.banner}{aside}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     paths = ", ".join((app.web.subscribe_path, app.web.preferences_path, app.path))
 

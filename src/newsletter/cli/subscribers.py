@@ -11,6 +11,7 @@ from rich.table import Table
 from newsletter.audience.csvfile import Audience, load_audience
 from newsletter.audience.importing import import_subscribers, read_import
 from newsletter.audience.people import Skipped
+from newsletter.audience.targeting import known_ward
 from newsletter.audit import actions
 from newsletter.cli.common import project, staff
 from newsletter.cli.console import out_console
@@ -31,6 +32,7 @@ from newsletter.store.subscribers import (
     iterate,
 )
 from newsletter.store.suppressions import is_suppressed
+from newsletter.web.config import listed_wards
 
 SKIPPED_SHOWN = 50  # a 100,000-row list of duplicates is a count, not a 99,999-row table
 
@@ -64,6 +66,12 @@ def print_skipped(rows: list[Skipped]) -> None:
 def open_list() -> Store:
     """The project's database (the list of record)."""
     return open_store(project().database_path)
+
+
+def checked_ward(given: str) -> str:
+    """A ward given by hand, as NEWSLETTER_WARDS spells it when that setting lists the wards;
+    any other is refused (exit 2) before the list is opened."""
+    return known_ward("--ward", clean_name(given), listed_wards(project().env), "NEWSLETTER_WARDS")
 
 
 def checked_address(raw: str, what: str = "EMAIL") -> str:
@@ -239,13 +247,14 @@ def add_command(email: str, how: str, first_name: str, last_name: str, ward: str
     address = checked_address(email)
     if not how.strip():
         raise InputError("--consent: say how the person consented")
+    ward = checked_ward(ward)
     with open_list() as store:
         record = add_by_staff(
             store.db,
             address,
             clean_name(first_name),
             clean_name(last_name),
-            clean_name(ward),
+            ward,
             [clean_name(t) for t in tags],
             now("seconds")[:10],
             Evidence("staff", clean_name(how)),
@@ -284,7 +293,7 @@ def edit_command(
     change = Edit(
         _cleaned(first_name),
         _cleaned(last_name),
-        _cleaned(ward),
+        None if ward is None else checked_ward(ward),
         tuple(map(clean_name, tags)),
         tuple(map(clean_name, untags)),
     )

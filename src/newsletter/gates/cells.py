@@ -13,6 +13,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from newsletter.errors import InputError
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
@@ -26,6 +28,23 @@ def cell(value: object) -> str:
 def restore(text: str) -> str:
     """Undo `cell` when reading back an export of ours (a CSV round trip keeps the value)."""
     return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START) else text
+
+
+def repeated_column(path: object, names: Sequence[str], read: Iterable[str]) -> None:
+    """Refuse a header that names a column the reader uses twice (`names` as the reader
+    normalised them): a dict of the row would silently keep the last cell, so two `ward` columns
+    would import the second without a word. Columns nobody reads may repeat; they are ignored."""
+    wanted = set(read)
+    first: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        if name not in wanted:
+            continue
+        if name in first:
+            raise InputError(
+                f"{path}:1: columns {first[name]} and {number} are both {name!r}: which one should be read?",
+                hint="delete or rename one of them (headings compare without regard to case or spaces at either end)",
+            )
+        first[name] = number
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, lineterminator: str = "\r\n") -> bytes:

@@ -177,6 +177,7 @@ def read_csv(path: Path) -> list[Suppression]:
                 f"{path}:1: no 'email' column in the header; found: {columns}"
                 f" (expected at least email; also read: {', '.join(CSV_COLUMNS[1:])})"
             )
+        cells.repeated_column(path, fields, CSV_COLUMNS)
         reader.fieldnames = fields
         found: list[Suppression] = []
         for record in reader:

@@ -100,6 +100,12 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return items
 
 
+def listed_wards(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The wards NEWSLETTER_WARDS lists when the office set it, else none: staff setting a ward
+    by hand are held to the office's own list, never to the example default the form offers."""
+    return _list(env, "NEWSLETTER_WARDS") if env.get("NEWSLETTER_WARDS", "").strip() else ()
+
+
 def _whole(env: Mapping[str, str], name: str, minimum: int) -> int:
     return values.whole_number(name, _value(env, name), minimum=minimum, maximum=1_000_000)
 
