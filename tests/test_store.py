@@ -3,13 +3,14 @@ consent events."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from newsletter.store import Location, SchemaError, open_store, schema, transaction
 from newsletter.store import subscribers as subs
-from newsletter.store.connection import DatabaseError, open_connection, shown
+from newsletter.store.connection import MANY_ROWS, DatabaseError, open_connection, shown
 from newsletter.store.consent import events
 from newsletter.store.journal import Journal, sent_issues
 from newsletter.store.subscribers import Evidence
@@ -158,3 +159,29 @@ def test_sent_issues_lists_only_real_deliveries(database: Location) -> None:
         issues = sent_issues(journal.db)
         edition = journal.db.execute("SELECT edition FROM deliveries WHERE state = 'sent'").fetchone()[0]
     assert [slug for slug, _ in issues] == ["spring-2018"] and edition == "reddish-south"
+
+
+def test_many_rows_in_a_transaction_go_a_chunk_at_a_time_and_stay_all_or_nothing(database: Location) -> None:
+    """`executemany` inside a transaction hands the driver MANY_ROWS rows at a time (a plan of a
+    million recipients is never a million tuples in memory: the rows a generator has not yet
+    given are not read), and the transaction is still one: a failure after some chunks went to
+    the server leaves none of them."""
+    insert = "INSERT INTO suppressed_hashes (hash, reason, created_at) VALUES (?, 'test', '2026-12-06')"
+    seen_in_flight: list[int] = []
+
+    def rows(count: int, fail_at: int | None = None) -> Iterator[tuple[str]]:
+        for n in range(count):
+            if n == MANY_ROWS + 1:  # the first chunk has gone to the server by now, and no more
+                seen_in_flight.append(store.db.execute("SELECT count(*) FROM suppressed_hashes").scalar_one())
+            if n == fail_at:
+                raise RuntimeError("the rows' source failed")
+            yield (f"h{n}",)
+
+    with open_store(database) as store:
+        with pytest.raises(RuntimeError), transaction(store.db):
+            store.db.executemany(insert, rows(3 * MANY_ROWS, fail_at=2 * MANY_ROWS + 3))
+        assert store.db.execute("SELECT count(*) FROM suppressed_hashes").scalar_one() == 0, "all or nothing"
+        with transaction(store.db):
+            store.db.executemany(insert, rows(2 * MANY_ROWS + 7))
+        assert store.db.execute("SELECT count(*) FROM suppressed_hashes").scalar_one() == 2 * MANY_ROWS + 7
+    assert seen_in_flight == [MANY_ROWS, MANY_ROWS]

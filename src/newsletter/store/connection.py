@@ -104,6 +104,9 @@ class Result:
         return list(self._cursor.keys())
 
 
+MANY_ROWS = 5_000  # rows a driver call of `executemany` takes inside a transaction
+
+
 class ConnectionLost(Exception):
     """The driver-level cause of a statement refused because its connection died earlier."""
 
@@ -126,12 +129,24 @@ class Connection:
         return Result(self._sa.exec_driver_sql(sql, tuple(params)))
 
     def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        batch = [tuple(row) for row in rows]
+        """One statement for many rows. Inside a transaction the rows go to the driver
+        `MANY_ROWS` at a time, so a send's plan of a million recipients is never a million
+        tuples in memory at once (it was about 160 MB); outside one they go in one call, so
+        they stay all or nothing."""
+        if self.backend != SQLITE:
+            sql = _for_postgresql(sql)
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(tuple(row))
+            if self.in_transaction and len(batch) >= MANY_ROWS:
+                self._many(sql, batch)
+                batch = []
         if batch:
-            self._revive(sql)
-            if self.backend != SQLITE:
-                sql = _for_postgresql(sql)
-            self._sa.exec_driver_sql(sql, batch)
+            self._many(sql, batch)
+
+    def _many(self, sql: str, batch: list[tuple[Any, ...]]) -> None:
+        self._revive(sql)
+        self._sa.exec_driver_sql(sql, batch)
 
     def _revive(self, sql: str) -> None:
         """A connection whose server went away (a restart, a failover) failed one statement with a
