@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe
+from audience_scale import database as project_database
 from newsletter.content.render import Renderer
 from newsletter.mail.compose import compose
 from newsletter.mail.webcopy import web_copy
@@ -36,17 +37,7 @@ from newsletter.store import Location, connect, open_store, snapshots, transacti
 from newsletter.store.journal import SENT, Journal
 from publish import cli, make_project
 
-DATABASE = Path(".newsletter") / "newsletter.sqlite3"
 WARDS = ("Heatons North", "Heatons South")  # spring-2016's ward edition
-
-
-def project_database(project: Path, named: str | None) -> Location:
-    """The project's database: its default SQLite file, a file named, or a URL its `.env` names."""
-    if named is None:
-        return project / DATABASE
-    location: Location = named if "://" in named else Path(named).resolve()
-    (project / ".env").write_text(f"NEWSLETTER_DATABASE={location}\n", encoding="utf-8")
-    return location
 
 
 def send_database(project: Path, location: Location, issue: str) -> Location:

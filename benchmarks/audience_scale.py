@@ -81,6 +81,13 @@ def make_project(root: Path, count: int, location: Location | None = None) -> No
     with (root / "big.csv").open("w", encoding="utf-8") as out:
         out.write("email,first_name,last_name,ward,tags,consented_at\n")
         out.writelines(",".join(row) + "\n" for row in rows)
+    load_list(location, rows)
+
+
+def load_list(location: Location, rows: list[tuple[str, str, str, str, str, str]]) -> None:
+    """`rows` (from `people`) as the subscribed list at `location`, through the store's own
+    interface in one transaction (`executemany` hands the driver a chunk at a time), then
+    settled: SQLite's WAL checkpointed, PostgreSQL's statistics taken, so a run starts level."""
     with open_store(location) as store, transaction(store.db):
         store.db.executemany(
             "INSERT INTO subscribers (email, first_name, last_name, ward, tags, status, created_at, updated_at, "
@@ -89,7 +96,7 @@ def make_project(root: Path, count: int, location: Location | None = None) -> No
         )
         store.db.execute("INSERT INTO consent_events (email, kind, at, source) VALUES ('', 'benchmark', '', '')")
     with connect(location) as db:
-        assert db.execute("SELECT count(*) FROM subscribers").scalar_one() == count
+        assert db.execute("SELECT count(*) FROM subscribers").scalar_one() == len(rows)
         if db.backend == "sqlite":
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
         else:

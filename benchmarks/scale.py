@@ -26,17 +26,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks._machine import describe  # noqa: E402
-from benchmarks.audience_scale import people, run  # noqa: E402
+from benchmarks.audience_scale import load_list, people, run  # noqa: E402
 from benchmarks.send_throughput import smtp_sink  # noqa: E402
 from tests.support.postgres import Cluster, binaries  # noqa: E402
 
-from newsletter.store import Location, connect, open_store, transaction  # noqa: E402
+from newsletter.store import Location, connect, transaction  # noqa: E402
 
-BATCH = 50_000
-INSERT = (
-    "INSERT INTO subscribers (email, first_name, last_name, ward, tags, status, created_at, updated_at, "
-    "consented_at) VALUES (?, ?, ?, ?, ?, 'subscribed', '2018-01-01', '2018-01-01', ?)"
-)
 JOURNAL = ("deliveries", "sends", "send_locks", "issue_snapshot_editions", "issue_snapshots")
 
 
@@ -50,22 +45,12 @@ class DurableCluster(Cluster):
 
 def setup(root: Path, location: Location, count: int) -> None:
     """A project at `root` whose list of record at `location` holds `count` subscribers, loaded
-    through the store's own interface (`executemany`, in batches, one transaction)."""
+    through the store's own interface (`audience_scale.load_list`)."""
     for name in ("issues", "articles", "templates", "images"):
         subprocess.run(["cp", "-r", str(REPO / name), str(root / name)], check=True)
     if isinstance(location, str):
         (root / ".env").write_text(f"NEWSLETTER_DATABASE={location}\n", encoding="utf-8")
-    rows = people(count)
-    with open_store(location) as store, transaction(store.db):
-        for start in range(0, count, BATCH):
-            store.db.executemany(INSERT, rows[start : start + BATCH])
-        store.db.execute("INSERT INTO consent_events (email, kind, at, source) VALUES ('', 'benchmark', '', '')")
-    with connect(location) as db:
-        assert db.execute("SELECT count(*) FROM subscribers").scalar_one() == count
-        if db.backend == "sqlite":
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the dry run starts from a settled file
-        else:
-            db.execute("VACUUM ANALYZE subscribers")
+    load_list(location, people(count))
 
 
 def forget_sends(location: Location) -> None:
